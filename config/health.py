@@ -1,0 +1,106 @@
+"""Health probes: liveness, readiness, and a detailed check of each dependency.
+
+- `/health/live`: the process answers (no dependency is touched).
+- `/health/ready`: 200 only when the app database answers and an SDE is installed.
+- `/api/v1/health`: database, SDE (build and row counts) and cache, each with its status;
+  503 when any of them is down.
+"""
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connections
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sde.install import read_info
+
+
+def check_database() -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return {"status": "down", "error": str(exc).splitlines()[0]}
+    return {
+        "status": "ok",
+        "vendor": connections["default"].vendor,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
+def check_sde() -> dict[str, Any]:
+    info = read_info(Path(settings.SDE_PATH))
+    if info is None:
+        return {"status": "down", "error": "no SDE installed (run manage.py sde_install)"}
+    return {
+        "status": "ok",
+        "build": info.build,
+        "source": info.source,
+        "installed_at": info.installed_at,
+        "row_counts": info.row_counts,
+    }
+
+
+def check_cache() -> dict[str, Any]:
+    key, value = "health:probe", uuid.uuid4().hex
+    started = time.perf_counter()
+    try:
+        cache.set(key, value, 10)
+        ok = cache.get(key) == value
+    except Exception as exc:  # any backend failure (connection refused, timeout, disk)
+        return {"status": "down", "error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "status": "ok" if ok else "down",
+        "backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
+def live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "alive"})
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    checks = {"database": check_database(), "sde": check_sde()}
+    is_ready = all(c["status"] == "ok" for c in checks.values())
+    body = {"status": "ready" if is_ready else "not ready", "checks": checks}
+    return JsonResponse(body, status=200 if is_ready else 503)
+
+
+_check = inline_serializer("HealthCheck", {"status": serializers.CharField()})
+
+
+class HealthView(APIView):
+    """Status of the app database, the installed SDE and the cache."""
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Health",
+                {
+                    "status": serializers.CharField(),
+                    "checks": inline_serializer(
+                        "HealthChecks", {"database": _check, "sde": _check, "cache": _check}
+                    ),
+                },
+            ),
+            503: inline_serializer("HealthDown", {"status": serializers.CharField()}),
+        }
+    )
+    def get(self, request: Request) -> Response:
+        checks = {"database": check_database(), "sde": check_sde(), "cache": check_cache()}
+        healthy = all(c["status"] == "ok" for c in checks.values())
+        return Response(
+            {"status": "ok" if healthy else "degraded", "checks": checks},
+            status=200 if healthy else 503,
+        )

@@ -1,0 +1,21 @@
+"""Top-level URL map: pages, the v1 API, its schema and docs, health probes, the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import health
+
+urlpatterns = [
+    path("", include("sde.urls")),
+    path("api/v1/", include("sde.api.urls")),
+    path("api/v1/health", health.HealthView.as_view(), name="api-health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

@@ -1,0 +1,24 @@
+"""Every API error is JSON with a `detail` message; unexpected errors never leak a trace."""
+
+import logging
+from typing import Any
+
+from django.db import DatabaseError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+log = logging.getLogger(__name__)
+
+
+def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = exception_handler(exc, context)
+    if response is not None:
+        if isinstance(response.data, dict) and "detail" not in response.data:
+            response.data = {"detail": "Invalid parameters.", "errors": response.data}
+        elif isinstance(response.data, list):
+            response.data = {"detail": " ".join(str(e) for e in response.data)}
+        return response
+    if isinstance(exc, DatabaseError):
+        log.exception("database error in %s", context.get("view"))
+        return Response({"detail": "The data store is unavailable; try again shortly."}, 503)
+    return None

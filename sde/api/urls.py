@@ -1,0 +1,16 @@
+from django.urls import path
+
+from sde.api import views
+import sde.converters  # noqa: F401  (registers the <eveid:...> converter)
+
+urlpatterns = [
+    path("items/search", views.ItemSearchView.as_view(), name="api-item-search"),
+    path("items/<eveid:type_id>", views.ItemDetailView.as_view(), name="api-item"),
+    path("regions", views.RegionListView.as_view(), name="api-regions"),
+    path("regions/<eveid:region_id>", views.RegionDetailView.as_view(), name="api-region"),
+    path("systems", views.SystemListView.as_view(), name="api-systems"),
+    path("systems/<eveid:solar_system_id>", views.SystemDetailView.as_view(), name="api-system"),
+    path("stations", views.StationListView.as_view(), name="api-stations"),
+    path("stations/<eveid:station_id>", views.StationDetailView.as_view(), name="api-station"),
+    path("market-groups", views.MarketGroupTreeView.as_view(), name="api-market-groups"),
+]

@@ -1,0 +1,321 @@
+"""Installing the SDE: get a candidate SQLite file, validate it, then swap it in atomically.
+
+Three sources feed the same pipeline: a download (Fuzzwork's `sqlite-latest.sqlite.bz2` by
+default), a local `.sqlite` or `.sqlite.bz2` file, and the compact copy bundled in
+`sde/bundled/`. The candidate is written next to the target, validated (required tables and
+columns, sane row counts, a known item, SQLite's own quick check), stamped with what was
+installed, and only then renamed over the current SDE. Any failure raises `SdeInstallError`
+with a one-line reason and leaves the current SDE untouched.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from django.apps import apps
+
+BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
+INFO_TABLE = "sde_install_info"
+CHUNK = 1 << 20
+
+# Fewer rows than this means a truncated or wrong file (a real SDE has several times more).
+MIN_ROWS = {
+    "invTypes": 20_000,
+    "invGroups": 1_000,
+    "invCategories": 30,
+    "invMarketGroups": 1_500,
+    "invMetaGroups": 5,
+    "invMetaTypes": 5_000,
+    "invVolumes": 100,
+    "mapRegions": 60,
+    "mapConstellations": 500,
+    "mapSolarSystems": 5_000,
+    "mapSolarSystemJumps": 5_000,
+    "staStations": 3_000,
+    "crpNPCCorporations": 200,
+    "chrFactions": 10,
+    "industryActivity": 5_000,
+    "industryActivityMaterials": 10_000,
+    "industryActivityProducts": 3_000,
+    "industryBlueprints": 3_000,
+}
+
+# Progress callback: (bytes done, bytes total or None).
+Progress = Callable[[int, int | None], None]
+
+
+class SdeInstallError(Exception):
+    """Installing failed; the message is the one-line reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class InstallInfo:
+    source: str
+    build: str
+    sha256: str
+    installed_at: str
+    row_counts: dict[str, int]
+
+
+def required_columns() -> dict[str, set[str]]:
+    """Every SDE table and column the models read, taken from the models themselves."""
+    tables: dict[str, set[str]] = {}
+    for model in apps.get_app_config("sde").get_models():
+        columns = {f.column for f in model._meta.concrete_fields if f.column}
+        tables.setdefault(model._meta.db_table, set()).update(columns)
+    return tables
+
+
+def validate(path: Path) -> dict[str, int]:
+    """Check a candidate SDE file; return its row counts per required table."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise SdeInstallError(f"cannot open {path.name} as SQLite: {exc}") from exc
+    try:
+        present = {
+            row[0]: row[0]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")
+        }
+        counts: dict[str, int] = {}
+        for table, columns in sorted(required_columns().items()):
+            if table not in present:
+                raise SdeInstallError(f"not a usable SDE: table {table} is missing")
+            have = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+            missing = sorted(columns - have)
+            if missing:
+                raise SdeInstallError(
+                    f"not a usable SDE: table {table} lacks column(s) {', '.join(missing)}"
+                )
+            (count,) = conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()
+            if count < MIN_ROWS.get(table, 1):
+                raise SdeInstallError(
+                    f"not a usable SDE: table {table} has {count} rows, "
+                    f"expected at least {MIN_ROWS.get(table, 1)}"
+                )
+            counts[table] = count
+        row = conn.execute('SELECT "typeName" FROM "invTypes" WHERE "typeID" = 34').fetchone()
+        if not row or row[0] != "Tritanium":
+            raise SdeInstallError("not a usable SDE: type 34 is not Tritanium")
+        (check,) = conn.execute("PRAGMA quick_check").fetchone()
+        if check != "ok":
+            raise SdeInstallError(f"corrupt SQLite file: {check}")
+        return counts
+    except sqlite3.DatabaseError as exc:
+        raise SdeInstallError(f"corrupt or not an SQLite file: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def read_info(path: Path) -> InstallInfo | None:
+    """What `install` stamped into an installed SDE, or None (no SDE, or not stamped)."""
+    if not path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = dict(conn.execute(f"SELECT key, value FROM {INFO_TABLE}").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return InstallInfo(
+        source=rows.get("source", "unknown"),
+        build=rows.get("build", "unknown"),
+        sha256=rows.get("sha256", ""),
+        installed_at=rows.get("installed_at", ""),
+        row_counts=json.loads(rows.get("row_counts", "{}")),
+    )
+
+
+def install(candidate: Path, target: Path, *, source: str, build: str) -> InstallInfo:
+    """Validate `candidate`, stamp it, and atomically replace `target` with it.
+
+    `candidate` must be on the same file system as `target` (see `candidate_file`).
+    """
+    counts = validate(candidate)
+    info = InstallInfo(
+        source=source,
+        build=build,
+        sha256=_sha256(candidate),
+        installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        row_counts=counts,
+    )
+    conn = sqlite3.connect(candidate)
+    try:
+        with conn:
+            conn.execute(f"DROP TABLE IF EXISTS {INFO_TABLE}")
+            conn.execute(f"CREATE TABLE {INFO_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
+            conn.executemany(
+                f"INSERT INTO {INFO_TABLE} VALUES (?, ?)",
+                [
+                    ("source", info.source),
+                    ("build", info.build),
+                    ("sha256", info.sha256),
+                    ("installed_at", info.installed_at),
+                    ("row_counts", json.dumps(info.row_counts)),
+                ],
+            )
+    finally:
+        conn.close()
+    with open(candidate, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(candidate, target)
+    return info
+
+
+@contextmanager
+def candidate_file(target: Path) -> Iterator[Path]:
+    """A temporary path beside `target` (so the final rename is atomic), removed on failure."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".sde-install-", suffix=".sqlite", dir=target.parent)
+    os.close(fd)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        for leftover in (path, Path(f"{path}.download")):
+            with suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def build_from_bundle(dest: Path, bundle_dir: Path = BUNDLE_DIR) -> str:
+    """Build an SDE SQLite file from the bundled CSVs; return the bundle's build label."""
+    try:
+        meta = json.loads((bundle_dir / "BUILD.json").read_text())
+        schema = (bundle_dir / "schema.sql").read_text()
+    except (OSError, ValueError) as exc:
+        raise SdeInstallError(f"bundled SDE is incomplete: {exc}") from exc
+    dest.unlink(missing_ok=True)
+    conn = sqlite3.connect(dest)
+    try:
+        conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+        conn.executescript(schema)
+        for table in meta["tables"]:
+            _load_csv(conn, table, bundle_dir / f"{table}.csv.gz")
+        conn.commit()
+    except (OSError, csv.Error, sqlite3.Error) as exc:
+        raise SdeInstallError(f"bundled SDE could not be built: {exc}") from exc
+    finally:
+        conn.close()
+    return str(meta["build"])
+
+
+def _load_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        columns = ", ".join(f'"{c}"' for c in header)
+        marks = ", ".join("?" * len(header))
+        rows = ([value if value != "" else None for value in row] for row in reader)
+        conn.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+
+
+def copy_local(source: Path, dest: Path, progress: Progress | None = None) -> str:
+    """Copy (and bunzip2 when needed) a local SDE file; return a build label for it."""
+    if not source.is_file():
+        raise SdeInstallError(f"no such file: {source}")
+    with open(source, "rb") as raw:
+        _write_decompressed(
+            _iter_file(raw), dest, compressed=_is_bz2(source), progress=progress,
+            total=source.stat().st_size,
+        )
+    modified = datetime.fromtimestamp(source.stat().st_mtime, UTC).date().isoformat()
+    return f"{source.name} ({modified})"
+
+
+def download(
+    url: str, dest: Path, *, timeout: float = 30.0, progress: Progress | None = None
+) -> str:
+    """Stream `url` into `dest`, decompressing .bz2; return a build label for it."""
+    try:
+        response = requests.get(url, stream=True, timeout=timeout)
+    except requests.RequestException as exc:
+        raise SdeInstallError(f"download failed: {_reason(exc)}") from exc
+    with response:
+        if response.status_code != 200:
+            raise SdeInstallError(f"download failed: HTTP {response.status_code} from {url}")
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        compressed = _is_bz2(Path(url.split("?")[0])) or response.headers.get(
+            "Content-Type", ""
+        ).endswith("bzip2")
+        try:
+            received = _write_decompressed(
+                response.iter_content(CHUNK), dest, compressed=compressed, progress=progress,
+                total=total,
+            )
+        except requests.RequestException as exc:
+            raise SdeInstallError(f"download interrupted: {_reason(exc)}") from exc
+        if total is not None and received != total:
+            raise SdeInstallError(f"download interrupted: got {received} of {total} bytes")
+        label = response.headers.get("Last-Modified") or datetime.now(UTC).strftime(
+            "%a, %d %b %Y"
+        )
+    return f"{Path(url.split('?')[0]).name} (Last-Modified {label})"
+
+
+def _write_decompressed(
+    chunks: Iterator[bytes],
+    dest: Path,
+    *,
+    compressed: bool,
+    progress: Progress | None,
+    total: int | None,
+) -> int:
+    """Write chunks to `dest`, bunzip2-ing on the fly; return how many input bytes came in."""
+    decompressor = bz2.BZ2Decompressor() if compressed else None
+    received = 0
+    with open(dest, "wb") as out:
+        for chunk in chunks:
+            received += len(chunk)
+            try:
+                out.write(decompressor.decompress(chunk) if decompressor else chunk)
+            except OSError as exc:
+                raise SdeInstallError(f"corrupt bzip2 data: {exc}") from exc
+            if progress:
+                progress(received, total)
+    if decompressor and not decompressor.eof:
+        raise SdeInstallError("corrupt bzip2 data: the compressed stream ended early")
+    return received
+
+
+def _iter_file(fh: BinaryIO) -> Iterator[bytes]:
+    while chunk := fh.read(CHUNK):
+        yield chunk
+
+
+def _is_bz2(path: Path) -> bool:
+    return path.suffix == ".bz2"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.ConnectionError):
+        return "cannot connect (no network, or the host is down)"
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection closed mid-transfer"
+    return str(exc) or type(exc).__name__

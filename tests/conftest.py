@@ -1,0 +1,38 @@
+"""Shared test setup.
+
+The app database (`default`) is a throw-away test database on the real PostgreSQL (or SQLite
+when DATABASE_URL is unset). The SDE (`sde`) is never created or destroyed by the test
+runner: it is the real bundled SDE at SDE_PATH, installed once if missing, and opened
+read-only. Tests that read it are marked `django_db(databases=["default", "sde"])`
+(see `sde_db`).
+"""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test.utils import setup_databases, teardown_databases
+
+from sde import install
+
+sde_db = pytest.mark.django_db(databases=["default", "sde"])
+
+
+def ensure_sde() -> Path:
+    target = Path(settings.SDE_PATH)
+    if install.read_info(target) is None:
+        with install.candidate_file(target) as candidate:
+            build = install.build_from_bundle(candidate)
+            install.install(candidate, target, source="bundled", build=build)
+    return target
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker: object) -> object:
+    """Create only the `default` test database; the SDE is the real, read-only file."""
+    ensure_sde()
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    yield
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        teardown_databases(config, verbosity=0)
