@@ -84,6 +84,7 @@ class HealthView(APIView):
     """Status of the app database, the installed SDE and the cache."""
 
     @extend_schema(
+        operation_id="health",
         responses={
             200: inline_serializer(
                 "Health",

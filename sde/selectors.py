@@ -250,9 +250,9 @@ def region_list() -> list[dict[str, Any]]:
             station_count=Count("stations", distinct=True),
         )
         .values("region_id", "region_name", "faction_id", "system_count", "station_count")
-        .order_by("region_name")
+        .order_by("region_id")
     )
-    return [
+    regions = [
         {
             "region_id": r["region_id"],
             "name": r["region_name"],
@@ -263,6 +263,8 @@ def region_list() -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+    kinds = ("k-space", "wormhole", "abyssal", "other")
+    return sorted(regions, key=lambda r: (kinds.index(r["kind"]), r["name"] or ""))
 
 
 def region_detail(region_id: int) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The SDE part of the v1 API: item search and details, regions, systems, stations, market
-groups. Each view validates its query parameters (400 with a message), calls one selector and
-answers 404 JSON for an unknown id.
+groups. Each view validates its query parameters (400 with a message, unknown parameters
+included), calls one selector and answers 404 JSON for an unknown id.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -13,149 +14,150 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sde import selectors
+from sde.api import serializers as s
 from sde.search import search_items
 
-MAX_ID = 2**31 - 1
+NOT_FOUND = {404: s.ErrorOut}
+BAD_REQUEST = {400: s.ErrorOut}
 
 
-def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    unknown = set(request.query_params) - set(serializer_class().fields) - {"format"}
+def _validated(params: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    unknown = set(request.query_params) - set(params().fields) - {"format"}
     if unknown:
-        raise serializers.ValidationError(
-            {name: ["Unknown parameter."] for name in sorted(unknown)}
-        )
-    serializer = serializer_class(data=request.query_params)
+        raise serializers.ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
+    serializer = params(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 
-def _found(loader: Any, ident: int) -> Any:
+def _found(loader: Callable[[int], Any], ident: int) -> Any:
     try:
         return loader(ident)
     except selectors.SdeNotFound as exc:
         raise NotFound(str(exc)) from exc
 
 
-class SearchParams(serializers.Serializer):
-    q = serializers.CharField(max_length=100, trim_whitespace=True)
-    limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
-
-
-class SearchHitOut(serializers.Serializer):
-    type_id = serializers.IntegerField()
-    name = serializers.CharField()
-    match = serializers.ChoiceField(
-        choices=["exact", "prefix", "word_prefix", "substring", "fuzzy"]
-    )
-    image_url = serializers.CharField()
+def _page(rows: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    offset, limit = params["offset"], params["limit"]
+    return {"count": len(rows), "results": rows[offset : offset + limit]}
 
 
 class ItemSearchView(APIView):
-    """Published market items matching `q`, best first (exact, prefix, word prefix,
-    substring, then a typo-tolerant fallback)."""
-
-    @extend_schema(parameters=[SearchParams], responses=SearchHitOut(many=True))
+    @extend_schema(
+        operation_id="items_search",
+        summary="Search published market items",
+        description="Best first: exact name, prefix, word prefix, substring, then a "
+        "typo-tolerant fallback. Case-insensitive.",
+        parameters=[s.SearchParams],
+        responses={200: s.SearchOut, **BAD_REQUEST},
+    )
     def get(self, request: Request) -> Response:
-        params = _validated(SearchParams, request)
+        params = _validated(s.SearchParams, request)
         hits = search_items(params["q"], params["limit"])
-        return Response(
+        results = [
             {
-                "query": params["q"],
-                "count": len(hits),
-                "results": [
-                    {
-                        "type_id": h.type_id,
-                        "name": h.type_name,
-                        "match": h.match,
-                        "image_url": selectors.image_url(h.type_id, 32),
-                    }
-                    for h in hits
-                ],
+                "type_id": hit.type_id,
+                "name": hit.type_name,
+                "match": hit.match,
+                "image_url": selectors.image_url(hit.type_id, 32),
             }
-        )
+            for hit in hits
+        ]
+        return Response({"query": params["q"], "count": len(results), "results": results})
 
 
 class ItemDetailView(APIView):
-    """One item type: group, category, market-group path, volumes, meta group, image."""
-
-    @extend_schema(responses={200: dict, 404: dict})
+    @extend_schema(
+        operation_id="items_retrieve",
+        summary="One item type",
+        responses={200: s.ItemOut, **NOT_FOUND},
+    )
     def get(self, request: Request, type_id: int) -> Response:
+        _validated(s.NoParams, request)
         return Response(_found(selectors.item_detail, type_id))
 
 
 class RegionListView(APIView):
-    """Every region, with its kind (k-space, wormhole, ...) and system and station counts."""
-
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        operation_id="regions_list",
+        summary="Every region, k-space first",
+        responses={200: s.RegionListOut},
+    )
     def get(self, request: Request) -> Response:
-        _validated(serializers.Serializer, request)
+        _validated(s.NoParams, request)
         regions = selectors.region_list()
         return Response({"count": len(regions), "results": regions})
 
 
 class RegionDetailView(APIView):
-    """One region with its systems and security bands."""
-
-    @extend_schema(responses={200: dict, 404: dict})
+    @extend_schema(
+        operation_id="regions_retrieve",
+        summary="One region with its systems",
+        responses={200: s.RegionDetailOut, **NOT_FOUND},
+    )
     def get(self, request: Request, region_id: int) -> Response:
+        _validated(s.NoParams, request)
         return Response(_found(selectors.region_detail, region_id))
 
 
-class SystemParams(serializers.Serializer):
-    region_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    security = serializers.ChoiceField(choices=["high", "low", "null"], required=False)
-    q = serializers.CharField(max_length=100, required=False)
-
-
 class SystemListView(APIView):
-    """Solar systems, optionally of one region, one security band, or matching `q`."""
-
-    @extend_schema(parameters=[SystemParams], responses={200: dict})
+    @extend_schema(
+        operation_id="systems_list",
+        summary="Solar systems, by region, security band or name",
+        parameters=[s.SystemParams],
+        responses={200: s.SystemListOut, **BAD_REQUEST, **NOT_FOUND},
+    )
     def get(self, request: Request) -> Response:
-        params = _validated(SystemParams, request)
+        params = _validated(s.SystemParams, request)
         if "region_id" in params:
             _found(selectors.region_detail, params["region_id"])
-        systems = selectors.system_list(**params)
-        return Response({"count": len(systems), "results": systems})
+        return Response(_page(selectors.system_list(**_filters(params)), params))
 
 
 class SystemDetailView(APIView):
-    """One solar system: security, region, stargate neighbours and stations."""
-
-    @extend_schema(responses={200: dict, 404: dict})
+    @extend_schema(
+        operation_id="systems_retrieve",
+        summary="One solar system with neighbours and stations",
+        responses={200: s.SystemDetailOut, **NOT_FOUND},
+    )
     def get(self, request: Request, solar_system_id: int) -> Response:
+        _validated(s.NoParams, request)
         return Response(_found(selectors.system_detail, solar_system_id))
 
 
-class StationParams(serializers.Serializer):
-    region_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    system_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    q = serializers.CharField(max_length=100, required=False)
-
-
 class StationListView(APIView):
-    """NPC stations, filtered by region, system and a name fragment `q`."""
-
-    @extend_schema(parameters=[StationParams], responses={200: dict})
+    @extend_schema(
+        operation_id="stations_list",
+        summary="NPC stations, by region, system or name",
+        parameters=[s.StationParams],
+        responses={200: s.StationListOut, **BAD_REQUEST},
+    )
     def get(self, request: Request) -> Response:
-        params = _validated(StationParams, request)
-        stations = selectors.station_list(**params)
-        return Response({"count": len(stations), "results": stations})
+        params = _validated(s.StationParams, request)
+        return Response(_page(selectors.station_list(**_filters(params)), params))
 
 
 class StationDetailView(APIView):
-    """One NPC station."""
-
-    @extend_schema(responses={200: dict, 404: dict})
+    @extend_schema(
+        operation_id="stations_retrieve",
+        summary="One NPC station",
+        responses={200: s.StationOut, **NOT_FOUND},
+    )
     def get(self, request: Request, station_id: int) -> Response:
+        _validated(s.NoParams, request)
         return Response(_found(selectors.station_detail, station_id))
 
 
 class MarketGroupTreeView(APIView):
-    """The market-group tree, roots first, children by name."""
-
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        operation_id="market_groups_tree",
+        summary="The market-group tree",
+        responses={200: s.MarketGroupTreeOut},
+    )
     def get(self, request: Request) -> Response:
-        _validated(serializers.Serializer, request)
+        _validated(s.NoParams, request)
         return Response({"results": selectors.market_group_tree()})
 
+
+def _filters(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k not in ("limit", "offset")}

@@ -1,0 +1,61 @@
+"""Health probes against the real database, cache and SDE."""
+
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from tests.conftest import sde_db
+
+pytestmark = sde_db
+
+
+def test_health_reports_each_dependency(client):
+    response = client.get("/api/v1/health", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    checks = body["checks"]
+    assert checks["database"]["status"] == "ok"
+    assert checks["sde"]["status"] == "ok"
+    assert checks["sde"]["build"].startswith("bundled")
+    assert checks["sde"]["row_counts"]["invTypes"] > 50000
+    assert checks["cache"]["status"] == "ok"
+
+
+def test_cache_check_uses_the_configured_backend(client, settings):
+    backend = client.get("/api/v1/health").json()["checks"]["cache"]["backend"]
+    expected = "RedisCache" if settings.REDIS_URL else "FileBasedCache"
+    assert backend == expected
+    cache.set("probe-key", "value", 5)
+    assert cache.get("probe-key") == "value"
+
+
+def test_live_never_touches_dependencies(client, settings, tmp_path):
+    settings.SDE_PATH = tmp_path / "missing.sqlite"
+    response = client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "alive"}
+
+
+def test_ready_needs_an_sde(client, settings, tmp_path):
+    assert client.get("/health/ready").status_code == 200
+    settings.SDE_PATH = Path(tmp_path / "missing.sqlite")
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["sde"]["status"] == "down"
+
+
+def test_health_is_503_without_an_sde(client, settings, tmp_path):
+    settings.SDE_PATH = tmp_path / "missing.sqlite"
+    response = client.get("/api/v1/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "degraded"
+
+
+@pytest.mark.parametrize("url", ["/api/v1/items/search?q=trit", "/api/v1/regions"])
+def test_api_answers_503_with_a_message_without_an_sde(client, settings, tmp_path, url):
+    settings.SDE_PATH = tmp_path / "missing.sqlite"
+    response = client.get(url)
+    assert response.status_code == 503
+    assert "sde_install" in response.json()["detail"]
