@@ -29,17 +29,39 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 POPULAR = [
-    "Tritanium", "Pyerite", "Mexallon", "Isogen", "Nocxium", "Zydrine", "Megacyte", "PLEX",
-    "Skill Injector", "Large Skill Injector", "Skill Extractor", "Multiple Pilot Training",
-    "Caracal", "Raven", "Drake", "Gila", "Ishtar", "Tengu", "Nitrogen Isotopes",
-    "Liquid Ozone", "Heavy Water", "Strontium Clathrates", "Compressed Veldspar",
-    "Large Shield Extender II", "Damage Control II", "Warp Disruptor II", "Nanite Repair Paste",
+    "Tritanium",
+    "Pyerite",
+    "Mexallon",
+    "Isogen",
+    "Nocxium",
+    "Zydrine",
+    "Megacyte",
+    "PLEX",
+    "Skill Injector",
+    "Large Skill Injector",
+    "Skill Extractor",
+    "Multiple Pilot Training",
+    "Caracal",
+    "Raven",
+    "Drake",
+    "Gila",
+    "Ishtar",
+    "Tengu",
+    "Nitrogen Isotopes",
+    "Liquid Ozone",
+    "Heavy Water",
+    "Strontium Clathrates",
+    "Compressed Veldspar",
+    "Large Shield Extender II",
+    "Damage Control II",
+    "Warp Disruptor II",
+    "Nanite Repair Paste",
 ]
 
 
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def make_queries(names: tuple[str, ...], count: int, seed: int) -> list[str]:
@@ -105,11 +127,15 @@ def bench_http(queries: list[str]) -> list[float]:
     import requests
 
     port = free_port()
-    env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2",
-               GUNICORN_ACCESSLOG="")
+    env = dict(
+        os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_ACCESSLOG=""
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/api/v1/items/search"

@@ -96,7 +96,7 @@ class HealthView(APIView):
                 },
             ),
             503: inline_serializer("HealthDown", {"status": serializers.CharField()}),
-        }
+        },
     )
     def get(self, request: Request) -> Response:
         checks = {"database": check_database(), "sde": check_sde(), "cache": check_cache()}

@@ -19,11 +19,11 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import requests
 from django.apps import apps
@@ -231,7 +231,10 @@ def copy_local(source: Path, dest: Path, progress: Progress | None = None) -> st
         raise SdeInstallError(f"no such file: {source}")
     with open(source, "rb") as raw:
         _write_decompressed(
-            _iter_file(raw), dest, compressed=_is_bz2(source), progress=progress,
+            _iter_file(raw),
+            dest,
+            compressed=_is_bz2(source),
+            progress=progress,
             total=source.stat().st_size,
         )
     modified = datetime.fromtimestamp(source.stat().st_mtime, UTC).date().isoformat()
@@ -256,16 +259,17 @@ def download(
         ).endswith("bzip2")
         try:
             received = _write_decompressed(
-                response.iter_content(CHUNK), dest, compressed=compressed, progress=progress,
+                response.iter_content(CHUNK),
+                dest,
+                compressed=compressed,
+                progress=progress,
                 total=total,
             )
         except requests.RequestException as exc:
             raise SdeInstallError(f"download interrupted: {_reason(exc)}") from exc
         if total is not None and received != total:
             raise SdeInstallError(f"download interrupted: got {received} of {total} bytes")
-        label = response.headers.get("Last-Modified") or datetime.now(UTC).strftime(
-            "%a, %d %b %Y"
-        )
+        label = response.headers.get("Last-Modified") or datetime.now(UTC).strftime("%a, %d %b %Y")
     return f"{Path(url.split('?')[0]).name} (Last-Modified {label})"
 
 

@@ -9,10 +9,10 @@ dangling references (types in removed market groups, industry rows for removed t
 
 from django.db import models
 
-_REF = {"on_delete": models.DO_NOTHING, "db_constraint": False, "null": True, "blank": True}
-# Part of a composite primary key: never null, but still no constraint (the SDE has dangling
-# industry rows), so never follow these with select_related (an inner join would drop rows).
-_KEY_REF = {"on_delete": models.DO_NOTHING, "db_constraint": False}
+# Every foreign key below is `on_delete=DO_NOTHING, db_constraint=False`: the app never writes
+# the SDE, and the SDE has a few dangling references. Most are nullable too; the ones inside a
+# composite primary key cannot be, so never follow those with select_related (an inner join
+# would drop the dangling rows).
 
 
 class ActivityId(models.IntegerChoices):
@@ -46,7 +46,13 @@ class InvCategory(models.Model):
 class InvGroup(models.Model):
     group_id = models.IntegerField(primary_key=True, db_column="groupID")
     category = models.ForeignKey(
-        InvCategory, db_column="categoryID", related_name="groups", **_REF
+        InvCategory,
+        db_column="categoryID",
+        related_name="groups",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     group_name = models.TextField(db_column="groupName", null=True)
     icon_id = models.IntegerField(db_column="iconID", null=True)
@@ -69,7 +75,13 @@ class InvGroup(models.Model):
 class InvMarketGroup(models.Model):
     market_group_id = models.IntegerField(primary_key=True, db_column="marketGroupID")
     parent_group = models.ForeignKey(
-        "self", db_column="parentGroupID", related_name="children", **_REF
+        "self",
+        db_column="parentGroupID",
+        related_name="children",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     market_group_name = models.TextField(db_column="marketGroupName", null=True)
     description = models.TextField(db_column="description", null=True)
@@ -104,7 +116,15 @@ class InvMetaGroup(models.Model):
 
 class InvType(models.Model):
     type_id = models.IntegerField(primary_key=True, db_column="typeID")
-    group = models.ForeignKey(InvGroup, db_column="groupID", related_name="types", **_REF)
+    group = models.ForeignKey(
+        InvGroup,
+        db_column="groupID",
+        related_name="types",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+    )
     type_name = models.TextField(db_column="typeName", null=True)
     description = models.TextField(db_column="description", null=True)
     mass = models.FloatField(db_column="mass", null=True)
@@ -115,7 +135,13 @@ class InvType(models.Model):
     base_price = models.FloatField(db_column="basePrice", null=True)
     published = models.BooleanField(db_column="published", null=True)
     market_group = models.ForeignKey(
-        InvMarketGroup, db_column="marketGroupID", related_name="types", **_REF
+        InvMarketGroup,
+        db_column="marketGroupID",
+        related_name="types",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     icon_id = models.IntegerField(db_column="iconID", null=True)
     sound_id = models.IntegerField(db_column="soundID", null=True)
@@ -141,10 +167,22 @@ class InvMetaType(models.Model):
         related_name="meta",
     )
     parent_type = models.ForeignKey(
-        InvType, db_column="parentTypeID", related_name="variations", **_REF
+        InvType,
+        db_column="parentTypeID",
+        related_name="variations",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     meta_group = models.ForeignKey(
-        InvMetaGroup, db_column="metaGroupID", related_name="meta_types", **_REF
+        InvMetaGroup,
+        db_column="metaGroupID",
+        related_name="meta_types",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
 
     class Meta:
@@ -184,10 +222,22 @@ class ChrFaction(models.Model):
     description = models.TextField(db_column="description", null=True)
     race_ids = models.IntegerField(db_column="raceIDs", null=True)
     solar_system = models.ForeignKey(
-        "MapSolarSystem", db_column="solarSystemID", related_name="+", **_REF
+        "MapSolarSystem",
+        db_column="solarSystemID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     corporation = models.ForeignKey(
-        "CrpNPCCorporation", db_column="corporationID", related_name="+", **_REF
+        "CrpNPCCorporation",
+        db_column="corporationID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     size_factor = models.FloatField(db_column="sizeFactor", null=True)
     station_count = models.IntegerField(db_column="stationCount", null=True)
@@ -211,7 +261,13 @@ class CrpNPCCorporation(models.Model):
     size = models.TextField(db_column="size", null=True)
     extent = models.TextField(db_column="extent", null=True)
     solar_system = models.ForeignKey(
-        "MapSolarSystem", db_column="solarSystemID", related_name="+", **_REF
+        "MapSolarSystem",
+        db_column="solarSystemID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     friend_id = models.IntegerField(db_column="friendID", null=True)
     enemy_id = models.IntegerField(db_column="enemyID", null=True)
@@ -224,7 +280,13 @@ class CrpNPCCorporation(models.Model):
     hub = models.IntegerField(db_column="hub", null=True)
     border = models.IntegerField(db_column="border", null=True)
     faction = models.ForeignKey(
-        ChrFaction, db_column="factionID", related_name="corporations", **_REF
+        ChrFaction,
+        db_column="factionID",
+        related_name="corporations",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     size_factor = models.FloatField(db_column="sizeFactor", null=True)
     station_count = models.IntegerField(db_column="stationCount", null=True)
@@ -248,7 +310,15 @@ class MapRegion(models.Model):
     x = models.FloatField(db_column="x", null=True)
     y = models.FloatField(db_column="y", null=True)
     z = models.FloatField(db_column="z", null=True)
-    faction = models.ForeignKey(ChrFaction, db_column="factionID", related_name="+", **_REF)
+    faction = models.ForeignKey(
+        ChrFaction,
+        db_column="factionID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+    )
     nebula = models.IntegerField(db_column="nebula", null=True)
 
     class Meta:
@@ -263,14 +333,28 @@ class MapRegion(models.Model):
 
 class MapConstellation(models.Model):
     region = models.ForeignKey(
-        MapRegion, db_column="regionID", related_name="constellations", **_REF
+        MapRegion,
+        db_column="regionID",
+        related_name="constellations",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     constellation_id = models.IntegerField(primary_key=True, db_column="constellationID")
     constellation_name = models.TextField(db_column="constellationName", null=True)
     x = models.FloatField(db_column="x", null=True)
     y = models.FloatField(db_column="y", null=True)
     z = models.FloatField(db_column="z", null=True)
-    faction = models.ForeignKey(ChrFaction, db_column="factionID", related_name="+", **_REF)
+    faction = models.ForeignKey(
+        ChrFaction,
+        db_column="factionID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         managed = False
@@ -283,9 +367,23 @@ class MapConstellation(models.Model):
 
 
 class MapSolarSystem(models.Model):
-    region = models.ForeignKey(MapRegion, db_column="regionID", related_name="systems", **_REF)
+    region = models.ForeignKey(
+        MapRegion,
+        db_column="regionID",
+        related_name="systems",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+    )
     constellation = models.ForeignKey(
-        MapConstellation, db_column="constellationID", related_name="systems", **_REF
+        MapConstellation,
+        db_column="constellationID",
+        related_name="systems",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     solar_system_id = models.IntegerField(primary_key=True, db_column="solarSystemID")
     solar_system_name = models.TextField(db_column="solarSystemName", null=True)
@@ -300,7 +398,15 @@ class MapSolarSystem(models.Model):
     international = models.BooleanField(db_column="international", null=True)
     regional = models.BooleanField(db_column="regional", null=True)
     security = models.FloatField(db_column="security", null=True)
-    faction = models.ForeignKey(ChrFaction, db_column="factionID", related_name="+", **_REF)
+    faction = models.ForeignKey(
+        ChrFaction,
+        db_column="factionID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+    )
     star_id = models.IntegerField(db_column="starID", null=True)
     security_class = models.TextField(db_column="securityClass", null=True)
 
@@ -319,21 +425,55 @@ class MapSolarSystemJump(models.Model):
 
     pk = models.CompositePrimaryKey("from_solar_system", "to_solar_system")
     from_region = models.ForeignKey(
-        MapRegion, db_column="fromRegionID", related_name="+", **_REF
+        MapRegion,
+        db_column="fromRegionID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     from_constellation = models.ForeignKey(
-        MapConstellation, db_column="fromConstellationID", related_name="+", **_REF
+        MapConstellation,
+        db_column="fromConstellationID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     from_solar_system = models.ForeignKey(
-        MapSolarSystem, db_column="fromSolarSystemID", related_name="jumps_out", **_KEY_REF
+        MapSolarSystem,
+        db_column="fromSolarSystemID",
+        related_name="jumps_out",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     to_solar_system = models.ForeignKey(
-        MapSolarSystem, db_column="toSolarSystemID", related_name="jumps_in", **_KEY_REF
+        MapSolarSystem,
+        db_column="toSolarSystemID",
+        related_name="jumps_in",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     to_constellation = models.ForeignKey(
-        MapConstellation, db_column="toConstellationID", related_name="+", **_REF
+        MapConstellation,
+        db_column="toConstellationID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
-    to_region = models.ForeignKey(MapRegion, db_column="toRegionID", related_name="+", **_REF)
+    to_region = models.ForeignKey(
+        MapRegion,
+        db_column="toRegionID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         managed = False
@@ -352,26 +492,56 @@ class StaStation(models.Model):
     office_rental_cost = models.IntegerField(db_column="officeRentalCost", null=True)
     operation_id = models.IntegerField(db_column="operationID", null=True)
     station_type = models.ForeignKey(
-        InvType, db_column="stationTypeID", related_name="+", **_REF
+        InvType,
+        db_column="stationTypeID",
+        related_name="+",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     corporation = models.ForeignKey(
-        CrpNPCCorporation, db_column="corporationID", related_name="stations", **_REF
+        CrpNPCCorporation,
+        db_column="corporationID",
+        related_name="stations",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     solar_system = models.ForeignKey(
-        MapSolarSystem, db_column="solarSystemID", related_name="stations", **_REF
+        MapSolarSystem,
+        db_column="solarSystemID",
+        related_name="stations",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
     constellation = models.ForeignKey(
-        MapConstellation, db_column="constellationID", related_name="stations", **_REF
+        MapConstellation,
+        db_column="constellationID",
+        related_name="stations",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
     )
-    region = models.ForeignKey(MapRegion, db_column="regionID", related_name="stations", **_REF)
+    region = models.ForeignKey(
+        MapRegion,
+        db_column="regionID",
+        related_name="stations",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+    )
     station_name = models.TextField(db_column="stationName", null=True)
     x = models.FloatField(db_column="x", null=True)
     y = models.FloatField(db_column="y", null=True)
     z = models.FloatField(db_column="z", null=True)
     reprocessing_efficiency = models.FloatField(db_column="reprocessingEfficiency", null=True)
-    reprocessing_stations_take = models.FloatField(
-        db_column="reprocessingStationsTake", null=True
-    )
+    reprocessing_stations_take = models.FloatField(db_column="reprocessingStationsTake", null=True)
     reprocessing_hangar_flag = models.IntegerField(db_column="reprocessingHangarFlag", null=True)
 
     class Meta:
@@ -409,7 +579,11 @@ class IndustryActivity(models.Model):
 
     pk = models.CompositePrimaryKey("blueprint_type", "activity_id")
     blueprint_type = models.ForeignKey(
-        InvType, db_column="typeID", related_name="industry_activities", **_KEY_REF
+        InvType,
+        db_column="typeID",
+        related_name="industry_activities",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     activity_id = models.IntegerField(db_column="activityID", choices=ActivityId.choices)
     time = models.IntegerField(db_column="time", null=True)
@@ -420,17 +594,28 @@ class IndustryActivity(models.Model):
         verbose_name = "industry activity"
         verbose_name_plural = "industry activities"
 
+    def __str__(self) -> str:
+        return f"{self.get_activity_id_display()} of {self.blueprint_type_id}"
+
 
 class IndustryActivityMaterial(models.Model):
     """One input material of a blueprint activity."""
 
     pk = models.CompositePrimaryKey("blueprint_type", "activity_id", "material_type")
     blueprint_type = models.ForeignKey(
-        InvType, db_column="typeID", related_name="industry_materials", **_KEY_REF
+        InvType,
+        db_column="typeID",
+        related_name="industry_materials",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     activity_id = models.IntegerField(db_column="activityID", choices=ActivityId.choices)
     material_type = models.ForeignKey(
-        InvType, db_column="materialTypeID", related_name="used_in", **_KEY_REF
+        InvType,
+        db_column="materialTypeID",
+        related_name="used_in",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     quantity = models.IntegerField(db_column="quantity", null=True)
 
@@ -439,17 +624,28 @@ class IndustryActivityMaterial(models.Model):
         db_table = "industryActivityMaterials"
         verbose_name = "industry material"
 
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.material_type_id} for {self.blueprint_type_id}"
+
 
 class IndustryActivityProduct(models.Model):
     """What a blueprint activity produces (manufacturing, invention, reaction)."""
 
     pk = models.CompositePrimaryKey("blueprint_type", "activity_id", "product_type")
     blueprint_type = models.ForeignKey(
-        InvType, db_column="typeID", related_name="industry_products", **_KEY_REF
+        InvType,
+        db_column="typeID",
+        related_name="industry_products",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     activity_id = models.IntegerField(db_column="activityID", choices=ActivityId.choices)
     product_type = models.ForeignKey(
-        InvType, db_column="productTypeID", related_name="made_by", **_KEY_REF
+        InvType,
+        db_column="productTypeID",
+        related_name="made_by",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     quantity = models.IntegerField(db_column="quantity", null=True)
 
@@ -457,3 +653,6 @@ class IndustryActivityProduct(models.Model):
         managed = False
         db_table = "industryActivityProducts"
         verbose_name = "industry product"
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_type_id} from {self.blueprint_type_id}"

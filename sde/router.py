@@ -2,14 +2,16 @@
 
 from typing import Any
 
+from django.db.models import Model
+
 SDE_ALIAS = "sde"
 
 
 class SdeRouter:
-    def db_for_read(self, model: type, **hints: Any) -> str | None:
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
         return SDE_ALIAS if model._meta.app_label == "sde" else None
 
-    def db_for_write(self, model: type, **hints: Any) -> str | None:
+    def db_for_write(self, model: type[Model], **hints: Any) -> str | None:
         return SDE_ALIAS if model._meta.app_label == "sde" else None
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:

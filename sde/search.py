@@ -89,7 +89,10 @@ class SearchIndex:
                 add(indexes, FUZZY)
         if len(hits) < limit:
             matches = process.extract(
-                q, self.folded, scorer=fuzz.QRatio, limit=limit + len(seen),
+                q,
+                self.folded,
+                scorer=fuzz.QRatio,
+                limit=limit + len(seen),
                 score_cutoff=FUZZY_CUTOFF,
             )
             add([i for _, _, i in matches], FUZZY)
@@ -139,8 +142,12 @@ class SearchIndex:
         for token in _split_words(q):
             at = bisect_left(self.vocabulary, token)
             known = at < len(self.vocabulary) and self.vocabulary[at].startswith(token)
-            best = None if known or len(token) < 3 else process.extractOne(
-                token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+            best = (
+                None
+                if known or len(token) < 3
+                else process.extractOne(
+                    token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+                )
             )
             corrected.append(best[0] if best else token)
         return " ".join(corrected)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -108,15 +108,20 @@ def market_group_path(market_group_id: int | None) -> list[dict[str, Any]]:
 def market_group_tree() -> list[dict[str, Any]]:
     """Every market group as a tree, roots first, children sorted by name."""
     groups = _market_groups()
-    nodes = {
-        gid: {"id": gid, "name": name, "has_types": has, "children": []}
-        for gid, (name, _, has) in groups.items()
-    }
-    roots = []
+    children: dict[int | None, list[dict[str, Any]]] = {}
+    nodes = {}
+    for gid, (name, _, has) in groups.items():
+        nodes[gid] = {
+            "id": gid,
+            "name": name,
+            "has_types": has,
+            "children": children.setdefault(gid, []),
+        }
+    roots: list[dict[str, Any]] = []
     for gid, (_, parent, _) in groups.items():
-        (nodes[parent]["children"] if parent in nodes else roots).append(nodes[gid])
-    for node in nodes.values():
-        node["children"].sort(key=lambda n: n["name"])
+        (children[parent] if parent in nodes else roots).append(nodes[gid])
+    for siblings in children.values():
+        siblings.sort(key=lambda n: n["name"])
     return sorted(roots, key=lambda n: n["name"])
 
 
@@ -128,11 +133,7 @@ def image_url(type_id: int, size: int = 64) -> str:
 
 
 def item_detail(type_id: int) -> dict[str, Any]:
-    item = (
-        InvType.objects.select_related("group__category")
-        .filter(type_id=type_id)
-        .first()
-    )
+    item = InvType.objects.select_related("group__category").filter(type_id=type_id).first()
     if item is None:
         raise SdeNotFound("item", type_id)
     group = item.group
@@ -174,9 +175,8 @@ def item_detail(type_id: int) -> dict[str, Any]:
 
 
 def _names(type_ids: set[int]) -> dict[int, str]:
-    return dict(
-        InvType.objects.filter(type_id__in=type_ids).values_list("type_id", "type_name")
-    )
+    rows = InvType.objects.filter(type_id__in=type_ids).values_list("type_id", "type_name")
+    return {type_id: name or f"Type {type_id}" for type_id, name in rows}
 
 
 def item_industry(type_id: int) -> dict[str, Any]:
@@ -218,7 +218,7 @@ def item_industry(type_id: int) -> dict[str, Any]:
                 "activity": ActivityId(product["activity_id"]).label,
                 "quantity": product["quantity"],
                 "time_seconds": times.get(key),
-                "materials": sorted(inputs, key=lambda m: -(m["quantity"] or 0)),
+                "materials": sorted(inputs, key=lambda m: -int(m["quantity"] or 0)),
             }
         )
     used_in_count = (
@@ -292,7 +292,7 @@ def region_detail(region_id: int) -> dict[str, Any]:
     }
 
 
-def _system_row(row: dict[str, Any]) -> dict[str, Any]:
+def _system_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "solar_system_id": row["solar_system_id"],
         "name": row["solar_system_name"],
@@ -339,7 +339,10 @@ def system_detail(solar_system_id: int) -> dict[str, Any]:
         "security": display_security(system.security),
         "true_security": system.security,
         "security_band": security_band(system.security),
-        "region": {"id": system.region_id, "name": system.region.region_name if system.region else None},
+        "region": {
+            "id": system.region_id,
+            "name": system.region.region_name if system.region else None,
+        },
         "constellation": {
             "id": system.constellation_id,
             "name": system.constellation.constellation_name if system.constellation else None,
@@ -382,7 +385,10 @@ def station_list(
             "name": r["station_name"],
             "security": display_security(r["security"]),
             "security_band": security_band(r["security"]),
-            "solar_system": {"id": r["solar_system_id"], "name": r["solar_system__solar_system_name"]},
+            "solar_system": {
+                "id": r["solar_system_id"],
+                "name": r["solar_system__solar_system_name"],
+            },
             "region": {"id": r["region_id"], "name": r["region__region_name"]},
             "corporation": {"id": r["corporation_id"], "name": r["corporation__corporation_name"]},
         }

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from sde import views
 import sde.converters  # noqa: F401  (registers the <eveid:...> converter)
+from sde import views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -32,7 +32,7 @@ def django_db_setup(django_test_environment: None, django_db_blocker: object) ->
     """Create only the `default` test database; the SDE is the real, read-only file."""
     ensure_sde()
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default": {}})
     yield
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         teardown_databases(config, verbosity=0)

@@ -4,6 +4,7 @@ Views return the selectors' dicts directly; the output serializers here document
 shapes in the OpenAPI schema (and a test checks that responses match the schema).
 """
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 MAX_ID = 2**31 - 1
@@ -170,6 +171,15 @@ class MarketGroupTreeOut(serializers.Serializer):
     results = MarketGroupOut(many=True)
 
 
-class ErrorOut(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(required=False)
+# Built inline because a serializer class cannot declare a field named `errors`.
+ErrorOut = inline_serializer(
+    "Error",
+    {
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="for a 400: each bad parameter and what is wrong with it",
+        ),
+    },
+)

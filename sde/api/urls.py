@@ -1,7 +1,7 @@
 from django.urls import path
 
-from sde.api import views
 import sde.converters  # noqa: F401  (registers the <eveid:...> converter)
+from sde.api import views
 
 urlpatterns = [
     path("items/search", views.ItemSearchView.as_view(), name="api-item-search"),

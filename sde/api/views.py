@@ -24,7 +24,9 @@ BAD_REQUEST = {400: s.ErrorOut}
 def _validated(params: type[serializers.Serializer], request: Request) -> dict[str, Any]:
     unknown = set(request.query_params) - set(params().fields) - {"format"}
     if unknown:
-        raise serializers.ValidationError({name: ["Unknown parameter."] for name in sorted(unknown)})
+        raise serializers.ValidationError(
+            {name: ["Unknown parameter."] for name in sorted(unknown)}
+        )
     serializer = params(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
