@@ -17,7 +17,9 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import requests
+import urllib3
 from django.apps import apps
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
@@ -157,6 +160,8 @@ def install(candidate: Path, target: Path, *, source: str, build: str) -> Instal
     )
     conn = sqlite3.connect(candidate)
     try:
+        # Rollback-journal mode, so read-only readers need no -wal/-shm files beside the SDE.
+        conn.execute("PRAGMA journal_mode = DELETE")
         with conn:
             conn.execute(f"DROP TABLE IF EXISTS {INFO_TABLE}")
             conn.execute(f"CREATE TABLE {INFO_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
@@ -172,6 +177,8 @@ def install(candidate: Path, target: Path, *, source: str, build: str) -> Instal
             )
     finally:
         conn.close()
+    # mkstemp made the candidate 0600: keep the current SDE's mode, or use the usual 0644.
+    os.chmod(candidate, stat.S_IMODE(target.stat().st_mode) if target.is_file() else 0o644)
     with open(candidate, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(candidate, target)
@@ -188,7 +195,9 @@ def candidate_file(target: Path) -> Iterator[Path]:
     try:
         yield path
     finally:
-        for leftover in (path, Path(f"{path}.download")):
+        # SQLite may have left a journal, or -wal/-shm files for a WAL-mode candidate.
+        for suffix in ("", ".download", "-journal", "-wal", "-shm"):
+            leftover = Path(f"{path}{suffix}")
             with suppress(FileNotFoundError):
                 leftover.unlink()
 
@@ -198,27 +207,38 @@ def build_from_bundle(dest: Path, bundle_dir: Path = BUNDLE_DIR) -> str:
     try:
         meta = json.loads((bundle_dir / "BUILD.json").read_text())
         schema = (bundle_dir / "schema.sql").read_text()
-    except (OSError, ValueError) as exc:
+        build, tables = str(meta["build"]), list(meta["tables"])
+    except (OSError, ValueError, LookupError, TypeError) as exc:
         raise SdeInstallError(f"bundled SDE is incomplete: {exc}") from exc
     dest.unlink(missing_ok=True)
     conn = sqlite3.connect(dest)
     try:
         conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
         conn.executescript(schema)
-        for table in meta["tables"]:
+        for table in tables:
             _load_csv(conn, table, bundle_dir / f"{table}.csv.gz")
         conn.commit()
-    except (OSError, csv.Error, sqlite3.Error) as exc:
+    except (
+        OSError,
+        EOFError,
+        zlib.error,
+        ValueError,
+        LookupError,
+        csv.Error,
+        sqlite3.Error,
+    ) as exc:
         raise SdeInstallError(f"bundled SDE could not be built: {exc}") from exc
     finally:
         conn.close()
-    return str(meta["build"])
+    return build
 
 
 def _load_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
     with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
-        header = next(reader)
+        header = next(reader, None)
+        if header is None:
+            raise csv.Error(f"{path.name} is empty")
         columns = ", ".join(f'"{c}"' for c in header)
         marks = ", ".join("?" * len(header))
         rows = ([value if value != "" else None for value in row] for row in reader)
@@ -267,7 +287,9 @@ def download(
             )
         except requests.RequestException as exc:
             raise SdeInstallError(f"download interrupted: {_reason(exc)}") from exc
-        if total is not None and received != total:
+        # Content-Length counts the encoded bytes; requests decodes gzip/deflate transparently.
+        encoded = response.headers.get("Content-Encoding", "identity") != "identity"
+        if total is not None and not encoded and received != total:
             raise SdeInstallError(f"download interrupted: got {received} of {total} bytes")
         label = response.headers.get("Last-Modified") or datetime.now(UTC).strftime("%a, %d %b %Y")
     return f"{Path(url.split('?')[0]).name} (Last-Modified {label})"
@@ -287,15 +309,32 @@ def _write_decompressed(
     with open(dest, "wb") as out:
         for chunk in chunks:
             received += len(chunk)
-            try:
-                out.write(decompressor.decompress(chunk) if decompressor else chunk)
-            except OSError as exc:
-                raise SdeInstallError(f"corrupt bzip2 data: {exc}") from exc
+            if decompressor:
+                data, decompressor = _bunzip2(decompressor, chunk)
+                out.write(data)
+            else:
+                out.write(chunk)
             if progress:
                 progress(received, total)
     if decompressor and not decompressor.eof:
         raise SdeInstallError("corrupt bzip2 data: the compressed stream ended early")
     return received
+
+
+def _bunzip2(decompressor: bz2.BZ2Decompressor, data: bytes) -> tuple[bytes, bz2.BZ2Decompressor]:
+    """Decompress `data`; a new decompressor starts at each stream boundary, since a .bz2 file
+    may hold several concatenated streams (as parallel compressors write, and bzip2 -d reads).
+    Return the output and the decompressor to feed the next chunk to."""
+    out = []
+    try:
+        while data:
+            if decompressor.eof:
+                decompressor = bz2.BZ2Decompressor()
+            out.append(decompressor.decompress(data))
+            data = decompressor.unused_data if decompressor.eof else b""
+    except OSError as exc:
+        raise SdeInstallError(f"corrupt bzip2 data: {exc}") from exc
+    return b"".join(out), decompressor
 
 
 def _iter_file(fh: BinaryIO) -> Iterator[bytes]:
@@ -316,10 +355,13 @@ def _sha256(path: Path) -> str:
 
 
 def _reason(exc: requests.RequestException) -> str:
+    # A read timeout in the body comes as a ConnectionError wrapping urllib3's timeout.
+    if isinstance(exc, requests.Timeout) or any(
+        isinstance(arg, urllib3.exceptions.TimeoutError) for arg in exc.args
+    ):
+        return "timed out"
     if isinstance(exc, requests.ConnectionError):
         return "cannot connect (no network, or the host is down)"
-    if isinstance(exc, requests.Timeout):
-        return "timed out"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "the connection closed mid-transfer"
     return str(exc) or type(exc).__name__

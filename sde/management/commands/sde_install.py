@@ -31,6 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=30.0, help="network timeout, seconds")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options["timeout"] > 0:  # urllib3 would raise ValueError (and NaN is not > 0)
+            raise CommandError(f"--timeout must be a positive number, not {options['timeout']}")
         target = Path(settings.SDE_PATH)
         self._quiet = options["verbosity"] == 0
         if options["if_missing"] and install.read_info(target):
@@ -41,7 +43,7 @@ class Command(BaseCommand):
                 source, build = self._fetch(candidate, options)
                 self.stdout.write("Validating...")
                 info = install.install(candidate, target, source=source, build=build)
-        except install.SdeInstallError as exc:
+        except (install.SdeInstallError, OSError) as exc:  # OSError: SDE dir unwritable, full...
             raise CommandError(f"SDE not installed: {exc}. The current SDE is unchanged.") from exc
         invalidate_index()
         self.stdout.write(
