@@ -60,10 +60,10 @@ def per_installed_sde(load: Callable[[], T]) -> Callable[[], T]:
 
 
 def security_band(security: float | None) -> str:
-    """High-sec, low-sec or null-sec, as the game rounds true security for display."""
-    if security is None:
+    """High-sec, low-sec or null-sec, from the security status the game shows."""
+    shown = display_security(security)
+    if shown is None:
         return "unknown"
-    shown = round(security, 1) if security >= 0 else security
     if shown >= 0.5:
         return "high"
     if shown > 0.0:
