@@ -1,7 +1,8 @@
 """Error pages: JSON under /api/, a friendly page elsewhere; never a stack trace."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -13,4 +14,5 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Internal error; it has been logged."}, status=500)
-    return render(request, "500.html", status=500)
+    # No request context: the context processors may be what failed.
+    return HttpResponseServerError(loader.get_template("500.html").render())

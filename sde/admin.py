@@ -30,6 +30,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from sde import selectors
+from sde.display import duration
 from sde.models import (
     ActivityId,
     ChrFaction,
@@ -176,17 +177,6 @@ def number(value: float | int | None, unit: str = "") -> str:
         return EMPTY
     text = f"{value:,}".removesuffix(".0")
     return f"{text} {unit}".strip()
-
-
-def duration(seconds: int | None) -> str:
-    """12000 -> "3 h 20 min"."""
-    if seconds is None:
-        return EMPTY
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    units = ((days, "d"), (hours, "h"), (minutes, "min"), (secs, "s"))
-    return " ".join(f"{n} {unit}" for n, unit in units if n) or "0 s"
 
 
 def bullet_list(items: Iterable[SafeString | str], empty: str = EMPTY) -> str:
@@ -583,7 +573,7 @@ def render_recipe(recipe: dict[str, Any]) -> SafeString:
             recipe["blueprint_name"] or recipe["blueprint_type_id"],
         ),
         number(recipe["quantity"]),
-        duration(recipe["time_seconds"]),
+        duration(recipe["time_seconds"]) or EMPTY,
         materials,
     )
 
@@ -666,7 +656,7 @@ def render_blueprint(blueprint_type_id: int) -> str:
         (
             (
                 activity_label(activity_id),
-                duration(times.get(activity_id)),
+                duration(times.get(activity_id)) or EMPTY,
                 amounts(products, activity_id, "Makes:"),
                 amounts(materials, activity_id, "From:"),
             )

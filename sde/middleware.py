@@ -11,8 +11,8 @@ from django.shortcuts import render
 _EXEMPT_PREFIXES = ("/health/", "/api/v1/health", "/static/", "/admin/login", "/admin/logout")
 
 NO_SDE_MESSAGE = (
-    "No SDE (static game data) is installed. Run `python manage.py sde_install --bundled` "
-    "(offline) or `python manage.py sde_install` (download the latest)."
+    "No SDE (static game data) is installed. Install one with: python manage.py sde_install "
+    "--bundled (offline), or python manage.py sde_install (downloads the latest)."
 )
 
 

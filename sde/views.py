@@ -1,13 +1,44 @@
-"""Server-rendered SDE pages: home with search, item, region, system and station pages."""
+"""Server-rendered SDE pages: home with search, item, region, system and station pages.
+
+Views stay thin: they call a selector, turn `SdeNotFound` into a 404 and hand plain data to
+the template (display formatting lives in sde/display.py).
+"""
+
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from sde import selectors
+from sde.display import description_html, duration, trimmed_number
+from sde.search import search_items
+
+SEARCH_PAGE_LIMIT = 50
+MAX_QUERY_LENGTH = 100
+
+REGION_KINDS = [
+    ("k-space", "Known space"),
+    ("wormhole", "Wormhole space"),
+    ("abyssal", "Abyssal deadspace"),
+    ("other", "Other"),
+]
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "sde/home.html")
+    """The search page; with `?q=` it also lists the matches (the search without JavaScript)."""
+    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
+    results = []
+    if query:
+        results = [
+            {
+                "type_id": hit.type_id,
+                "name": hit.type_name,
+                "match": hit.match,
+                "image_url": selectors.image_url(hit.type_id, 32),
+            }
+            for hit in search_items(query, SEARCH_PAGE_LIMIT)
+        ]
+    return render(request, "sde/home.html", {"query": query, "results": results})
 
 
 def item_page(request: HttpRequest, type_id: int) -> HttpResponse:
@@ -15,13 +46,48 @@ def item_page(request: HttpRequest, type_id: int) -> HttpResponse:
         item = selectors.item_detail(type_id)
     except selectors.SdeNotFound as exc:
         raise Http404(str(exc)) from exc
-    return render(
-        request, "sde/item.html", {"item": item, "industry": selectors.item_industry(type_id)}
-    )
+    industry = selectors.item_industry(type_id)
+    made_by = [
+        {
+            **entry,
+            "time": duration(entry["time_seconds"]),
+            "materials": [
+                {**m, "image_url": selectors.image_url(m["type_id"], 32)}
+                for m in entry["materials"]
+            ],
+        }
+        for entry in industry["made_by"]
+    ]
+    context: dict[str, Any] = {
+        "item": item,
+        "description": description_html(item["description"]),
+        "volume": trimmed_number(item["volume"]),
+        "packaged_volume": trimmed_number(item["packaged_volume"]),
+        "industry": {**industry, "made_by": made_by},
+    }
+    return render(request, "sde/item.html", context)
 
 
 def region_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "sde/regions.html", {"regions": selectors.region_list()})
+    regions = selectors.region_list()
+    kind = request.GET.get("kind", "")
+    if kind not in dict(REGION_KINDS):
+        kind = ""
+    groups = [
+        {
+            "kind": key,
+            "label": label,
+            "regions": [r for r in regions if r["kind"] == key],
+        }
+        for key, label in REGION_KINDS
+    ]
+    tabs = [{"kind": g["kind"], "label": g["label"], "count": len(g["regions"])} for g in groups]
+    shown = [g for g in groups if g["regions"] and (not kind or g["kind"] == kind)]
+    return render(
+        request,
+        "sde/regions.html",
+        {"groups": shown, "tabs": tabs, "kind": kind, "total": len(regions)},
+    )
 
 
 def region_page(request: HttpRequest, region_id: int) -> HttpResponse:
