@@ -1,5 +1,7 @@
 """The SDE API: answers, 404s and 400s, each as JSON with a message."""
 
+import re
+
 import pytest
 
 from tests.conftest import sde_db
@@ -175,3 +177,8 @@ def test_openapi_schema_and_docs_are_served(client):
     assert {"/api/v1/items/search", "/api/v1/items/{type_id}", "/api/v1/health"} <= set(paths)
     docs = client.get("/api/docs/", HTTP_ACCEPT="text/html")
     assert docs.status_code == 200
+    # Swagger UI's assets come from this server (the docs work offline), never from a CDN.
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.content.decode())
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    assert all(a.startswith("/static/") for a in assets), assets
+    assert client.get(next(a for a in assets if a.endswith(".js"))).status_code == 200
