@@ -102,8 +102,9 @@ class SearchIndex:
         """Indexes of the names matching `q` exactly, by prefix, by word prefix, as substring.
 
         Only names containing the query (or, for several words, its longest word) are looked
-        at. Names are sorted by (length, name), so each tier comes out in order, and once
-        `limit` exact or prefix matches are found no later name can rank above them.
+        at, and for several words a plain substring test of each comes before the word test.
+        Names are sorted by (length, name), so each tier comes out in order, and once `limit`
+        exact or prefix matches are found no later name can rank above them.
         """
         tokens = _split_words(q)
         several = len(tokens) > 1
@@ -121,7 +122,11 @@ class SearchIndex:
                     tiers[WORD_PREFIX].append(i)
                 else:
                     tiers[SUBSTRING].append(i)
-            elif several and _words_match(tokens, self.words[i]):
+            elif (
+                several
+                and all(token in name for token in tokens)
+                and _words_match(tokens, self.words[i])
+            ):
                 tiers[WORD_PREFIX].append(i)
         return tiers
 
