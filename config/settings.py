@@ -131,6 +131,44 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 
+# The shared store (store/): Redis with REDIS_URL, else files under VAR_DIR/store.
+STORE_KEY_PREFIX = env.str("STORE_KEY_PREFIX", default="evetrade")
+
+# --- ESI (esi/) ----------------------------------------------------------------------------
+ESI_BASE_URL = env.str("ESI_BASE_URL", default="https://esi.evetech.net").rstrip("/")
+# Who to contact about this installation's traffic; CCP asks for it in the User-Agent.
+ESI_CONTACT = env.str("ESI_CONTACT", default="admin@localhost")
+ESI_COMPATIBILITY_DATE = env.str("ESI_COMPATIBILITY_DATE", default="2026-08-04")
+ESI_TIMEOUT = env.float("ESI_TIMEOUT", default=10.0)
+ESI_MAX_CONCURRENCY = env.int("ESI_MAX_CONCURRENCY", default=8)
+ESI_MAX_RETRIES = env.int("ESI_MAX_RETRIES", default=4)
+ESI_BACKOFF_BASE = env.float("ESI_BACKOFF_BASE", default=0.5)
+ESI_BACKOFF_MAX = env.float("ESI_BACKOFF_MAX", default=8.0)
+# Daily downtime (UTC, HH:MM-HH:MM): no call is made inside it.
+ESI_DOWNTIME = env.str("ESI_DOWNTIME", default="11:00-11:15")
+# Pause every call when this few errors remain in ESI's error budget.
+ESI_ERROR_LIMIT_FLOOR = env.int("ESI_ERROR_LIMIT_FLOOR", default=10)
+# Pause a rate-limit group when this fraction of its token bucket remains.
+ESI_RATELIMIT_FLOOR = env.float("ESI_RATELIMIT_FLOOR", default=0.05)
+# Circuit breaker: open after this many failed calls in a row, probe again after this long.
+ESI_CIRCUIT_FAILURES = env.int("ESI_CIRCUIT_FAILURES", default=5)
+ESI_CIRCUIT_RESET = env.float("ESI_CIRCUIT_RESET", default=60.0)
+
+# --- Market snapshots (market/) ------------------------------------------------------------
+MARKET_REGIONS = env.list(
+    "MARKET_REGIONS", cast=int, default=[10000002, 10000043, 10000032, 10000030, 10000042]
+)
+# Seconds added at random to ESI's Expires before the next refresh.
+MARKET_REFRESH_JITTER = env.float("MARKET_REFRESH_JITTER", default=20.0)
+# A snapshot is stale this many seconds after its Expires passed without a newer one.
+MARKET_STALE_GRACE = env.float("MARKET_STALE_GRACE", default=600.0)
+# How long a replaced snapshot generation stays readable (permalinks replay it meanwhile).
+MARKET_SNAPSHOT_KEEP = env.float("MARKET_SNAPSHOT_KEEP", default=7200.0)
+# A refresh lock expires after this long if its worker dies.
+MARKET_REFRESH_LOCK_TTL = env.float("MARKET_REFRESH_LOCK_TTL", default=300.0)
+# Publish the generated demo market when ESI cannot be reached and nothing was ever published.
+MARKET_DEMO_FALLBACK = env.bool("MARKET_DEMO_FALLBACK", default=True)
+
 # --- Auth, i18n, static --------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,70 @@
+"""The store interface shared by the Redis and file implementations."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import Any
+
+
+class LockHeld(Exception):
+    """Someone else holds the lock."""
+
+
+class Lock(ABC):
+    """A named lock. `acquire()` never waits; a holder that dies loses it (Redis: after its
+    time to live; files: at once, the kernel drops the lock with the process)."""
+
+    @abstractmethod
+    def acquire(self) -> bool: ...
+
+    @abstractmethod
+    def release(self) -> None: ...
+
+    @abstractmethod
+    def extend(self, ttl: float) -> None:
+        """Keep holding it for another `ttl` seconds (long work calls this as it goes)."""
+
+    def __enter__(self) -> Lock:
+        if not self.acquire():
+            raise LockHeld(str(self))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+class Store(ABC):
+    """Bytes values under string keys, with optional expiry in seconds."""
+
+    @abstractmethod
+    def get(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    def set(self, key: str, value: bytes, ttl: float | None = None) -> None: ...
+
+    @abstractmethod
+    def delete(self, *keys: str) -> None: ...
+
+    @abstractmethod
+    def expire(self, key: str, ttl: float) -> None:
+        """Let an existing key expire `ttl` seconds from now."""
+
+    @abstractmethod
+    def lock(self, name: str, ttl: float) -> Lock: ...
+
+    @abstractmethod
+    def ping(self) -> bool: ...
+
+    def get_json(self, key: str, default: Any = None) -> Any:
+        raw = self.get(key)
+        return default if raw is None else json.loads(raw)
+
+    def set_json(self, key: str, value: Any, ttl: float | None = None) -> None:
+        self.set(key, json.dumps(value, separators=(",", ":")).encode(), ttl)

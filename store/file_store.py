@@ -1,0 +1,124 @@
+"""The store on local files, for the embedded default (no Redis).
+
+Each key is one file named by the key's hash; a value is written to a temporary file and
+renamed over the old one, so readers see the old or the new value, never half of one. The
+expiry time is kept in the file's first 8 bytes. Locks are `flock`s on lock files: the kernel
+releases them when the holding process exits or is killed. Every process on the machine sees
+the same directory, which is all the embedded default needs (one machine).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import struct
+import tempfile
+import time
+from contextlib import suppress
+from pathlib import Path
+
+from store.base import Lock, Store
+
+_EXPIRY = struct.Struct("<d")  # absolute expiry, seconds since the epoch; 0 = never
+_SWEEP_EVERY = 100  # sets between two sweeps of expired files
+
+
+class FileLock(Lock):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def extend(self, ttl: float) -> None:
+        """Nothing to do: a file lock lasts as long as its holder."""
+
+    def __str__(self) -> str:
+        return f"lock {self.path.name}"
+
+
+class FileStore(Store):
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.values = root / "values"
+        self.locks = root / "locks"
+        self.values.mkdir(parents=True, exist_ok=True)
+        self.locks.mkdir(parents=True, exist_ok=True)
+        self._sets = 0
+
+    def _path(self, key: str) -> Path:
+        return self.values / hashlib.sha256(key.encode()).hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            data = self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+        (expires,) = _EXPIRY.unpack_from(data)
+        if expires and expires <= time.time():
+            return None
+        return data[_EXPIRY.size :]
+
+    def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
+        expires = time.time() + ttl if ttl is not None else 0.0
+        fd, tmp = tempfile.mkstemp(dir=self.values, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_EXPIRY.pack(expires))
+                fh.write(value)
+            os.replace(tmp, self._path(key))
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        self._sets += 1
+        if self._sets % _SWEEP_EVERY == 0:
+            self.sweep()
+
+    def delete(self, *keys: str) -> None:
+        for key in keys:
+            with suppress(FileNotFoundError):
+                self._path(key).unlink()
+
+    def expire(self, key: str, ttl: float) -> None:
+        value = self.get(key)
+        if value is not None:
+            self.set(key, value, ttl)
+
+    def lock(self, name: str, ttl: float) -> Lock:
+        return FileLock(self.locks / hashlib.sha256(name.encode()).hexdigest())
+
+    def ping(self) -> bool:
+        return self.values.is_dir()
+
+    def sweep(self) -> int:
+        """Remove expired values (and temporary files a killed writer left); return how many."""
+        removed, now = 0, time.time()
+        for path in self.values.iterdir():
+            try:
+                with open(path, "rb") as fh:
+                    head = fh.read(_EXPIRY.size)
+                stale_tmp = path.name.startswith(".tmp-") and path.stat().st_mtime < now - 3600
+            except FileNotFoundError:
+                continue
+            expired = len(head) == _EXPIRY.size and 0 < _EXPIRY.unpack(head)[0] <= now
+            if expired or stale_tmp:
+                with suppress(FileNotFoundError):
+                    path.unlink()
+                    removed += 1
+        return removed

@@ -1,0 +1,66 @@
+"""The store on Redis: plain GET/SET with expiry, and redis-py's own lock (a key with a
+random token and a time to live, released only by its holder)."""
+
+from __future__ import annotations
+
+import redis
+from redis.exceptions import LockError
+
+from store.base import Lock, Store
+
+
+class RedisLock(Lock):
+    def __init__(self, client: redis.Redis, name: str, ttl: float) -> None:
+        self._lock = client.lock(name, timeout=ttl, blocking=False)
+        self.name = name
+
+    def acquire(self) -> bool:
+        return bool(self._lock.acquire(blocking=False))
+
+    def release(self) -> None:
+        try:
+            self._lock.release()
+        except LockError:
+            pass  # it expired and may belong to someone else now: nothing of ours to release
+
+    def extend(self, ttl: float) -> None:
+        self._lock.extend(ttl, replace_ttl=True)
+
+    def __str__(self) -> str:
+        return f"lock {self.name}"
+
+
+class RedisStore(Store):
+    def __init__(self, url: str, prefix: str = "evetrade:") -> None:
+        # Reconnects by itself after a Redis restart; a call during the restart raises.
+        self.client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=2,
+            socket_timeout=10,
+            health_check_interval=15,
+            retry_on_timeout=True,
+        )
+        self.prefix = prefix
+
+    def _key(self, key: str) -> str:
+        return self.prefix + key
+
+    def get(self, key: str) -> bytes | None:
+        value = self.client.get(self._key(key))
+        return value if value is None else bytes(value)
+
+    def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
+        self.client.set(self._key(key), value, px=None if ttl is None else int(ttl * 1000))
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self.client.delete(*(self._key(k) for k in keys))
+
+    def expire(self, key: str, ttl: float) -> None:
+        self.client.pexpire(self._key(key), int(ttl * 1000))
+
+    def lock(self, name: str, ttl: float) -> Lock:
+        return RedisLock(self.client, self._key(f"lock:{name}"), ttl)
+
+    def ping(self) -> bool:
+        return bool(self.client.ping())

@@ -1,0 +1,96 @@
+"""The shared store, on real Redis and on files: values, expiry, atomic replace, locks."""
+
+import multiprocessing
+import os
+import signal
+import time
+import uuid
+
+import pytest
+
+from store.base import LockHeld, Store
+from store.file_store import FileStore
+from store.redis_store import RedisStore
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(params=["redis", "files"])
+def store(request, tmp_path) -> Store:
+    if request.param == "redis":
+        return RedisStore(REDIS_URL, prefix=f"test-{uuid.uuid4().hex}:")
+    return FileStore(tmp_path / "store")
+
+
+def test_values_round_trip_and_delete(store):
+    assert store.get("a") is None
+    store.set("a", b"\x00\x01binary")
+    assert store.get("a") == b"\x00\x01binary"
+    store.set("a", b"new")
+    assert store.get("a") == b"new"
+    store.delete("a", "never-set")
+    assert store.get("a") is None
+
+
+def test_json_helpers(store):
+    store.set_json("j", {"region": 10000002, "pages": [1, 2]})
+    assert store.get_json("j") == {"region": 10000002, "pages": [1, 2]}
+    assert store.get_json("missing", default={}) == {}
+
+
+def test_values_expire(store):
+    store.set("short", b"x", ttl=0.2)
+    store.set("long", b"y", ttl=30)
+    assert store.get("short") == b"x"
+    time.sleep(0.35)
+    assert store.get("short") is None
+    assert store.get("long") == b"y"
+    store.expire("long", 0.1)
+    time.sleep(0.25)
+    assert store.get("long") is None
+
+
+def test_a_lock_is_held_once(store):
+    first, second = store.lock("region:1", ttl=10), store.lock("region:1", ttl=10)
+    assert first.acquire()
+    assert not second.acquire()
+    with pytest.raises(LockHeld), second:
+        pass
+    first.release()
+    assert second.acquire()
+    second.release()
+
+
+def test_a_redis_lock_expires_when_its_holder_vanishes():
+    store = RedisStore(REDIS_URL, prefix=f"test-{uuid.uuid4().hex}:")
+    assert store.lock("r", ttl=0.3).acquire()  # never released, as if the worker died
+    assert not store.lock("r", ttl=0.3).acquire()
+    time.sleep(0.45)
+    assert store.lock("r", ttl=0.3).acquire()
+
+
+def _hold_forever(root: str, ready) -> None:
+    FileStore(__import__("pathlib").Path(root)).lock("r", ttl=10).acquire()
+    ready.set()
+    time.sleep(60)
+
+
+def test_a_file_lock_is_released_when_its_holder_is_killed(tmp_path):
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_forever, args=(str(tmp_path), ready))
+    holder.start()
+    assert ready.wait(10)
+    store = FileStore(tmp_path)
+    assert not store.lock("r", ttl=10).acquire()
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join(10)
+    assert store.lock("r", ttl=10).acquire()
+
+
+def test_file_store_sweeps_expired_values(tmp_path):
+    store = FileStore(tmp_path)
+    store.set("gone", b"x", ttl=0.01)
+    store.set("kept", b"y")
+    time.sleep(0.05)
+    assert store.sweep() == 1
+    assert store.get("kept") == b"y"
