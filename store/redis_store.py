@@ -3,6 +3,8 @@ random token and a time to live, released only by its holder)."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import redis
 from redis.exceptions import LockError
 
@@ -18,10 +20,9 @@ class RedisLock(Lock):
         return bool(self._lock.acquire(blocking=False))
 
     def release(self) -> None:
-        try:
+        # If it expired it may belong to someone else now: nothing of ours to release.
+        with suppress(LockError):
             self._lock.release()
-        except LockError:
-            pass  # it expired and may belong to someone else now: nothing of ours to release
 
     def extend(self, ttl: float) -> None:
         self._lock.extend(ttl, replace_ttl=True)
