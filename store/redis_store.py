@@ -47,8 +47,8 @@ class RedisStore(Store):
         return self.prefix + key
 
     def get(self, key: str) -> bytes | None:
-        value = self.client.get(self._key(key))
-        return value if value is None else bytes(value)
+        value: bytes | None = self.client.get(self._key(key))  # type: ignore[assignment]
+        return value
 
     def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
         self.client.set(self._key(key), value, px=None if ttl is None else int(ttl * 1000))
