@@ -57,6 +57,10 @@ class Store(ABC):
         """Let an existing key expire `ttl` seconds from now."""
 
     @abstractmethod
+    def incr(self, key: str, ttl: float) -> int:
+        """Add one to a counter and return it; a new counter expires after `ttl` seconds."""
+
+    @abstractmethod
     def lock(self, name: str, ttl: float) -> Lock: ...
 
     @abstractmethod

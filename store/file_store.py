@@ -100,6 +100,23 @@ class FileStore(Store):
         if value is not None:
             self.set(key, value, ttl)
 
+    def incr(self, key: str, ttl: float) -> int:
+        guard = FileLock(self.locks / f"incr-{hashlib.sha256(key.encode()).hexdigest()}")
+        while not guard.acquire():
+            time.sleep(0.001)
+        try:
+            raw = self.get(key)
+            count = int(raw) + 1 if raw is not None else 1
+            path = self._path(key)
+            if raw is None:
+                expires = time.time() + ttl
+            else:
+                (expires,) = _EXPIRY.unpack_from(path.read_bytes())
+            self.set(key, str(count).encode(), max(expires - time.time(), 0.001))
+            return count
+        finally:
+            guard.release()
+
     def lock(self, name: str, ttl: float) -> Lock:
         return FileLock(self.locks / hashlib.sha256(name.encode()).hexdigest())
 

@@ -60,6 +60,13 @@ class RedisStore(Store):
     def expire(self, key: str, ttl: float) -> None:
         self.client.pexpire(self._key(key), int(ttl * 1000))
 
+    def incr(self, key: str, ttl: float) -> int:
+        pipe = self.client.pipeline()
+        pipe.incr(self._key(key))
+        pipe.pexpire(self._key(key), int(ttl * 1000), nx=True)
+        count, _ = pipe.execute()
+        return int(count)
+
     def lock(self, name: str, ttl: float) -> Lock:
         return RedisLock(self.client, self._key(f"lock:{name}"), ttl)
 

@@ -94,3 +94,9 @@ def test_file_store_sweeps_expired_values(tmp_path):
     time.sleep(0.05)
     assert store.sweep() == 1
     assert store.get("kept") == b"y"
+
+
+def test_counters_count_and_expire(store):
+    assert [store.incr("hits", ttl=0.3) for _ in range(3)] == [1, 2, 3]
+    time.sleep(0.45)
+    assert store.incr("hits", ttl=0.3) == 1
