@@ -1,0 +1,268 @@
+"""A market snapshot: one region's whole order book at one ESI cache time, as columns.
+
+Orders are held as numpy arrays (one per field), sorted by type, then side (sells before
+buys), then price (sells cheapest first, buys dearest first), so one type's book is a
+contiguous slice found by binary search. Best bid, best ask, depth and order counts per
+(station, type) are computed once, when the snapshot is built. A snapshot serialises to one
+bytes blob (numpy's uncompressed .npz) plus a small JSON `SnapshotMeta`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+# ESI's order ranges as small integers: a number of jumps, or one of these.
+RANGE_STATION, RANGE_SOLARSYSTEM, RANGE_REGION = -1, 0, 32767
+RANGE_CODES = {"station": RANGE_STATION, "solarsystem": RANGE_SOLARSYSTEM, "region": RANGE_REGION}
+RANGE_CODES.update({str(jumps): jumps for jumps in (1, 2, 3, 4, 5, 10, 20, 30, 40)})
+RANGE_NAMES = {code: name for name, code in RANGE_CODES.items()}
+
+COLUMNS: dict[str, npt.DTypeLike] = {
+    "order_id": np.int64,
+    "type_id": np.int32,
+    "location_id": np.int64,
+    "system_id": np.int32,
+    "is_buy_order": np.bool_,
+    "price": np.float64,
+    "volume_remain": np.int64,
+    "volume_total": np.int64,
+    "min_volume": np.int64,
+    "duration": np.int16,
+    "issued": "datetime64[s]",
+    "range": np.int16,
+    "page": np.int16,  # the ESI page the order came from (to reuse a page that answered 304)
+}
+
+Arrays = dict[str, npt.NDArray[Any]]
+
+
+class InvalidOrders(ValueError):
+    """The orders cannot make a snapshot (missing field, bad value, duplicate order id)."""
+
+
+@dataclass(frozen=True)
+class SnapshotMeta:
+    region_id: int
+    generation: str
+    source: str  # "esi" or "demo"
+    esi_last_modified: str | None  # ISO 8601, UTC
+    esi_expires: str | None
+    fetched_at: str
+    pages: int
+    orders: int
+    page_etags: list[str | None] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SnapshotMeta:
+        return cls(**data)
+
+
+def columns_from_pages(pages: Sequence[tuple[int, list[dict[str, Any]]]]) -> Arrays:
+    """ESI order dicts, page by page, as unsorted columns (with each order's page number)."""
+    orders: list[dict[str, Any]] = []
+    page_numbers: list[npt.NDArray[np.int16]] = []
+    for page, rows in pages:
+        orders.extend(rows)
+        page_numbers.append(np.full(len(rows), page, dtype=np.int16))
+    n = len(orders)
+    try:
+        columns: Arrays = {
+            name: np.fromiter((o[name] for o in orders), dtype=COLUMNS[name], count=n)
+            for name in COLUMNS
+            if name not in ("issued", "range", "page")
+        }
+        # ESI writes "2025-03-28T15:14:18Z": numpy parses it without the zone designator.
+        columns["issued"] = np.array([o["issued"][:19] for o in orders], dtype="datetime64[s]")
+        columns["range"] = np.fromiter(
+            (RANGE_CODES[o["range"]] for o in orders), dtype=np.int16, count=n
+        )
+    except KeyError as exc:
+        raise InvalidOrders(f"an order lacks field or has unknown range {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise InvalidOrders(f"an order has a malformed value: {exc}") from exc
+    columns["page"] = np.concatenate(page_numbers) if page_numbers else np.empty(0, np.int16)
+    return columns
+
+
+def check_orders(columns: Arrays) -> None:
+    """Reject a set no real order book can be: duplicate ids, bad prices or volumes."""
+    ids = columns["order_id"]
+    if len(np.unique(ids)) != len(ids):
+        raise InvalidOrders("duplicate order ids")
+    price = columns["price"]
+    if not np.all(np.isfinite(price)) or np.any(price <= 0):
+        raise InvalidOrders("an order has a price that is not a positive number")
+    if np.any(columns["volume_remain"] < 0) or np.any(
+        columns["volume_remain"] > columns["volume_total"]
+    ):
+        raise InvalidOrders("an order has a remaining volume outside 0..volume_total")
+    if np.any(columns["type_id"] <= 0):
+        raise InvalidOrders("an order has no type")
+
+
+def sort_book(columns: Arrays) -> Arrays:
+    """Sorted by type, then sells before buys, sells cheapest first and buys dearest first."""
+    is_buy = columns["is_buy_order"]
+    price_key = np.where(is_buy, -columns["price"], columns["price"])
+    order = np.lexsort((columns["order_id"], price_key, is_buy, columns["type_id"]))
+    return {name: values[order] for name, values in columns.items()}
+
+
+def station_summary(book: Arrays) -> Arrays:
+    """Best price, depth (units) and order count per (type, station, side) of a sorted book.
+
+    In a sorted book the first order of each (type, side) run at a station is not always the
+    best at that station, so group by (type, station, side) with a stable sort that keeps the
+    price order inside each group.
+    """
+    keys = np.lexsort((book["location_id"], book["is_buy_order"], book["type_id"]))
+    # lexsort is stable: within a (type, side, station) group the book's price order remains.
+    type_id = book["type_id"][keys]
+    is_buy = book["is_buy_order"][keys]
+    location = book["location_id"][keys]
+    n = len(keys)
+    if n == 0:
+        empty: Arrays = {
+            "type_id": np.empty(0, np.int32),
+            "location_id": np.empty(0, np.int64),
+            "is_buy_order": np.empty(0, np.bool_),
+            "best_price": np.empty(0, np.float64),
+            "volume": np.empty(0, np.int64),
+            "orders": np.empty(0, np.int64),
+        }
+        return empty
+    boundary = np.ones(n, dtype=bool)
+    boundary[1:] = (
+        (type_id[1:] != type_id[:-1])
+        | (is_buy[1:] != is_buy[:-1])
+        | (location[1:] != location[:-1])
+    )
+    starts = np.flatnonzero(boundary)
+    return {
+        "type_id": type_id[starts],
+        "location_id": location[starts],
+        "is_buy_order": is_buy[starts],
+        "best_price": book["price"][keys][starts],
+        "volume": np.add.reduceat(book["volume_remain"][keys], starts),
+        "orders": np.diff(np.append(starts, n)),
+    }
+
+
+class Snapshot:
+    """A published, read-only order book of one region."""
+
+    def __init__(self, meta: SnapshotMeta, book: Arrays, stations: Arrays) -> None:
+        self.meta = meta
+        self.book = book
+        self.stations = stations
+        self._types, starts = np.unique(book["type_id"], return_index=True)
+        self._starts = starts
+        self._ends = np.append(starts[1:], len(book["type_id"]))
+
+    @classmethod
+    def build(cls, meta: SnapshotMeta, columns: Arrays) -> Snapshot:
+        check_orders(columns)
+        book = sort_book(columns)
+        return cls(meta, book, station_summary(book))
+
+    # --- Serialisation -------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            **{f"book.{k}": v for k, v in self.book.items()},
+            **{f"stations.{k}": v for k, v in self.stations.items()},
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, meta: SnapshotMeta, blob: bytes) -> Snapshot:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            book = {k.removeprefix("book."): data[k] for k in data.files if k.startswith("book.")}
+            stations = {
+                k.removeprefix("stations."): data[k]
+                for k in data.files
+                if k.startswith("stations.")
+            }
+        return cls(meta, book, stations)
+
+    # --- Reads ---------------------------------------------------------------------------
+
+    @property
+    def type_ids(self) -> npt.NDArray[np.int32]:
+        return self._types
+
+    def has_type(self, type_id: int) -> bool:
+        i = int(np.searchsorted(self._types, type_id))
+        return i < len(self._types) and int(self._types[i]) == type_id
+
+    def type_slice(self, type_id: int) -> slice:
+        """Where one type's orders are in `book` (an empty slice when it has none)."""
+        i = int(np.searchsorted(self._types, type_id))
+        if i == len(self._types) or int(self._types[i]) != type_id:
+            return slice(0, 0)
+        return slice(int(self._starts[i]), int(self._ends[i]))
+
+    def orders_of(self, type_id: int) -> Arrays:
+        """One type's orders: sells cheapest first, then buys dearest first."""
+        where = self.type_slice(type_id)
+        return {name: values[where] for name, values in self.book.items()}
+
+    def page_rows(self, page: int) -> Arrays:
+        """The orders that came from one ESI page (unsorted columns, ready to rebuild from)."""
+        mask = self.book["page"] == page
+        return {name: values[mask] for name, values in self.book.items()}
+
+    @cached_property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in self.book.values()) + sum(
+            v.nbytes for v in self.stations.values()
+        )
+
+
+def order_dicts(columns: Arrays, rows: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """Columns back to ESI-shaped dicts (for API answers of one type's book)."""
+    n = len(columns["order_id"])
+    indexes = range(n) if rows is None else rows
+    issued = columns["issued"].astype("datetime64[s]").astype(str)
+    return [
+        {
+            "order_id": int(columns["order_id"][i]),
+            "type_id": int(columns["type_id"][i]),
+            "location_id": int(columns["location_id"][i]),
+            "system_id": int(columns["system_id"][i]),
+            "is_buy_order": bool(columns["is_buy_order"][i]),
+            "price": float(columns["price"][i]),
+            "volume_remain": int(columns["volume_remain"][i]),
+            "volume_total": int(columns["volume_total"][i]),
+            "min_volume": int(columns["min_volume"][i]),
+            "duration": int(columns["duration"][i]),
+            "issued": f"{issued[i]}Z",
+            "range": RANGE_NAMES.get(int(columns["range"][i]), str(int(columns["range"][i]))),
+        }
+        for i in indexes
+    ]
+
+
+def merge_columns(parts: Sequence[Arrays]) -> Arrays:
+    """Concatenate column sets (fresh pages and pages reused from the previous snapshot)."""
+    parts = [p for p in parts if len(p["order_id"])] or list(parts[:1])
+    if not parts:
+        return {name: np.empty(0, dtype=dtype) for name, dtype in COLUMNS.items()}
+    return {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
+
+
+def utc_iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
