@@ -180,11 +180,9 @@ class Snapshot:
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            **{f"book.{k}": v for k, v in self.book.items()},
-            **{f"stations.{k}": v for k, v in self.stations.items()},
-        )
+        arrays: dict[str, Any] = {f"book.{k}": v for k, v in self.book.items()}
+        arrays.update({f"stations.{k}": v for k, v in self.stations.items()})
+        np.savez(buffer, **arrays)
         return buffer.getvalue()
 
     @classmethod
