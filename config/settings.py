@@ -130,6 +130,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # Checks which regions are due (Expires plus jitter); not a refresh cron.
+    "market-dispatch-due-refreshes": {
+        "task": "market.tasks.dispatch_due_refreshes",
+        "schedule": 10.0,
+    },
+    "market-refresh-prices": {"task": "market.tasks.refresh_prices", "schedule": 600.0},
+}
 
 # The shared store (store/): Redis with REDIS_URL, else files under VAR_DIR/store.
 STORE_KEY_PREFIX = env.str("STORE_KEY_PREFIX", default="evetrade")
@@ -138,6 +146,10 @@ STORE_KEY_PREFIX = env.str("STORE_KEY_PREFIX", default="evetrade")
 ESI_BASE_URL = env.str("ESI_BASE_URL", default="https://esi.evetech.net").rstrip("/")
 # Who to contact about this installation's traffic; CCP asks for it in the User-Agent.
 ESI_CONTACT = env.str("ESI_CONTACT", default="admin@localhost")
+# Where the code of this installation lives, also in the User-Agent.
+ESI_PROJECT_URL = env.str("ESI_PROJECT_URL", default="")
+# A call never sleeps longer than this for a rate limit; past it, it fails with the resume time.
+ESI_MAX_PAUSE = env.float("ESI_MAX_PAUSE", default=30.0)
 ESI_COMPATIBILITY_DATE = env.str("ESI_COMPATIBILITY_DATE", default="2026-08-04")
 ESI_TIMEOUT = env.float("ESI_TIMEOUT", default=10.0)
 ESI_MAX_CONCURRENCY = env.int("ESI_MAX_CONCURRENCY", default=8)
