@@ -9,6 +9,7 @@ from config import health
 urlpatterns = [
     path("", include("sde.urls")),
     path("api/v1/", include("sde.api.urls")),
+    path("api/v1/market/", include("market.api.urls")),
     path("api/v1/health", health.HealthView.as_view(), name="api-health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

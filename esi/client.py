@@ -593,3 +593,22 @@ def _set_problem(pages: list[EsiResponse], total: int, unique_key: str | None) -
 
 
 __all__ = ["EsiClient", "EsiError", "EsiResponse", "PagedResponse", "backoff_delay"]
+
+
+_shared: dict[tuple[Any, ...], EsiClient] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_client() -> EsiClient:
+    """This process's client for the current settings, so its connection pool is reused."""
+    from django.conf import settings
+
+    from store import get_store
+
+    esi_settings = sorted(name for name in dir(settings) if name.startswith("ESI_"))
+    key = (*(repr(getattr(settings, name)) for name in esi_settings), id(get_store()))
+    with _shared_lock:
+        client = _shared.get(key)
+        if client is None:
+            client = _shared[key] = EsiClient.from_settings()
+        return client

@@ -15,6 +15,8 @@ from django.test.utils import setup_databases, teardown_databases
 
 from sde import install
 
+pytest_plugins = ["tests.market_env"]  # the ESI stand-in and market settings fixtures
+
 sde_db = pytest.mark.django_db(databases=["default", "sde"])
 
 

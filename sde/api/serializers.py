@@ -4,7 +4,6 @@ Views return the selectors' dicts directly; the output serializers here document
 shapes in the OpenAPI schema (and a test checks that responses match the schema).
 """
 
-from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 MAX_ID = 2**31 - 1
@@ -169,17 +168,3 @@ class MarketGroupOut(serializers.Serializer):
 
 class MarketGroupTreeOut(serializers.Serializer):
     results = MarketGroupOut(many=True)
-
-
-# Built inline because a serializer class cannot declare a field named `errors`.
-ErrorOut = inline_serializer(
-    "Error",
-    {
-        "detail": serializers.CharField(),
-        "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
-            required=False,
-            help_text="for a 400: each bad parameter and what is wrong with it",
-        ),
-    },
-)

@@ -7,29 +7,18 @@ from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import ErrorOut, validated
 from sde import selectors
 from sde.api import serializers as s
 from sde.search import search_items
 
-NOT_FOUND = {404: s.ErrorOut}
-BAD_REQUEST = {400: s.ErrorOut}
-
-
-def _validated(params: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    unknown = set(request.query_params) - set(params().fields) - {"format"}
-    if unknown:
-        raise serializers.ValidationError(
-            {name: ["Unknown parameter."] for name in sorted(unknown)}
-        )
-    serializer = params(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+NOT_FOUND = {404: ErrorOut}
+BAD_REQUEST = {400: ErrorOut}
 
 
 def _found(loader: Callable[[int], Any], ident: int) -> Any:
@@ -54,7 +43,7 @@ class ItemSearchView(APIView):
         responses={200: s.SearchOut, **BAD_REQUEST},
     )
     def get(self, request: Request) -> Response:
-        params = _validated(s.SearchParams, request)
+        params = validated(s.SearchParams, request)
         hits = search_items(params["q"], params["limit"])
         results = [
             {
@@ -75,7 +64,7 @@ class ItemDetailView(APIView):
         responses={200: s.ItemOut, **NOT_FOUND},
     )
     def get(self, request: Request, type_id: int) -> Response:
-        _validated(s.NoParams, request)
+        validated(s.NoParams, request)
         return Response(_found(selectors.item_detail, type_id))
 
 
@@ -86,7 +75,7 @@ class RegionListView(APIView):
         responses={200: s.RegionListOut},
     )
     def get(self, request: Request) -> Response:
-        _validated(s.NoParams, request)
+        validated(s.NoParams, request)
         regions = selectors.region_list()
         return Response({"count": len(regions), "results": regions})
 
@@ -98,7 +87,7 @@ class RegionDetailView(APIView):
         responses={200: s.RegionDetailOut, **NOT_FOUND},
     )
     def get(self, request: Request, region_id: int) -> Response:
-        _validated(s.NoParams, request)
+        validated(s.NoParams, request)
         return Response(_found(selectors.region_detail, region_id))
 
 
@@ -110,7 +99,7 @@ class SystemListView(APIView):
         responses={200: s.SystemListOut, **BAD_REQUEST, **NOT_FOUND},
     )
     def get(self, request: Request) -> Response:
-        params = _validated(s.SystemParams, request)
+        params = validated(s.SystemParams, request)
         if "region_id" in params:
             _found(selectors.region_detail, params["region_id"])
         return Response(_page(selectors.system_list(**_filters(params)), params))
@@ -123,7 +112,7 @@ class SystemDetailView(APIView):
         responses={200: s.SystemDetailOut, **NOT_FOUND},
     )
     def get(self, request: Request, solar_system_id: int) -> Response:
-        _validated(s.NoParams, request)
+        validated(s.NoParams, request)
         return Response(_found(selectors.system_detail, solar_system_id))
 
 
@@ -135,7 +124,7 @@ class StationListView(APIView):
         responses={200: s.StationListOut, **BAD_REQUEST},
     )
     def get(self, request: Request) -> Response:
-        params = _validated(s.StationParams, request)
+        params = validated(s.StationParams, request)
         return Response(_page(selectors.station_list(**_filters(params)), params))
 
 
@@ -146,7 +135,7 @@ class StationDetailView(APIView):
         responses={200: s.StationOut, **NOT_FOUND},
     )
     def get(self, request: Request, station_id: int) -> Response:
-        _validated(s.NoParams, request)
+        validated(s.NoParams, request)
         return Response(_found(selectors.station_detail, station_id))
 
 
@@ -157,7 +146,7 @@ class MarketGroupTreeView(APIView):
         responses={200: s.MarketGroupTreeOut},
     )
     def get(self, request: Request) -> Response:
-        _validated(s.NoParams, request)
+        validated(s.NoParams, request)
         return Response({"results": selectors.market_group_tree()})
 
 

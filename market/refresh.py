@@ -1,0 +1,239 @@
+"""Refreshing one region's snapshot from ESI: the one service behind the Celery task, the
+`market_refresh` command and the refresh button.
+
+1. Take the region's lock (one refresh per region at a time; it expires if the worker dies).
+2. Fetch every page of /markets/{region}/orders/ through the ESI client, sending the ETags of
+   the current snapshot's pages: a page that answers 304 is reused from that snapshot.
+3. Validate and build the new snapshot, and publish it by a pointer swap. Only a complete,
+   consistent set is ever published; on any failure the previous snapshot stays.
+4. Record the result and when to refresh next: ESI's Expires plus jitter (or a back-off).
+
+When ESI cannot be reached and the region never had a snapshot, the demo market (generated
+from the SDE, source "demo") is published instead, so a fresh install shows something
+clearly labelled; a later successful refresh replaces it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+
+from esi.client import EsiClient, shared_client
+from esi.errors import EsiError, EsiRateLimited
+from market import publish
+from market.snapshot import (
+    Arrays,
+    InvalidOrders,
+    Snapshot,
+    SnapshotMeta,
+    columns_from_pages,
+    merge_columns,
+    utc_iso,
+)
+from store import Store, get_store
+
+log = logging.getLogger(__name__)
+
+# Orders in the demo market of each region (The Forge is the biggest hub, as in the game).
+DEMO_ORDERS = {10000002: 120_000}
+DEMO_ORDERS_DEFAULT = 30_000
+# After a failure, try again after this long (doubling, up to the cap) unless ESI said when.
+RETRY_AFTER_FAILURE = 60.0
+RETRY_AFTER_FAILURE_MAX = 900.0
+
+Progress = Callable[[int, int], None]
+
+
+class RefreshBusy(Exception):
+    """Another worker is refreshing this region right now."""
+
+
+class RefreshFailed(Exception):
+    """Nothing was published; the message is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    region_id: int
+    result: str  # "published", "not_modified" or "demo"
+    meta: SnapshotMeta
+    seconds: float
+
+
+def refresh_region(
+    region_id: int,
+    *,
+    client: EsiClient | None = None,
+    store: Store | None = None,
+    progress: Progress | None = None,
+    demo_fallback: bool | None = None,
+) -> RefreshOutcome:
+    store = store or get_store()
+    lock = store.lock(f"market:refresh:{region_id}", ttl=settings.MARKET_REFRESH_LOCK_TTL)
+    if not lock.acquire():
+        raise RefreshBusy(f"region {region_id} is being refreshed by another worker")
+    started = time.monotonic()
+    publish.write_status(region_id, store, running=True, last_attempt_at=utc_iso(datetime.now(UTC)))
+    try:
+        outcome = _refresh(region_id, client or shared_client(), store, progress, lock)
+    except (EsiError, InvalidOrders) as exc:
+        reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, InvalidOrders) else str(exc)
+        fallback = settings.MARKET_DEMO_FALLBACK if demo_fallback is None else demo_fallback
+        _record_failure(region_id, store, reason, exc)
+        if fallback and publish.current_generation(region_id, store) is None:
+            publish_demo(region_id, store)
+            publish.write_progress(region_id, "demo", 0, 0, store)
+            raise RefreshFailed(f"{reason} (published the demo market instead)") from exc
+        publish.write_progress(region_id, "failed", 0, 0, store)
+        raise RefreshFailed(reason) from exc
+    finally:
+        lock.release()
+        publish.write_status(region_id, store, running=False)
+    elapsed = time.monotonic() - started
+    _record_success(region_id, store, outcome.meta)
+    return RefreshOutcome(region_id, outcome.result, outcome.meta, elapsed)
+
+
+@dataclass(frozen=True)
+class _Result:
+    result: str
+    meta: SnapshotMeta
+
+
+def _refresh(
+    region_id: int, client: EsiClient, store: Store, progress: Progress | None, lock: Any
+) -> _Result:
+    current = publish.load(region_id, store=store)
+    reusable = current if current and current.meta.source == "esi" else None
+    etags = (
+        {page: etag for page, etag in enumerate(reusable.meta.page_etags, 1) if etag}
+        if reusable
+        else {}
+    )
+
+    def on_page(done: int, total: int) -> None:
+        publish.write_progress(region_id, "fetching", done, total, store)
+        if done % 50 == 0:
+            lock.extend(settings.MARKET_REFRESH_LOCK_TTL)
+        if progress:
+            progress(done, total)
+
+    publish.write_progress(region_id, "fetching", 0, 0, store)
+    fetched = client.get_pages(
+        f"/markets/{region_id}/orders/",
+        params={"order_type": "all"},
+        etags=etags,
+        unique_key="order_id",
+        progress=on_page,
+    )
+    now = datetime.now(UTC)
+    if fetched.not_modified and reusable is not None:
+        meta = _replace(
+            reusable.meta, esi_expires=utc_iso(fetched.expires), fetched_at=utc_iso(now)
+        )
+        publish.update_meta(meta, store)
+        publish.write_progress(
+            region_id, "not_modified", len(fetched.pages), len(fetched.pages), store
+        )
+        return _Result("not_modified", meta)
+
+    publish.write_progress(region_id, "building", len(fetched.pages), len(fetched.pages), store)
+    fresh = [(n, page.data) for n, page in enumerate(fetched.pages, 1) if page.data is not None]
+    parts: list[Arrays] = [columns_from_pages(fresh)]
+    for n, page in enumerate(fetched.pages, 1):
+        if page.data is None:  # answered 304: the previous snapshot has this page's orders
+            if reusable is None:
+                raise InvalidOrders(f"page {n} answered 304 but no snapshot holds it")
+            parts.append(reusable.page_rows(n))
+    meta = SnapshotMeta(
+        region_id=region_id,
+        generation=publish.new_generation(),
+        source="esi",
+        esi_last_modified=utc_iso(fetched.last_modified),
+        esi_expires=utc_iso(fetched.expires),
+        fetched_at=utc_iso(now) or "",
+        pages=len(fetched.pages),
+        orders=0,
+        page_etags=[page.etag for page in fetched.pages],
+    )
+    columns = merge_columns(parts)
+    meta = _replace(meta, orders=len(columns["order_id"]))
+    snapshot = Snapshot.build(meta, columns)
+    publish.publish(snapshot, store)
+    publish.write_progress(region_id, "published", meta.pages, meta.pages, store)
+    return _Result("published", meta)
+
+
+def publish_demo(region_id: int, store: Store | None = None) -> SnapshotMeta:
+    """Publish the generated demo market for a region (source "demo", always marked stale)."""
+    from market.generator import generate_orders
+
+    now = datetime.now(UTC)
+    orders = generate_orders(region_id, DEMO_ORDERS.get(region_id, DEMO_ORDERS_DEFAULT), now=now)
+    meta = SnapshotMeta(
+        region_id=region_id,
+        generation=publish.new_generation(),
+        source="demo",
+        esi_last_modified=None,
+        esi_expires=None,
+        fetched_at=utc_iso(now) or "",
+        pages=0,
+        orders=len(orders),
+    )
+    snapshot = Snapshot.build(meta, columns_from_pages([(0, orders)]))
+    publish.publish(snapshot, store)
+    return meta
+
+
+def _replace(meta: SnapshotMeta, **changes: Any) -> SnapshotMeta:
+    return SnapshotMeta.from_json({**meta.to_json(), **changes})
+
+
+def _record_success(region_id: int, store: Store, meta: SnapshotMeta) -> None:
+    expires = datetime.fromisoformat(meta.esi_expires) if meta.esi_expires else datetime.now(UTC)
+    next_at = max(expires, datetime.now(UTC)) + timedelta(
+        seconds=random.uniform(1.0, max(1.0, settings.MARKET_REFRESH_JITTER))
+    )
+    publish.write_status(
+        region_id,
+        store,
+        last_result="ok",
+        last_error=None,
+        last_success_at=utc_iso(datetime.now(UTC)),
+        failures=0,
+        next_refresh_at=utc_iso(next_at),
+    )
+
+
+def _record_failure(region_id: int, store: Store, reason: str, exc: Exception) -> None:
+    status = publish.read_status(region_id, store)
+    failures = int(status.get("failures", 0)) + 1
+    wait = min(RETRY_AFTER_FAILURE * 2 ** (failures - 1), RETRY_AFTER_FAILURE_MAX)
+    next_at = datetime.now(UTC) + timedelta(seconds=wait)
+    resume_at = getattr(exc, "resume_at", None) or getattr(exc, "retry_at", None)
+    if isinstance(resume_at, datetime):
+        next_at = max(next_at, resume_at) if isinstance(exc, EsiRateLimited) else resume_at
+    log.warning("refresh of region %s failed: %s", region_id, reason)
+    publish.write_status(
+        region_id,
+        store,
+        last_result="error",
+        last_error=reason,
+        failures=failures,
+        next_refresh_at=utc_iso(next_at),
+    )
+
+
+def is_due(region_id: int, store: Store | None = None, now: datetime | None = None) -> bool:
+    status = publish.read_status(region_id, store)
+    next_at = status.get("next_refresh_at")
+    if not next_at:
+        return True
+    return (now or datetime.now(UTC)) >= datetime.fromisoformat(next_at)

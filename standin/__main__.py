@@ -1,0 +1,113 @@
+"""Run the ESI stand-in in the foreground, for demos and benchmarks.
+
+    python -m standin --port 8090 --orders 380000 --regions 10000002,10000043
+    python -m standin --port 0 --orders 380000 --regions 10000002 --page-latency 0.05
+
+The first region gets `--orders` generated orders, the others a fifth of that each. The real
+recorded order samples are merged into The Forge and Domain unless `--no-samples`. It prints
+the base URL (point ESI_BASE_URL at it) and serves until interrupted. The SDE is read from
+SDE_PATH (settings) and installed from the bundled copy if missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    summary = (__doc__ or "").split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m standin", description=summary)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090, help="0 picks a free port")
+    parser.add_argument("--orders", type=int, default=380_000, help="orders in the first region")
+    parser.add_argument(
+        "--regions",
+        default="10000002,10000043,10000032,10000030,10000042",
+        help="comma-separated region ids (default: the five trade hubs)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--expires", type=float, default=300.0, help="seconds a book is fresh")
+    parser.add_argument(
+        "--ratelimit-tokens", type=int, default=None, help="token bucket size (default: ESI's)"
+    )
+    parser.add_argument(
+        "--page-latency", type=float, default=0.0, help="seconds slept before each orders page"
+    )
+    parser.add_argument("--no-samples", action="store_true", help="leave out the real samples")
+    parser.add_argument("--log", action="store_true", help="log every request to stderr")
+    return parser.parse_args(argv)
+
+
+def _setup_django() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def _ensure_sde() -> None:
+    from django.conf import settings
+
+    from sde import install
+
+    target = Path(settings.SDE_PATH)
+    if install.read_info(target) is None:
+        print(f"Installing the bundled SDE at {target} ...", flush=True)
+        with install.candidate_file(target) as candidate:
+            build = install.build_from_bundle(candidate)
+            install.install(candidate, target, source="bundled", build=build)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    _setup_django()
+    _ensure_sde()
+    from standin.esi import EsiStandIn
+
+    regions = [int(r) for r in args.regions.split(",") if r.strip()]
+    esi = EsiStandIn(
+        page_size=args.page_size,
+        expires_in=args.expires,
+        seed=args.seed,
+        sample_data=not args.no_samples,
+        host=args.host,
+        port=args.port,
+        log_requests=args.log,
+    )
+    esi.max_logged = 10_000  # a long-running server keeps only recent requests
+    esi.faults.page_latency = args.page_latency
+    if args.ratelimit_tokens is not None:
+        esi.faults.ratelimit_tokens = args.ratelimit_tokens
+    for i, region_id in enumerate(regions):
+        started = time.perf_counter()
+        samples = esi.orders(region_id)
+        esi.generate(region_id, args.orders if i == 0 else max(1, args.orders // 5))
+        if samples:
+            esi.set_orders(region_id, esi.orders(region_id) + samples)
+        print(
+            f"region {region_id}: {len(esi.orders(region_id)):,} orders, "
+            f"{esi.x_pages(region_id)} pages ({time.perf_counter() - started:.1f} s)",
+            flush=True,
+        )
+    esi.start()
+    print(esi.base_url, flush=True)
+    print("Serving ESI's market routes; Ctrl-C stops.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        esi.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,350 @@
+"""The market generator: deterministic, ESI-shaped and believable order books from the real SDE."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import statistics
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+from market import generator
+from market.generator import HUB_STATIONS, generate_history, generate_orders, hub_station
+from sde.models import StaStation
+from tests.conftest import ensure_sde, sde_db
+
+SAMPLES = Path(__file__).resolve().parent.parent / "standin" / "data" / "markets_orders"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+FORGE, DOMAIN = 10000002, 10000043
+ISSUED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+RANGES = {"station", "region", "solarsystem", "1", "2", "3", "4", "5", "10", "20", "30", "40"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sde() -> None:
+    ensure_sde()
+
+
+@pytest.fixture(scope="module")
+def forge() -> tuple[list[dict[str, Any]], float]:
+    """A Forge-size book (380,000 orders) and how long it took to generate."""
+    generator.type_model(0)  # the per-seed model is cached; time the book itself
+    started = time.perf_counter()
+    orders = generate_orders(FORGE, 380_000, seed=0, now=NOW)
+    return orders, time.perf_counter() - started
+
+
+def _sde_rows(sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(f"file:{settings.SDE_PATH}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _sample_orders() -> list[dict[str, Any]]:
+    return [o for path in sorted(SAMPLES.glob("*.json")) for o in json.loads(path.read_text())]
+
+
+def _best_at(orders: list[dict[str, Any]], location: int) -> dict[int, tuple[float, float]]:
+    bids: dict[int, float] = {}
+    asks: dict[int, float] = {}
+    for o in orders:
+        if o["location_id"] != location:
+            continue
+        side = bids if o["is_buy_order"] else asks
+        better = max if o["is_buy_order"] else min
+        side[o["type_id"]] = better(side.get(o["type_id"], o["price"]), o["price"])
+    return {t: (bids[t], asks[t]) for t in bids.keys() & asks.keys()}
+
+
+# --- Determinism ---------------------------------------------------------------------------
+
+
+def test_same_inputs_give_identical_orders() -> None:
+    assert generate_orders(FORGE, 3_000, seed=7, now=NOW) == generate_orders(
+        FORGE, 3_000, seed=7, now=NOW
+    )
+
+
+def test_seed_and_region_change_the_book() -> None:
+    base = generate_orders(FORGE, 3_000, seed=7, now=NOW)
+    other_seed = generate_orders(FORGE, 3_000, seed=8, now=NOW)
+    other_region = generate_orders(DOMAIN, 3_000, seed=7, now=NOW)
+    assert base != other_seed
+    assert [o["price"] for o in base] != [o["price"] for o in other_seed]
+    assert {o["location_id"] for o in other_region}.isdisjoint({60003760})
+
+
+def test_default_now_is_the_current_hour() -> None:
+    orders = generate_orders(FORGE, 500, seed=1)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    latest = max(datetime.strptime(o["issued"], "%Y-%m-%dT%H:%M:%SZ") for o in orders)
+    assert latest.replace(tzinfo=UTC) < hour + timedelta(hours=1)
+    assert latest.replace(tzinfo=UTC) > hour - timedelta(days=90)
+
+
+def test_without_an_installed_sde_the_bundled_copy_gives_the_same_book(
+    settings: Any, tmp_path: Path
+) -> None:
+    installed = generate_orders(DOMAIN, 2_000, seed=1, now=NOW)
+    settings.SDE_PATH = tmp_path / "not-installed.sqlite"
+    assert generator.load_sde().key[0].endswith("invTypes.csv.gz")
+    assert generate_orders(DOMAIN, 2_000, seed=1, now=NOW) == installed
+
+
+def test_no_orders_asked_none_given() -> None:
+    assert generate_orders(FORGE, 0, now=NOW) == []
+
+
+# --- Shape ---------------------------------------------------------------------------------
+
+
+def test_orders_have_exactly_the_real_samples_shape() -> None:
+    sample = _sample_orders()
+    sample_types = {k: type(v) for k, v in sample[0].items()}
+    orders = generate_orders(FORGE, 5_000, seed=3, now=NOW)
+    for order in orders:
+        assert list(order) == list(sample[0])  # same keys, same (alphabetical) order
+        assert {k: type(v) for k, v in order.items()} == sample_types
+    assert all(o["range"] in RANGES for o in orders)
+    assert all(ISSUED.match(o["issued"]) for o in orders)
+
+
+def test_order_ids_unique_sorted_and_in_range(forge: tuple[list[dict[str, Any]], float]) -> None:
+    orders, _ = forge
+    ids = [o["order_id"] for o in orders]
+    assert len(set(ids)) == len(ids) == 380_000
+    assert ids == sorted(ids)
+    assert ids[0] > 6_500_000_000
+    assert ids[-1] < 2**63
+    domain_ids = {o["order_id"] for o in generate_orders(DOMAIN, 20_000, seed=0, now=NOW)}
+    assert domain_ids.isdisjoint(ids), "two regions never share an order id"
+
+
+def test_issued_before_now_and_within_the_duration() -> None:
+    orders = generate_orders(FORGE, 20_000, seed=4, now=NOW)
+    for order in orders:
+        issued = datetime.strptime(order["issued"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert issued < NOW
+        assert NOW - issued < timedelta(days=order["duration"])
+    durations = Counter(o["duration"] for o in orders)
+    assert set(durations) == {1, 3, 7, 14, 30, 90}
+    assert durations[90] > 0.6 * len(orders)
+
+
+def test_volumes_and_min_volume() -> None:
+    orders = generate_orders(FORGE, 20_000, seed=5, now=NOW)
+    assert all(1 <= o["volume_remain"] <= o["volume_total"] for o in orders)
+    assert all(1 <= o["min_volume"] <= o["volume_total"] for o in orders)
+    assert sum(o["min_volume"] == 1 for o in orders) > 0.95 * len(orders)
+    assert any(o["volume_remain"] < o["volume_total"] for o in orders)
+
+
+def test_prices_follow_eve_ticks() -> None:
+    for order in generate_orders(FORGE, 20_000, seed=6, now=NOW):
+        price = Decimal(repr(order["price"]))
+        assert price >= Decimal("0.01")
+        assert price == price.quantize(Decimal("0.01")), order["price"]  # at most 2 decimals
+        digits = price.normalize().as_tuple().digits
+        assert len(digits) <= 4, order["price"]
+
+
+def test_tick_round() -> None:
+    prices = np.array([4.0749, 2_976_123_456.0, 0.001, 123.456, 99_999.0])
+    assert generator.tick_round(prices).tolist() == [4.07, 2_976_000_000.0, 0.01, 123.5, 100_000.0]
+    assert generator.tick_round(prices, "up").tolist()[:2] == [4.08, 2_977_000_000.0]
+    assert generator.tick_round(prices, "down").tolist()[3] == 123.4
+    assert generator.tick_round(np.array([4.07]), "up").tolist() == [4.07]  # on a tick stays
+
+
+def test_sells_range_region_buys_vary() -> None:
+    orders = generate_orders(FORGE, 20_000, seed=8, now=NOW)
+    assert {o["range"] for o in orders if not o["is_buy_order"]} == {"region"}
+    buy_ranges = Counter(o["range"] for o in orders if o["is_buy_order"])
+    assert len(buy_ranges) >= 8
+    assert buy_ranges.most_common(1)[0][0] in {"station", "1"}
+
+
+# --- Places --------------------------------------------------------------------------------
+
+
+@sde_db
+def test_hub_stations_are_the_five_trade_hubs() -> None:
+    names = {"Jita", "Amarr", "Dodixie", "Rens", "Hek"}
+    rows = StaStation.objects.filter(station_id__in=HUB_STATIONS.values()).values_list(
+        "station_id", "region_id", "station_name"
+    )
+    found = {station: (region, name) for station, region, name in rows}
+    assert set(found) == set(HUB_STATIONS.values())
+    for region, station in HUB_STATIONS.items():
+        assert found[station][0] == region
+        assert hub_station(region) == station
+    assert {(found[s][1] or "").split()[0] for s in found} == names
+
+
+def test_every_location_is_in_the_region() -> None:
+    stations = {
+        s: (system, region)
+        for s, system, region in _sde_rows(
+            "SELECT stationID, solarSystemID, regionID FROM staStations"
+        )
+    }
+    systems = dict(_sde_rows("SELECT solarSystemID, regionID FROM mapSolarSystems"))
+    for region in (FORGE, DOMAIN, 10000032):
+        for order in generate_orders(region, 5_000, seed=2, now=NOW):
+            assert systems[order["system_id"]] == region
+            if order["location_id"] < 1_000_000_000_000:
+                assert stations[order["location_id"]] == (order["system_id"], region)
+
+
+def test_hub_station_dominates(forge: tuple[list[dict[str, Any]], float]) -> None:
+    orders, _ = forge
+    places = Counter(o["location_id"] for o in orders)
+    (top, count), (_, second) = places.most_common(2)
+    assert top == 60003760
+    assert count > 0.45 * len(orders)
+    assert count > 5 * second
+    structures = sum(c for loc, c in places.items() if loc >= 1_000_000_000_000)
+    assert 0.01 * len(orders) < structures < 0.1 * len(orders)
+    assert len(places) > 50  # spread over the region's other stations too
+
+
+def test_region_without_npc_stations_trades_in_structures() -> None:
+    region = 10000003  # Vale of the Silent: null-sec, no NPC station
+    assert not _sde_rows(f"SELECT 1 FROM staStations WHERE regionID = {region}")
+    orders = generate_orders(region, 1_000, seed=0, now=NOW)
+    assert all(o["location_id"] >= 1_000_000_000_000 for o in orders)
+    assert hub_station(region) >= 1_000_000_000_000
+
+
+def test_other_regions_get_a_hub_in_the_region() -> None:
+    (station,) = _sde_rows("SELECT regionID FROM staStations WHERE stationID = 60000004")
+    region = station[0]
+    assert region not in HUB_STATIONS
+    hub = hub_station(region)
+    assert _sde_rows(f"SELECT regionID FROM staStations WHERE stationID = {hub}") == [(region,)]
+
+
+def test_unknown_region_is_refused() -> None:
+    with pytest.raises(ValueError, match="no stations or systems"):
+        generate_orders(12345, 10, now=NOW)
+
+
+# --- Types and prices ----------------------------------------------------------------------
+
+
+def test_types_are_published_market_types_popular_ones_first() -> None:
+    market = {
+        t
+        for (t,) in _sde_rows(
+            "SELECT typeID FROM invTypes WHERE published = 1 AND marketGroupID IS NOT NULL"
+        )
+    }
+    orders = generate_orders(FORGE, 50_000, seed=0, now=NOW)
+    counts = Counter(o["type_id"] for o in orders)
+    assert set(counts) <= market
+    median = statistics.median(counts.values())
+    for popular in (34, 35, 36, 37, 38, 39, 40, 44992, 40520):
+        assert counts[popular] > 5 * median, popular
+    assert len(counts) > 3_000
+
+
+def test_liquid_types_have_both_sides_and_a_sane_spread_at_the_hub(
+    forge: tuple[list[dict[str, Any]], float],
+) -> None:
+    orders, _ = forge
+    at_hub = Counter(o["type_id"] for o in orders if o["location_id"] == 60003760)
+    liquid = [t for t, _ in at_hub.most_common(100)]
+    best = _best_at(orders, 60003760)
+    spreads = []
+    for type_id in liquid:
+        assert type_id in best, f"type {type_id} lacks a side at Jita"
+        bid, ask = best[type_id]
+        assert bid < ask, (type_id, bid, ask)
+        spreads.append((ask - bid) / ask)
+    assert 0.002 < statistics.median(spreads) < 0.08
+    assert max(spreads) < 0.4
+    # The whole hub book is never crossed.
+    assert all(bid < ask for bid, ask in best.values())
+
+
+def test_books_have_depth_on_both_sides(forge: tuple[list[dict[str, Any]], float]) -> None:
+    orders, _ = forge
+    tritanium = [o for o in orders if o["type_id"] == 34 and o["location_id"] == 60003760]
+    sells = sorted(o["price"] for o in tritanium if not o["is_buy_order"])
+    buys = sorted((o["price"] for o in tritanium if o["is_buy_order"]), reverse=True)
+    assert len(sells) >= 10 and len(buys) >= 10
+    assert len(set(sells)) >= 5 and len(set(buys)) >= 5  # a ladder, not one price
+    assert 2.0 < sells[0] < 8.0  # Tritanium trades at a few ISK
+    plex = [o for o in orders if o["type_id"] == 44992 and o["location_id"] == 60003760]
+    plex_sells = sorted(o["price"] for o in plex if not o["is_buy_order"])
+    assert len(set(plex_sells[:5])) > 1  # finer ticks: the asks stack at rising prices
+
+
+def test_prices_are_believable_and_volumes_fit_the_item() -> None:
+    orders = generate_orders(FORGE, 50_000, seed=0, now=NOW)
+    by_type: dict[int, list[dict[str, Any]]] = {}
+    for order in orders:
+        by_type.setdefault(order["type_id"], []).append(order)
+    plex_asks = [o["price"] for o in by_type[44992] if not o["is_buy_order"]]
+    assert 3e6 < min(plex_asks) < 8e6
+    minerals = [o["volume_total"] for t in range(34, 41) for o in by_type.get(t, [])]
+    assert statistics.median(minerals) > 100_000
+    ships = [o["volume_total"] for t in (587, 24698, 12005, 17738) for o in by_type.get(t, [])]
+    assert ships and max(ships) <= 20 and statistics.median(ships) <= 10
+
+
+def test_hauling_between_hubs_finds_opportunities() -> None:
+    jita = _best_at(generate_orders(FORGE, 60_000, seed=0, now=NOW), 60003760)
+    amarr = _best_at(generate_orders(DOMAIN, 30_000, seed=0, now=NOW), 60008494)
+    common = jita.keys() & amarr.keys()
+    assert len(common) > 100
+    to_amarr = [t for t in common if amarr[t][0] > jita[t][1]]  # Amarr bids over Jita asks
+    assert 0 < len(to_amarr) < len(common) / 2
+
+
+def test_forge_size_book_is_fast(forge: tuple[list[dict[str, Any]], float]) -> None:
+    orders, elapsed = forge
+    print(f"\n380,000 Forge orders generated in {elapsed:.2f} s")
+    assert len(orders) == 380_000
+    assert elapsed < 30
+
+
+# --- History -------------------------------------------------------------------------------
+
+
+def test_history_is_a_year_of_daily_rows_around_the_mid() -> None:
+    today = date(2026, 11, 20)
+    rows = generate_history(FORGE, 34, seed=0, today=today, mid=4.1)
+    assert rows == generate_history(FORGE, 34, seed=0, today=today, mid=4.1)
+    assert list(rows[0]) == ["average", "date", "highest", "lowest", "order_count", "volume"]
+    dates = [date.fromisoformat(r["date"]) for r in rows]
+    assert dates == sorted(dates)
+    assert dates[-1] == today - timedelta(days=1)
+    assert dates[0] >= today - timedelta(days=365)
+    assert len(rows) > 300  # Tritanium trades every day
+    for row in rows:
+        assert row["lowest"] <= row["average"] <= row["highest"]
+        assert row["order_count"] > 0 and row["volume"] > 0
+    assert rows[-1]["average"] == pytest.approx(4.1, rel=0.01)
+
+
+def test_history_of_an_unknown_type_is_empty() -> None:
+    assert generate_history(FORGE, 999_999_999, today=date(2026, 11, 20)) == []
+
+
+def test_mid_prices_cover_every_market_type() -> None:
+    mids = generator.mid_prices(FORGE, seed=0)
+    assert set(mids) == generator.market_type_ids()
+    assert 3 < mids[34] < 6
+    assert all(m > 0.5 for m in mids.values())
