@@ -39,6 +39,8 @@ ERROR_WINDOW = 60.0  # the error limit's window when a 420 does not say when it 
 DEFAULT_RETRY_AFTER = 5.0  # a 429 without Retry-After
 SAME_WINDOW = 2.0  # two reset times this close belong to the same error-limit window
 _ROUTE_TTL = 86400.0
+WRITE_EVERY = 0.25  # seconds between two routine writes of one key by one process
+READ_EVERY = 0.05  # seconds a process reuses what it read of the shared budgets
 _MAX_WAITS = 100  # re-checks in one wait(); each either sleeps or returns
 
 _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
@@ -66,6 +68,11 @@ class Limits:
         self.now = now or utc_now
         self._known_groups: set[str] = set()
         self._routes: dict[str, str] = {}
+        # Writes of routine readings are coalesced, and reads cached briefly, so a 381-page
+        # refresh costs a few store calls a second instead of ~15 per page. Urgent news
+        # (a 420, a 429, a budget near its floor) is always written at once.
+        self._written: dict[str, float] = {}
+        self._read: dict[str, tuple[float, Any]] = {}
 
     # --- recording ----------------------------------------------------------------------
 
@@ -95,7 +102,34 @@ class Limits:
                 self._remember_route(route, name)
             log.warning("ESI rate limit (429) on group %s; pausing it for %.1f s", name, delay)
 
+    def _due(self, key: str, urgent: bool) -> bool:
+        """Whether to write `key` now: urgent news, or a while since this process did."""
+        now = self.now().timestamp()
+        if not urgent and now - self._written.get(key, -WRITE_EVERY) < WRITE_EVERY:
+            return False
+        self._written[key] = now
+        return True
+
+    def _update(self, key: str, change: Any, ttl: float | None = None) -> None:
+        """Write the shared value, and keep what was written as this process's latest read
+        (so its own next call sees it at once, whatever other threads read meanwhile)."""
+        new = update_json(self.store, key, change, ttl=ttl)
+        self._read[key] = (self.now().timestamp(), new)
+
+    def _get_json(self, key: str) -> Any:
+        """The store's value, re-read at most every READ_EVERY seconds by this process."""
+        now = self.now().timestamp()
+        cached = self._read.get(key)
+        if cached is not None and 0 <= now - cached[0] < READ_EVERY:
+            return cached[1]
+        value = self.store.get_json(key)
+        self._read[key] = (now, value)
+        return value
+
     def _record_error_limit(self, remain: int, reset_at: float, now: float) -> None:
+        if not self._due(PREFIX + "error", urgent=remain <= 2 * self.error_limit_floor):
+            return
+
         def change(old: Any) -> dict[str, float]:
             same_window = (
                 isinstance(old, dict)
@@ -106,9 +140,17 @@ class Limits:
             kept = min(remain, int(old.get("remain", remain))) if same_window else remain
             return {"remain": kept, "reset_at": reset_at, "at": now}
 
-        update_json(self.store, PREFIX + "error", change, ttl=max(reset_at - now, 0) + 60)
+        self._update(PREFIX + "error", change, ttl=max(reset_at - now, 0) + 60)
 
     def _record_bucket(self, found: h.Bucket, now: float) -> None:
+        low = (
+            found.limit is not None
+            and found.remaining is not None
+            and found.remaining < 2 * self.ratelimit_floor * found.limit
+        )
+        if not self._due(PREFIX + f"group:{found.group}", urgent=low):
+            return
+
         def change(old: Any) -> dict[str, Any]:
             state = dict(old) if isinstance(old, dict) else {}
             if found.limit is not None:
@@ -122,17 +164,19 @@ class Limits:
             return state
 
         window = found.window or 900.0
-        update_json(self.store, PREFIX + f"group:{found.group}", change, ttl=window + 60)
+        self._update(PREFIX + f"group:{found.group}", change, ttl=window + 60)
         self._index_group(found.group)
 
     def _pause_group(self, group: str, until: float) -> None:
+        self._due(PREFIX + f"group:{group}", urgent=True)
+
         def change(old: Any) -> dict[str, Any]:
             state = dict(old) if isinstance(old, dict) else {}
             state["paused_until"] = max(until, state.get("paused_until") or 0.0)
             return state
 
         ttl = max(until - self.now().timestamp(), 0) + 900
-        update_json(self.store, PREFIX + f"group:{group}", change, ttl=ttl)
+        self._update(PREFIX + f"group:{group}", change, ttl=ttl)
         self._index_group(group)
 
     def _remember_route(self, route: str, group: str) -> None:
@@ -165,7 +209,7 @@ class Limits:
 
     def error_limit_resume(self) -> float | None:
         """When the error-limit pause ends (epoch seconds), or None when there is none."""
-        state = self.store.get_json(PREFIX + "error")
+        state = self._get_json(PREFIX + "error")
         if not isinstance(state, dict):
             return None
         now = self.now().timestamp()
@@ -194,7 +238,7 @@ class Limits:
         return resume
 
     def group_resume(self, group: str) -> float | None:
-        state = self.store.get_json(PREFIX + f"group:{group}")
+        state = self._get_json(PREFIX + f"group:{group}")
         if not isinstance(state, dict):
             return None
         return self._group_resume(state, self.now().timestamp())

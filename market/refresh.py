@@ -35,6 +35,7 @@ from market.snapshot import (
     SnapshotMeta,
     columns_from_pages,
     merge_columns,
+    page_columns,
     utc_iso,
 )
 from store import Store, get_store
@@ -118,40 +119,47 @@ def _refresh(
         else {}
     )
 
+    last_write = [0.0]
+
     def on_page(done: int, total: int) -> None:
-        publish.write_progress(region_id, "fetching", done, total, store)
+        # The status page polls every second or two: a few writes a second are plenty.
+        if done == total or time.monotonic() - last_write[0] >= 0.2:
+            last_write[0] = time.monotonic()
+            publish.write_progress(region_id, "fetching", done, total, store)
         if done % 50 == 0:
             lock.extend(settings.MARKET_REFRESH_LOCK_TTL)
         if progress:
             progress(done, total)
 
     publish.write_progress(region_id, "fetching", 0, 0, store)
+    path, params = f"/markets/{region_id}/orders/", {"order_type": "all"}
+    if reusable is not None and 1 in etags:
+        # ESI regenerates every page of a route together, all stamped with one Last-Modified:
+        # page 1 unchanged under the same Last-Modified means no page changed.
+        probe = client.get(path, params={**params, "page": 1}, etag=etags[1])
+        if probe.status == 304 and utc_iso(probe.last_modified) == reusable.meta.esi_last_modified:
+            return _unchanged(region_id, reusable, probe.expires, store)
     fetched = client.get_pages(
-        f"/markets/{region_id}/orders/",
-        params={"order_type": "all"},
+        path,
+        params=params,
         etags=etags,
         unique_key="order_id",
         progress=on_page,
+        transform=page_columns,  # in the fetching threads, as each page arrives
     )
-    now = datetime.now(UTC)
     if fetched.not_modified and reusable is not None:
-        meta = _replace(
-            reusable.meta, esi_expires=utc_iso(fetched.expires), fetched_at=utc_iso(now)
-        )
-        publish.update_meta(meta, store)
-        publish.write_progress(
-            region_id, "not_modified", len(fetched.pages), len(fetched.pages), store
-        )
-        return _Result("not_modified", meta)
+        return _unchanged(region_id, reusable, fetched.expires, store)
 
     publish.write_progress(region_id, "building", len(fetched.pages), len(fetched.pages), store)
-    fresh = [(n, page.data) for n, page in enumerate(fetched.pages, 1) if page.data is not None]
-    parts: list[Arrays] = [columns_from_pages(fresh)]
+    parts: list[Arrays] = []
     for n, page in enumerate(fetched.pages, 1):
-        if page.data is None:  # answered 304: the previous snapshot has this page's orders
-            if reusable is None:
-                raise InvalidOrders(f"page {n} answered 304 but no snapshot holds it")
+        if page.data is not None:
+            parts.append(page.data)
+        elif reusable is not None:  # answered 304: the previous snapshot has this page's orders
             parts.append(reusable.page_rows(n))
+        else:
+            raise InvalidOrders(f"page {n} answered 304 but no snapshot holds it")
+    now = datetime.now(UTC)
     meta = SnapshotMeta(
         region_id=region_id,
         generation=publish.new_generation(),
@@ -169,6 +177,18 @@ def _refresh(
     publish.publish(snapshot, store)
     publish.write_progress(region_id, "published", meta.pages, meta.pages, store)
     return _Result("published", meta)
+
+
+def _unchanged(
+    region_id: int, current: Snapshot, expires: datetime | None, store: Store
+) -> _Result:
+    """Nothing changed at ESI: keep the snapshot, with ESI's new Expires."""
+    meta = _replace(
+        current.meta, esi_expires=utc_iso(expires), fetched_at=utc_iso(datetime.now(UTC))
+    )
+    publish.update_meta(meta, store)
+    publish.write_progress(region_id, "not_modified", meta.pages, meta.pages, store)
+    return _Result("not_modified", meta)
 
 
 def publish_demo(region_id: int, store: Store | None = None) -> SnapshotMeta:

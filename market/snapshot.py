@@ -68,13 +68,8 @@ class SnapshotMeta:
         return cls(**data)
 
 
-def columns_from_pages(pages: Sequence[tuple[int, list[dict[str, Any]]]]) -> Arrays:
-    """ESI order dicts, page by page, as unsorted columns (with each order's page number)."""
-    orders: list[dict[str, Any]] = []
-    page_numbers: list[npt.NDArray[np.int16]] = []
-    for page, rows in pages:
-        orders.extend(rows)
-        page_numbers.append(np.full(len(rows), page, dtype=np.int16))
+def page_columns(page: int, orders: list[dict[str, Any]]) -> Arrays:
+    """One ESI page of order dicts as columns (each order tagged with its page number)."""
     n = len(orders)
     try:
         columns: Arrays = {
@@ -91,8 +86,13 @@ def columns_from_pages(pages: Sequence[tuple[int, list[dict[str, Any]]]]) -> Arr
         raise InvalidOrders(f"an order lacks field or has unknown range {exc}") from exc
     except (TypeError, ValueError) as exc:
         raise InvalidOrders(f"an order has a malformed value: {exc}") from exc
-    columns["page"] = np.concatenate(page_numbers) if page_numbers else np.empty(0, np.int16)
+    columns["page"] = np.full(n, page, dtype=np.int16)
     return columns
+
+
+def columns_from_pages(pages: Sequence[tuple[int, list[dict[str, Any]]]]) -> Arrays:
+    """ESI order dicts, page by page, as unsorted columns (with each order's page number)."""
+    return merge_columns([page_columns(page, rows) for page, rows in pages])
 
 
 def check_orders(columns: Arrays) -> None:
