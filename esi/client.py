@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -473,16 +474,22 @@ class EsiClient:
                     params=params,
                     headers=headers,
                     timeout=(self.connect_timeout, self.timeout),
+                    stream=True,
                 )
-                body = reply.content  # read here: a cut-off body raises now
+                # One read of the whole body (not requests' 10 kB chunks); a cut-off body
+                # raises here. Closing hands the connection back to the pool.
+                with reply:
+                    body = reply.raw.read(decode_content=True)
             except (
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError,
+                urllib3.exceptions.ProtocolError,  # incl. IncompleteRead: fewer bytes than said
+                urllib3.exceptions.DecodeError,
             ):
                 kind, reason = "bad", "the response body was cut off"
-            except requests.Timeout:
+            except (requests.Timeout, urllib3.exceptions.TimeoutError):
                 kind, reason = "unavailable", f"no answer within {self.timeout:g} s"
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 kind, reason = "unavailable", f"connection failed ({type(exc).__name__})"
             else:
                 status = reply.status_code
@@ -536,7 +543,9 @@ class EsiClient:
             expires=h.http_date(h.header(headers, "Expires")),
             last_modified=h.http_date(h.header(headers, "Last-Modified")),
             pages=_x_pages(headers) or 1,
-            headers=CaseInsensitiveDict(headers),
+            headers=headers
+            if isinstance(headers, CaseInsensitiveDict)
+            else CaseInsensitiveDict(headers),
         )
 
     def _from_entry(self, entry: CacheEntry) -> EsiResponse | None:
