@@ -2,8 +2,8 @@
 
 - `/health/live`: the process answers (no dependency is touched).
 - `/health/ready`: 200 only when the app database answers and an SDE is installed.
-- `/api/v1/health`: database, SDE (build and row counts) and cache, each with its status;
-  503 when any of them is down.
+- `/api/v1/health`: database, SDE (build and row counts), cache and the shared store, each
+  with its status; 503 when any of them is down.
 """
 
 import time
@@ -66,6 +66,23 @@ def check_cache() -> dict[str, Any]:
     }
 
 
+def check_store() -> dict[str, Any]:
+    """The shared store (market snapshots, ESI budgets, locks): Redis or files."""
+    from store import get_store
+
+    started = time.perf_counter()
+    try:
+        store = get_store()
+        ok = store.ping()
+    except Exception as exc:  # connection refused, timeout, unwritable directory
+        return {"status": "down", "error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "status": "ok" if ok else "down",
+        "backend": type(store).__name__,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
 def live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "alive"})
 
@@ -91,7 +108,8 @@ class HealthView(APIView):
                 {
                     "status": serializers.CharField(),
                     "checks": inline_serializer(
-                        "HealthChecks", {"database": _check, "sde": _check, "cache": _check}
+                        "HealthChecks",
+                        {"database": _check, "sde": _check, "cache": _check, "store": _check},
                     ),
                 },
             ),
@@ -99,7 +117,12 @@ class HealthView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        checks = {"database": check_database(), "sde": check_sde(), "cache": check_cache()}
+        checks = {
+            "database": check_database(),
+            "sde": check_sde(),
+            "cache": check_cache(),
+            "store": check_store(),
+        }
         healthy = all(c["status"] == "ok" for c in checks.values())
         return Response(
             {"status": "ok" if healthy else "degraded", "checks": checks},

@@ -21,6 +21,20 @@ def test_health_reports_each_dependency(client):
     assert checks["sde"]["build"].startswith("bundled")
     assert checks["sde"]["row_counts"]["invTypes"] > 50000
     assert checks["cache"]["status"] == "ok"
+    assert checks["store"] == {**checks["store"], "status": "ok", "backend": "RedisStore"}
+
+
+def test_health_is_503_when_the_store_is_down(client, settings):
+    from store import reset_store
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    reset_store()
+    try:
+        response = client.get("/api/v1/health")
+    finally:
+        reset_store()
+    assert response.status_code == 503
+    assert response.json()["checks"]["store"]["status"] == "down"
 
 
 def test_cache_check_uses_the_configured_backend(client, settings):
