@@ -353,13 +353,27 @@ class EsiClient:
     ) -> tuple[list[EsiResponse], str | None]:
         """One fetch of the whole set: the pages, and what is wrong with them (None = ok)."""
 
+        # With a transform, the fetching threads only fetch: this thread, otherwise idle while
+        # it waits for them, parses and transforms each page as it completes, so the next
+        # requests are already on their way meanwhile.
+        deferred = transform is not None
+
         def fetch(page: int) -> EsiResponse:
-            response, _ = self._call(path, {**(params or {}), "page": page}, etag=etags.get(page))
-            if transform is not None and response.data is not None:
-                return replace(response, data=transform(page, response.data))
+            response, _ = self._call(
+                path, {**(params or {}), "page": page}, etag=etags.get(page), parse=not deferred
+            )
             return response
 
-        first = fetch(1)
+        def finish(page: int, response: EsiResponse) -> EsiResponse:
+            if transform is None or response.data is None:
+                return response
+            try:
+                data = orjson.loads(response.data) if response.data else None
+            except orjson.JSONDecodeError as exc:
+                raise EsiBadResponse(f"{path} page {page}: invalid JSON ({exc})") from exc
+            return replace(response, data=transform(page, data))
+
+        first = finish(1, fetch(1))
         declared = _x_pages(first.headers)
         if declared is None:
             # A 304 may come without X-Pages: the caller's own copy says how many there were.
@@ -389,7 +403,8 @@ class EsiClient:
                 }
                 try:
                     for future in as_completed(futures):
-                        results[futures[future]] = future.result()
+                        page = futures[future]
+                        results[page] = finish(page, future.result())
                         if progress:
                             progress(len(results), total)
                 except _PageGone as gone:
@@ -412,13 +427,20 @@ class EsiClient:
         *,
         etag: str | None = None,
         token: str | None = None,
+        parse: bool = True,
     ) -> tuple[EsiResponse, bytes]:
-        """Downtime, breaker, limits, then the request with its retries."""
+        """Downtime, breaker, limits, then the request with its retries. With `parse=False`
+        a 2xx answer's `.data` is the raw body (the caller parses it, see `_parse`)."""
         self._check_downtime()
         permit = self.breaker.allow()
         try:
             result = self._attempts(
-                path, params, etag=etag, token=token, retries=0 if permit.probe else None
+                path,
+                params,
+                etag=etag,
+                token=token,
+                retries=0 if permit.probe else None,
+                parse=parse,
             )
         except EsiUnavailable:
             self.breaker.failure(permit)
@@ -456,6 +478,7 @@ class EsiClient:
         etag: str | None,
         token: str | None,
         retries: int | None,
+        parse: bool = True,
     ) -> tuple[EsiResponse, bytes]:
         url = self.base_url + path
         route = route_of(path)
@@ -503,6 +526,8 @@ class EsiClient:
                 self.limits.record(route, status, reply.headers)
                 if status == 304:
                     return self._response(304, None, reply.headers, etag), body
+                if 200 <= status < 300 and not parse:
+                    return self._response(status, body, reply.headers, None), body
                 if 200 <= status < 300:
                     try:
                         data = orjson.loads(body) if body else None
