@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sde.context_processors.sde_build",
+                "market.context_processors.market",
             ],
         },
     },

@@ -8,6 +8,7 @@ from config import health
 
 urlpatterns = [
     path("", include("sde.urls")),
+    path("market/", include("market.urls")),
     path("api/v1/", include("sde.api.urls")),
     path("api/v1/market/", include("market.api.urls")),
     path("api/v1/health", health.HealthView.as_view(), name="api-health"),

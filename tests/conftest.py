@@ -29,6 +29,13 @@ def ensure_sde() -> Path:
     return target
 
 
+@pytest.fixture(autouse=True)
+def no_real_esi(settings: object) -> None:
+    """No test reaches for the real ESI: by default it is a closed local port (fails at
+    once). Market tests point ESI_BASE_URL at the stand-in instead (tests/market_env.py)."""
+    settings.ESI_BASE_URL = "http://127.0.0.1:9"  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment: None, django_db_blocker: object) -> object:
     """Create only the `default` test database; the SDE is the real, read-only file."""

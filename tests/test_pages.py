@@ -54,8 +54,8 @@ def test_tritanium_page(client):
     assert "Mineral" in html
     assert "Material" in html
     assert "0.01 m³" in html
-    assert "Market data" in html
-    assert "once market snapshots are enabled" in html
+    assert 'data-market-item="34"' in html
+    assert "Market: trade hubs" in html
 
 
 @sde_db

@@ -1,0 +1,170 @@
+"""The market pages: the status page, plus the small reads the item page's market panel and
+the site-wide banner need (market/context_processors.py).
+
+Prices, order books and history are not rendered here: static/js/market.js fetches them from
+the market API, so pages stay fast. Views stay thin: they call `market.selectors` and turn
+ISO strings into datetimes for the templates.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from market import publish, selectors
+from market.hubs import HUB_STATIONS
+from sde.models import MapRegion, StaStation
+
+log = logging.getLogger(__name__)
+
+STATUS_POLL_MS = 2000
+# A refresh's progress states (market/refresh.py) as the status page says them (so does market.js).
+PROGRESS_LABELS = {
+    "fetching": "Fetching pages",
+    "building": "Building the snapshot",
+    "published": "Published",
+    "not_modified": "Not modified: the snapshot is kept",
+    "failed": "Failed: the previous snapshot is kept",
+    "demo": "ESI unreachable: published the demo market",
+}
+
+
+def tracked_hubs() -> list[dict[str, Any]]:
+    """The tracked regions in settings order, with their names and trade hubs from the SDE."""
+    regions = list(settings.MARKET_REGIONS)
+    names = dict(
+        MapRegion.objects.filter(region_id__in=regions).values_list("region_id", "region_name")
+    )
+    hubs = {
+        station_id: (station_name, system_name)
+        for station_id, station_name, system_name in StaStation.objects.filter(
+            station_id__in=[HUB_STATIONS[r] for r in regions if r in HUB_STATIONS]
+        ).values_list("station_id", "station_name", "solar_system__solar_system_name")
+    }
+    rows = []
+    for region_id in regions:
+        hub_id = HUB_STATIONS.get(region_id)
+        hub_name, hub_system = hubs.get(hub_id, (None, None)) if hub_id else (None, None)
+        rows.append(
+            {
+                "region_id": region_id,
+                "region_name": names.get(region_id) or f"Region {region_id}",
+                "hub_id": hub_id,
+                "hub_name": hub_name or (f"Station {hub_id}" if hub_id else None),
+                "hub_system": hub_system,
+            }
+        )
+    return rows
+
+
+def banner_state() -> dict[str, Any]:
+    """What the site-wide banner says: is any tracked region on the demo market, is any real
+    snapshot stale (and since when did ESI last answer). Reads only the small snapshot metas;
+    never raises (an unreachable store gives {"unavailable": True})."""
+    try:
+        metas = [publish.current_meta(region_id) for region_id in settings.MARKET_REGIONS]
+        demo = any(meta is not None and meta.source == "demo" for meta in metas)
+        stale_since = [
+            datetime.fromisoformat(fresh["fetched_at"])
+            for fresh in (
+                publish.freshness(meta) for meta in metas if meta and meta.source != "demo"
+            )
+            if fresh["stale"]
+        ]
+    except Exception:
+        log.warning("market banner: snapshot metas unavailable", exc_info=True)
+        return {"unavailable": True, "demo": False, "stale": False, "stale_since": None}
+    return {
+        "unavailable": False,
+        "demo": demo,
+        "stale": bool(stale_since),
+        "stale_since": min(stale_since) if stale_since else None,
+    }
+
+
+def age_text(seconds: float | None) -> str:
+    """ "42 s old", "3 min old", "2 h 5 min old", "3 d 4 h old" (market.js says the same)."""
+    if seconds is None:
+        return "—"
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s} s old"
+    if s < 3600:
+        return f"{s // 60} min old"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min old"
+    return f"{s // 86400} d {s % 86400 // 3600} h old"
+
+
+def _when(value: Any) -> datetime | None:
+    """An aware datetime from an ISO string (refresh status) or a datetime (ESI budgets)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
+def _region_row(region: dict[str, Any], hub: dict[str, Any] | None) -> dict[str, Any]:
+    snapshot = region.get("snapshot")
+    refresh = region.get("refresh") or {}
+    progress = region.get("progress")
+    return {
+        "region_id": region["region_id"],
+        "name": region.get("name") or (hub or {}).get("region_name"),
+        "hub": hub,
+        "snapshot": snapshot,
+        "esi_last_modified": _when(snapshot and snapshot.get("esi_last_modified")),
+        "fetched_at": _when(snapshot and snapshot.get("fetched_at")),
+        "age": age_text(snapshot["age_seconds"]) if snapshot else None,
+        "refresh": refresh,
+        "last_attempt_at": _when(refresh.get("last_attempt_at")),
+        "last_success_at": _when(refresh.get("last_success_at")),
+        "next_refresh_at": _when(refresh.get("next_refresh_at")),
+        "progress": progress,
+        "progress_label": PROGRESS_LABELS.get(progress["state"], progress["state"])
+        if progress
+        else "",
+    }
+
+
+def _esi_view(esi: dict[str, Any]) -> dict[str, Any]:
+    limits = esi.get("limits") or {}
+    return {
+        "breaker": esi.get("breaker") or {},
+        "error_limit": limits.get("error_limit") or {},
+        "groups": sorted((limits.get("groups") or {}).items()),
+        "paused_until": limits.get("paused_until"),
+        "downtime": esi.get("downtime") or {},
+    }
+
+
+def status_page(request: HttpRequest) -> HttpResponse:
+    """Every tracked region's snapshot and refresh, and the ESI budgets. market.js keeps it
+    live from GET /api/v1/market/status; this render is what a browser without JS sees."""
+    hubs = {hub["region_id"]: hub for hub in tracked_hubs()}
+    context: dict[str, Any] = {
+        "can_refresh": request.user.is_staff,
+        "poll_ms": STATUS_POLL_MS,
+        "now": datetime.now(UTC),
+    }
+    try:
+        data = selectors.status()
+    except Exception:
+        log.warning("market status unavailable", exc_info=True)
+        context["unavailable"] = True
+        context["regions"] = [_region_row({"region_id": r}, hubs.get(r)) for r in hubs]
+        context["esi"] = None
+        return render(request, "market/status.html", context, status=503)
+    context["regions"] = [_region_row(r, hubs.get(r["region_id"])) for r in data["regions"]]
+    context["esi"] = _esi_view(data["esi"])
+    return render(request, "market/status.html", context)
