@@ -5,12 +5,14 @@ the region's pointer is swapped to it in one write. Readers follow the pointer, 
 the previous snapshot until the swap and the new one after it, never a mix. The replaced
 generation expires after MARKET_SNAPSHOT_KEEP seconds (permalinks replay it meanwhile).
 
-Each process keeps the snapshots it has loaded, by generation, so a request costs one small
-read of the pointer. When the store cannot be reached, a process keeps serving what it has.
+Each process keeps the snapshots it has loaded, by generation, so a request costs at most one
+small read, of the pointer (none within POINTER_TTL of the last). When the store cannot be
+reached, a process keeps serving what it has.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import threading
@@ -18,6 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from django.conf import settings
 
 from market.snapshot import Snapshot, SnapshotMeta
@@ -76,19 +79,43 @@ def update_meta(meta: SnapshotMeta, store: Store | None = None) -> None:
 
 # --- Reading -------------------------------------------------------------------------------
 
+# How long a process answers from the snapshot it has before it reads the region's pointer
+# again: a swap published by another process is seen up to this late. (A read per request
+# cost a quarter of the order book's throughput under load: docs/benchmarks.md.)
+POINTER_TTL = 0.05
+# The meta of the loaded generation (which a refresh that found nothing new rewrites, with
+# a later Expires) is read again at most this often, so `age_seconds` and `stale` may lag
+# such a rewrite by up to this long.
+META_TTL = 1.0
+
 _lock = threading.Lock()
 _loaded: dict[int, Snapshot] = {}  # region -> the latest snapshot this process loaded
+_meta_read: dict[int, float] = {}  # region -> when the loaded snapshot's meta was read
+_loaded_at: dict[int, int] = {}  # region -> when (on the `_clock`) it was loaded
+_confirmed: dict[int, float] = {}  # region -> when the pointer last named the loaded one
+_clock = itertools.count(1)  # orders pointer reads and loads within this process
+_region_locks: dict[int, threading.Lock] = {}
 
 
-def _remember(snapshot: Snapshot) -> None:
+def _remember(snapshot: Snapshot, confirmed: float | None = None) -> None:
+    """Keep a snapshot as the region's current one, which the pointer named at `confirmed`
+    (monotonic time; default now, as when this process just published it)."""
+    region = snapshot.meta.region_id
+    now = time.monotonic()
     with _lock:
-        _loaded[snapshot.meta.region_id] = snapshot
+        _loaded[region] = snapshot
+        _meta_read[region] = now
+        _loaded_at[region] = next(_clock)
+        _confirmed[region] = now if confirmed is None else confirmed
 
 
 def forget_loaded() -> None:
     """Drop this process's loaded snapshots (tests)."""
     with _lock:
         _loaded.clear()
+        _meta_read.clear()
+        _loaded_at.clear()
+        _confirmed.clear()
 
 
 def current_generation(region_id: int, store: Store | None = None) -> str | None:
@@ -108,33 +135,111 @@ def current_meta(region_id: int, store: Store | None = None) -> SnapshotMeta | N
 def load(
     region_id: int, generation: str | None = None, store: Store | None = None
 ) -> Snapshot | None:
-    """The region's current snapshot (or a kept older generation), or None if there is none."""
+    """The region's current snapshot (or a kept older generation), or None if there is none.
+
+    The current one costs at most one small read, of the pointer, and none within
+    POINTER_TTL of the last read that named the snapshot this process has. A generation's
+    blob is loaded once per process; its meta is read again at most every META_TTL seconds.
+    """
     store = store or get_store()
+    if generation is not None:
+        return _load_generation(region_id, generation, store)
+    started = time.monotonic()
+    with _lock:
+        cached = _loaded.get(region_id)
+        recent = cached is not None and started - _confirmed[region_id] < POINTER_TTL
+    read = next(_clock)  # before the pointer is read
     try:
-        wanted = generation or current_generation(region_id, store)
-        with _lock:
-            cached = _loaded.get(region_id)
+        if cached is not None and recent:
+            _refresh_meta(cached, store)
+            return cached
+        wanted = _pointed_generation(region_id, store)
         if wanted is None:
             return None
-        if cached and cached.meta.generation == wanted:
-            meta = store.get_json(_meta_key(region_id, wanted))
-            if meta:  # a refresh that found nothing new may have extended its Expires
-                cached.meta = SnapshotMeta.from_json(meta)
+        cached = _cached(region_id, wanted, read, started)
+        if cached is not None:
+            _refresh_meta(cached, store)
             return cached
-        blob = store.get(_blob_key(region_id, wanted))
-        meta = store.get_json(_meta_key(region_id, wanted))
+        return _load_current(region_id, wanted, read, started, store)
     except Exception:  # the store is down: keep serving what this process has
         log.warning(
             "store unreachable; serving the loaded snapshot of %s", region_id, exc_info=True
         )
         with _lock:
-            return _loaded.get(region_id) if generation is None else None
+            return _loaded.get(region_id)
+
+
+def _pointed_generation(region_id: int, store: Store) -> str | None:
+    """`current_generation`, parsed with orjson (the hot path's one read)."""
+    raw = store.get(_pointer_key(region_id))
+    return str(orjson.loads(raw)["generation"]) if raw else None
+
+
+def _cached(region_id: int, wanted: str, read: int, started: float) -> Snapshot | None:
+    """The loaded snapshot if it is the wanted generation (then confirmed as of `started`),
+    or if it was loaded after our pointer read began (the pointer moved while we read it:
+    it is at least as new)."""
+    with _lock:
+        cached = _loaded.get(region_id)
+        if cached is None:
+            return None
+        if cached.meta.generation == wanted:
+            _confirmed[region_id] = max(_confirmed[region_id], started)
+            return cached
+        if _loaded_at[region_id] > read:
+            return cached
+    return None
+
+
+def _load_current(
+    region_id: int, wanted: str, read: int, started: float, store: Store
+) -> Snapshot | None:
+    """Load the pointer's generation, one thread per region at a time: the others wait and
+    take what it loaded, so a generation's blob is read once per process."""
+    with _lock:
+        region_lock = _region_locks.setdefault(region_id, threading.Lock())
+    with region_lock:
+        cached = _cached(region_id, wanted, read, started)
+        if cached is not None:
+            return cached
+        snapshot = _read_snapshot(region_id, wanted, store)
+        if snapshot is not None:
+            _remember(snapshot, confirmed=started)
+        return snapshot
+
+
+def _load_generation(region_id: int, generation: str, store: Store) -> Snapshot | None:
+    """A named generation: the loaded snapshot if it is that one, else from the store."""
+    with _lock:
+        cached = _loaded.get(region_id)
+    if cached is not None and cached.meta.generation == generation:
+        return cached
+    try:
+        return _read_snapshot(region_id, generation, store)
+    except Exception:
+        log.warning("store unreachable; generation %s not readable", generation, exc_info=True)
+        return None
+
+
+def _read_snapshot(region_id: int, generation: str, store: Store) -> Snapshot | None:
+    blob = store.get(_blob_key(region_id, generation))
+    meta = store.get_json(_meta_key(region_id, generation))
     if blob is None or meta is None:
         return None
-    snapshot = Snapshot.from_bytes(SnapshotMeta.from_json(meta), blob)
-    if generation is None:
-        _remember(snapshot)
-    return snapshot
+    return Snapshot.from_bytes(SnapshotMeta.from_json(meta), blob)
+
+
+def _refresh_meta(snapshot: Snapshot, store: Store) -> None:
+    """Re-read the loaded snapshot's meta once META_TTL has passed since the last read."""
+    region = snapshot.meta.region_id
+    now = time.monotonic()
+    with _lock:
+        if now - _meta_read.get(region, 0.0) < META_TTL:
+            return
+        _meta_read[region] = now  # one thread re-reads; the others keep the current meta
+    data = store.get_json(_meta_key(region, snapshot.meta.generation))
+    if data:  # a refresh that found nothing new may have extended its Expires
+        snapshot.meta = SnapshotMeta.from_json(data)
 
 
 def freshness(meta: SnapshotMeta, now: datetime | None = None) -> dict[str, Any]:

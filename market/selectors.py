@@ -15,6 +15,7 @@ from market import publish
 from market.hubs import HUB_STATIONS
 from market.snapshot import Snapshot, order_dicts
 from sde.models import InvType, MapRegion, StaStation
+from sde.selectors import per_installed_sde
 
 
 class MarketNotFound(Exception):
@@ -29,8 +30,27 @@ def tracked() -> list[int]:
     return list(settings.MARKET_REGIONS)
 
 
+@per_installed_sde
+def _region_names() -> dict[int, str | None]:
+    return dict(MapRegion.objects.values_list("region_id", "region_name"))
+
+
+@per_installed_sde
+def _market_type_names() -> dict[int, str]:
+    """Every published type with a market group (what can be traded), by type id."""
+    rows = InvType.objects.filter(
+        published=True, market_group__isnull=False, type_name__isnull=False
+    ).values_list("type_id", "type_name")
+    return {type_id: name for type_id, name in rows if name}
+
+
+@per_installed_sde
+def _all_station_names() -> dict[int, str | None]:
+    return dict(StaStation.objects.values_list("station_id", "station_name"))
+
+
 def tracked_region(region_id: int) -> None:
-    if not MapRegion.objects.filter(region_id=region_id).exists():
+    if region_id not in _region_names():
         raise MarketNotFound(f"No region with id {region_id} in the installed SDE.")
     if region_id not in settings.MARKET_REGIONS:
         tracked = ", ".join(str(r) for r in settings.MARKET_REGIONS)
@@ -38,11 +58,7 @@ def tracked_region(region_id: int) -> None:
 
 
 def market_type(type_id: int) -> str:
-    name = (
-        InvType.objects.filter(type_id=type_id, published=True, market_group__isnull=False)
-        .values_list("type_name", flat=True)
-        .first()
-    )
+    name = _market_type_names().get(type_id)
     if name is None:
         raise MarketNotFound(f"No market item with type id {type_id} in the installed SDE.")
     return name
@@ -59,10 +75,8 @@ def snapshot_of(region_id: int) -> Snapshot:
 
 
 def _station_names(location_ids: set[int]) -> dict[int, str | None]:
-    rows = StaStation.objects.filter(station_id__in=location_ids).values_list(
-        "station_id", "station_name"
-    )
-    return dict(rows)
+    names = _all_station_names()
+    return {location: names.get(location) for location in location_ids}
 
 
 def type_orders(
@@ -76,6 +90,21 @@ def type_orders(
     """One type's book in a region: buys highest first, sells lowest first."""
     name = market_type(type_id)
     snapshot = snapshot_of(region_id)
+    return {
+        "snapshot": publish.freshness(snapshot.meta),
+        **book_of(snapshot, type_id, name, order_type, station_id, limit),
+    }
+
+
+def book_of(
+    snapshot: Snapshot,
+    type_id: int,
+    type_name: str,
+    order_type: str = "all",
+    station_id: int | None = None,
+    limit: int = 200,
+) -> dict[str, Any]:
+    """`type_orders` without its `snapshot` block: what never changes within a generation."""
     book = snapshot.orders_of(type_id)
     keep = np.ones(len(book["order_id"]), dtype=bool)
     if station_id is not None:
@@ -90,15 +119,14 @@ def type_orders(
             "total_volume": int(book["volume_remain"][rows].sum()),
             "orders": order_dicts(book, rows[:limit]),
         }
-    names = _station_names({o["location_id"] for side in sides.values() for o in side["orders"]})
+    names = _all_station_names()
     for side in sides.values():
         for order in side["orders"]:
             order["location_name"] = names.get(order["location_id"])
     return {
-        "snapshot": publish.freshness(snapshot.meta),
-        "region_id": region_id,
+        "region_id": snapshot.meta.region_id,
         "type_id": type_id,
-        "type_name": name,
+        "type_name": type_name,
         **sides,
     }
 
@@ -160,11 +188,7 @@ def status() -> dict[str, Any]:
     from esi.client import shared_client
 
     regions = []
-    names = dict(
-        MapRegion.objects.filter(region_id__in=settings.MARKET_REGIONS).values_list(
-            "region_id", "region_name"
-        )
-    )
+    names = _region_names()
     for region_id in settings.MARKET_REGIONS:
         meta = publish.current_meta(region_id)
         regions.append(

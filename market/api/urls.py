@@ -6,7 +6,7 @@ from market.api import views
 urlpatterns = [
     path(
         "orders/<eveid:region_id>/<eveid:type_id>",
-        views.OrdersView.as_view(),
+        views.orders_view(),
         name="api-market-orders",
     ),
     path(

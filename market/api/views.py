@@ -2,26 +2,40 @@
 block (generation, ESI time, age, source, stale). Unknown region or type: 404; bad
 parameters: 400; a tracked region with no snapshot yet, or ESI unavailable for history and
 prices: 503 with a message.
+
+The order book is the hot path (`orders_view`). A plain JSON GET of a book whose answer
+this process has rendered for the current snapshot is answered from those bytes: one read of
+the region's pointer, then the rendered body behind a freshly computed `snapshot` block.
+Everything else (a first answer, errors, the browsable API, other methods) goes through
+`OrdersView`, which renders the very same JSON.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
+import orjson
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.permissions import IsAdminUser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ErrorOut, validated
 from esi.errors import EsiError, EsiHttpError
-from market import selectors
+from market import publish, selectors
+from market.api import serializers as s
 from market.history import fetch_history
 from market.prices import type_prices
+from market.snapshot import Snapshot
+from sde.selectors import per_installed_sde
 
 ERRORS = {400: ErrorOut, 404: ErrorOut, 503: ErrorOut}
 
@@ -46,22 +60,16 @@ def _answer(read: Callable[[], Any]) -> Response:
         raise Unavailable(f"ESI is unavailable: {exc}") from exc
 
 
-class OrdersParams(serializers.Serializer):
-    order_type = serializers.ChoiceField(choices=["buy", "sell", "all"], default="all")
-    station_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=5000, default=200)
-
-
 class OrdersView(APIView):
     @extend_schema(
         operation_id="market_orders",
         summary="One type's order book in a region",
         description="Buys highest first, sells lowest first, from the region's snapshot.",
-        parameters=[OrdersParams],
-        responses={200: dict, **ERRORS},
+        parameters=[s.OrdersParams],
+        responses={200: s.OrdersOut, **ERRORS},
     )
     def get(self, request: Request, region_id: int, type_id: int) -> Response:
-        params = validated(OrdersParams, request)
+        params = validated(s.OrdersParams, request)
         return _answer(lambda: selectors.type_orders(region_id, type_id, **params))
 
 
@@ -69,10 +77,10 @@ class HistoryView(APIView):
     @extend_schema(
         operation_id="market_history",
         summary="Daily history of one type in a region",
-        responses={200: dict, **ERRORS},
+        responses={200: s.HistoryOut, **ERRORS},
     )
     def get(self, request: Request, region_id: int, type_id: int) -> Response:
-        validated(serializers.Serializer, request)
+        validated(s.NoParams, request)
 
         def read() -> dict[str, Any]:
             selectors.tracked_region(region_id)
@@ -83,36 +91,17 @@ class HistoryView(APIView):
         return _answer(read)
 
 
-def _region_list(value: str) -> list[int]:
-    """Region ids from "10000002,10000043" (1 to 10 of them, no repeats)."""
-    try:
-        regions = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError as exc:
-        raise serializers.ValidationError("a comma-separated list of region ids") from exc
-    if not 1 <= len(regions) <= 10 or any(not 0 < r < 2**31 for r in regions):
-        raise serializers.ValidationError("between 1 and 10 region ids")
-    return list(dict.fromkeys(regions))
-
-
-class CompareParams(serializers.Serializer):
-    type_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
-    regions = serializers.CharField(required=False)
-
-    def validate_regions(self, value: str) -> str:
-        _region_list(value)
-        return value
-
-
 class CompareView(APIView):
     @extend_schema(
         operation_id="market_compare",
         summary="Best bid, best ask, spread and volume per region and hub",
-        parameters=[CompareParams],
-        responses={200: dict, **ERRORS},
+        parameters=[s.CompareParams],
+        responses={200: s.CompareOut, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        params = validated(CompareParams, request)
-        regions = _region_list(params["regions"]) if "regions" in params else selectors.tracked()
+        params = validated(s.CompareParams, request)
+        wanted = params.get("regions")
+        regions = s.region_list(wanted) if wanted else selectors.tracked()
         return _answer(lambda: selectors.compare(params["type_id"], regions))
 
 
@@ -120,10 +109,10 @@ class PricesView(APIView):
     @extend_schema(
         operation_id="market_prices",
         summary="CCP's average and adjusted price of one type",
-        responses={200: dict, **ERRORS},
+        responses={200: s.PricesOut, **ERRORS},
     )
     def get(self, request: Request, type_id: int) -> Response:
-        validated(serializers.Serializer, request)
+        validated(s.NoParams, request)
 
         def read() -> dict[str, Any]:
             name = selectors.market_type(type_id)
@@ -139,15 +128,11 @@ class StatusView(APIView):
     @extend_schema(
         operation_id="market_status",
         summary="Snapshots, refreshes, ESI budgets and circuit state",
-        responses={200: dict},
+        responses={200: s.StatusOut},
     )
     def get(self, request: Request) -> Response:
-        validated(serializers.Serializer, request)
+        validated(s.NoParams, request)
         return Response(selectors.status())
-
-
-class RefreshParams(serializers.Serializer):
-    region_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
 
 
 class RefreshView(APIView):
@@ -158,11 +143,11 @@ class RefreshView(APIView):
     @extend_schema(
         operation_id="market_refresh",
         summary="Refresh a region now (staff)",
-        request=RefreshParams,
-        responses={202: dict, **ERRORS},
+        request=s.RefreshIn,
+        responses={202: s.QueuedOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     )
     def post(self, request: Request) -> Response:
-        params = RefreshParams(data=request.data)
+        params = s.RefreshIn(data=request.data)
         params.is_valid(raise_exception=True)
         region_id = params.validated_data["region_id"]
         try:
@@ -173,3 +158,102 @@ class RefreshView(APIView):
 
         refresh_region_task.delay(region_id)
         return Response({"queued": region_id}, status=202)
+
+
+# --- The order book's fast path ------------------------------------------------------------
+
+# Rendered bodies kept per process (a book of 200 + 200 orders is about 120 kB).
+RENDERED_MAX_BYTES = 32 * 2**20
+# Accept headers that DRF answers with compact JSON; anything else goes to OrdersView.
+PLAIN_JSON = frozenset({"", "*/*", "application/json"})
+
+
+class RenderedBodies:
+    """Least recently used rendered bodies, bounded by their total size."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._bodies: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        with self._lock:
+            body = self._bodies.get(key)
+            if body is not None:
+                self._bodies.move_to_end(key)
+            return body
+
+    def put(self, key: Hashable, body: bytes) -> None:
+        if len(body) > self.max_bytes:
+            return
+        with self._lock:
+            old = self._bodies.pop(key, None)
+            self._size += len(body) - (len(old) if old is not None else 0)
+            self._bodies[key] = body
+            while self._size > self.max_bytes:
+                _, dropped = self._bodies.popitem(last=False)
+                self._size -= len(dropped)
+
+
+# One set per installed SDE: type and station names are part of the bodies.
+rendered_bodies = per_installed_sde(lambda: RenderedBodies(RENDERED_MAX_BYTES))
+
+
+def orders_view() -> Callable[..., HttpResponseBase]:
+    """OrdersView behind the fast path (the URL's view)."""
+    api_view = OrdersView.as_view()
+
+    def view(request: HttpRequest, region_id: int, type_id: int) -> HttpResponseBase:
+        answer = fast_orders(request, region_id, type_id)
+        if answer is None:
+            answer = api_view(request, region_id=region_id, type_id=type_id)
+        return answer
+
+    # What DRF's as_view sets: the schema generator documents OrdersView for this URL.
+    view.cls = OrdersView  # type: ignore[attr-defined]
+    view.initkwargs = {}  # type: ignore[attr-defined]
+    view.csrf_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
+def fast_orders(request: HttpRequest, region_id: int, type_id: int) -> HttpResponse | None:
+    """The answer OrdersView would give, from rendered bytes; None when OrdersView must
+    answer (not a plain JSON GET, an untracked region, no snapshot, or bad parameters)."""
+    if request.method != "GET" or request.META.get("HTTP_ACCEPT", "").strip() not in PLAIN_JSON:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    if "format" in query or region_id not in settings.MARKET_REGIONS:
+        return None
+    snapshot = publish.load(region_id)
+    if snapshot is None:
+        return None
+    meta = snapshot.meta
+    bodies = rendered_bodies()
+    key = (region_id, meta.generation, type_id, query)
+    body = bodies.get(key)
+    if body is None:
+        body = render_book(request, snapshot, type_id)
+        if body is None:
+            return None
+        bodies.put(key, body)
+    # `snapshot` is the answer's first key: its block, then the rest of the rendered object.
+    content = b'{"snapshot":' + orjson.dumps(publish.freshness(meta)) + b"," + body
+    response = HttpResponse(content, content_type="application/json")
+    response["Content-Length"] = str(len(content))  # else a middleware copies the body to count
+    response["Vary"] = "Accept, Cookie"  # as OrdersView's answer (its session is looked at)
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    return response
+
+
+def render_book(request: HttpRequest, snapshot: Snapshot, type_id: int) -> bytes | None:
+    """The answer without its `snapshot` block, as OrdersView renders it, from the opening
+    brace's next byte on; None for anything OrdersView answers with an error."""
+    try:
+        params = validated(s.OrdersParams, Request(request))
+        selectors.tracked_region(snapshot.meta.region_id)
+        name = selectors.market_type(type_id)
+    except (ValidationError, selectors.MarketNotFound):
+        return None
+    book = selectors.book_of(snapshot, type_id, name, **params)
+    return JSONRenderer().render(book)[1:]
