@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from django.db import DatabaseError
+from redis.exceptions import RedisError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -18,6 +19,9 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
         elif isinstance(response.data, list):
             response.data = {"detail": " ".join(str(e) for e in response.data)}
         return response
+    if isinstance(exc, RedisError):
+        log.warning("shared store unreachable in %s: %s", context.get("view"), exc)
+        return Response({"detail": "The shared store is unavailable; try again shortly."}, 503)
     if isinstance(exc, DatabaseError):
         log.exception("database error in %s", context.get("view"))
         return Response({"detail": "The data store is unavailable; try again shortly."}, 503)
