@@ -9,8 +9,12 @@ from config import health
 urlpatterns = [
     path("", include("sde.urls")),
     path("market/", include("market.urls")),
+    path("profit/", include("profit.urls")),
+    path("characters/", include("characters.urls")),
     path("api/v1/", include("sde.api.urls")),
     path("api/v1/market/", include("market.api.urls")),
+    path("api/v1/profit/", include("profit.api.urls")),
+    path("api/v1/characters/", include("characters.api.urls")),
     path("api/v1/health", health.HealthView.as_view(), name="api-health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
