@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -65,6 +66,27 @@ class Store(ABC):
 
     @abstractmethod
     def ping(self) -> bool: ...
+
+    # --- Sorted sets (ranked boards): members (strings) with float scores ------------------
+
+    @abstractmethod
+    def zadd(self, key: str, members: Mapping[str, float], ttl: float | None = None) -> None:
+        """Add members or update their scores; with `ttl`, the whole set expires then."""
+
+    @abstractmethod
+    def zrange(
+        self, key: str, start: int = 0, stop: int = -1, *, desc: bool = True
+    ) -> list[tuple[str, float]]:
+        """Members with their scores, ranks `start` to `stop` inclusive (negative counts from
+        the end), highest score first (`desc`) or lowest first. Equal scores order by member
+        as Redis does: reverse byte order when descending, byte order when ascending."""
+
+    @abstractmethod
+    def zcard(self, key: str) -> int:
+        """How many members the set has (0 when it does not exist)."""
+
+    @abstractmethod
+    def zrem(self, key: str, *members: str) -> None: ...
 
     def get_json(self, key: str, default: Any = None) -> Any:
         raw = self.get(key)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import struct
 import tempfile
 import time
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from store.base import Lock, Store
@@ -100,11 +102,28 @@ class FileStore(Store):
         if value is not None:
             self.set(key, value, ttl)
 
-    def incr(self, key: str, ttl: float) -> int:
-        guard = FileLock(self.locks / f"incr-{hashlib.sha256(key.encode()).hexdigest()}")
+    @contextmanager
+    def _guard(self, kind: str, key: str) -> Iterator[None]:
+        """Hold the lock of one key's read-modify-write (a counter, a sorted set)."""
+        guard = FileLock(self.locks / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()}")
         while not guard.acquire():
             time.sleep(0.001)
         try:
+            yield
+        finally:
+            guard.release()
+
+    def _expiry(self, key: str) -> float | None:
+        """Seconds the key has left (None: it never expires or does not exist)."""
+        try:
+            with open(self._path(key), "rb") as fh:
+                (expires,) = _EXPIRY.unpack(fh.read(_EXPIRY.size))
+        except (FileNotFoundError, struct.error):
+            return None
+        return max(expires - time.time(), 0.001) if expires else None
+
+    def incr(self, key: str, ttl: float) -> int:
+        with self._guard("incr", key):
             raw = self.get(key)
             count = int(raw) + 1 if raw is not None else 1
             path = self._path(key)
@@ -114,8 +133,48 @@ class FileStore(Store):
                 (expires,) = _EXPIRY.unpack_from(path.read_bytes())
             self.set(key, str(count).encode(), max(expires - time.time(), 0.001))
             return count
-        finally:
-            guard.release()
+
+    # A sorted set is one value: a JSON object of member -> score.
+
+    def _zset(self, key: str) -> dict[str, float]:
+        raw = self.get(key)
+        return {} if raw is None else dict(json.loads(raw))
+
+    def zadd(self, key: str, members: Mapping[str, float], ttl: float | None = None) -> None:
+        if not members:
+            return
+        with self._guard("zset", key):
+            scores = self._zset(key)
+            keep = self._expiry(key) if scores else None
+            scores.update({member: float(score) for member, score in members.items()})
+            self.set(key, json.dumps(scores).encode(), ttl if ttl is not None else keep)
+
+    def zrange(
+        self, key: str, start: int = 0, stop: int = -1, *, desc: bool = True
+    ) -> list[tuple[str, float]]:
+        ranked = sorted(self._zset(key).items(), key=lambda item: (item[1], item[0]))
+        if desc:
+            ranked.reverse()
+        n = len(ranked)
+        start, stop = start + n if start < 0 else start, stop + n if stop < 0 else stop
+        start, stop = max(start, 0), min(stop, n - 1)
+        return ranked[start : stop + 1] if start <= stop else []
+
+    def zcard(self, key: str) -> int:
+        return len(self._zset(key))
+
+    def zrem(self, key: str, *members: str) -> None:
+        with self._guard("zset", key):
+            scores = self._zset(key)
+            if not scores:
+                return
+            keep = self._expiry(key)
+            for member in members:
+                scores.pop(member, None)
+            if scores:
+                self.set(key, json.dumps(scores).encode(), keep)
+            else:
+                self.delete(key)
 
     def lock(self, name: str, ttl: float) -> Lock:
         return FileLock(self.locks / hashlib.sha256(name.encode()).hexdigest())

@@ -3,6 +3,7 @@ random token and a time to live, released only by its holder)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
 
 import redis
@@ -66,6 +67,28 @@ class RedisStore(Store):
         pipe.pexpire(self._key(key), int(ttl * 1000), nx=True)
         count, _ = pipe.execute()
         return int(count)
+
+    def zadd(self, key: str, members: Mapping[str, float], ttl: float | None = None) -> None:
+        if not members:
+            return
+        pipe = self.client.pipeline()
+        pipe.zadd(self._key(key), dict(members))
+        if ttl is not None:
+            pipe.pexpire(self._key(key), int(ttl * 1000))
+        pipe.execute()
+
+    def zrange(
+        self, key: str, start: int = 0, stop: int = -1, *, desc: bool = True
+    ) -> list[tuple[str, float]]:
+        rows = self.client.zrange(self._key(key), start, stop, desc=desc, withscores=True)
+        return [(member.decode(), float(score)) for member, score in rows]  # type: ignore[union-attr]
+
+    def zcard(self, key: str) -> int:
+        return int(self.client.zcard(self._key(key)))  # type: ignore[arg-type]
+
+    def zrem(self, key: str, *members: str) -> None:
+        if members:
+            self.client.zrem(self._key(key), *members)
 
     def lock(self, name: str, ttl: float) -> Lock:
         return RedisLock(self.client, self._key(f"lock:{name}"), ttl)
