@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "market",
     "profit",
     "characters",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "characters.provider",  # the EVE SSO v2 provider for allauth (characters/provider/)
 ]
 
 MIDDLEWARE = [
@@ -46,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sde.middleware.SdeRequiredMiddleware",
@@ -189,6 +194,47 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",  # staff passwords for the admin
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# --- EVE SSO and characters (characters/, docs/sso.md) ---------------------------------------
+# The SSO's base URL; endpoints and keys are read from its metadata document. Development
+# points it at the stand-in (`python -m standin.sso`).
+SSO_BASE_URL = env.str("SSO_BASE_URL", default="https://login.eveonline.com").rstrip("/")
+# The EVE application (https://developers.eveonline.com). Login is off while the id is unset.
+EVE_CLIENT_ID = env.str("EVE_CLIENT_ID", default="")
+EVE_CLIENT_SECRET = env.str("EVE_CLIENT_SECRET", default="")
+# The callback URL registered with the application; empty: built from the request
+# (https://<host>/accounts/eveonline/login/callback/).
+EVE_CALLBACK_URL = env.str("EVE_CALLBACK_URL", default="")
+# Fernet keys encrypting tokens at rest: the first encrypts, all decrypt (rotation; see
+# characters/crypto.py). Empty: one key derived from SECRET_KEY (check --deploy warns).
+TOKEN_KEYS = env.list("TOKEN_KEYS", default=[])
+
+LOGIN_URL = "eve-login"
+LOGIN_REDIRECT_URL = "/"
+# allauth: EVE SSO is the only way in for users (staff keep their admin password); no email.
+SOCIALACCOUNT_ONLY = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*"]
+ACCOUNT_LOGOUT_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # a login starts with a POST (CSRF-protected)
+SOCIALACCOUNT_STORE_TOKENS = False  # tokens live encrypted in characters.CharacterToken
+SOCIALACCOUNT_ADAPTER = "characters.provider.adapter.SocialAccountAdapter"
+# The app (client id and secret) comes from EVE_CLIENT_ID/SECRET at request time
+# (characters/provider/adapter.py), never from the database.
+SOCIALACCOUNT_PROVIDERS = {
+    "eveonline": {
+        "OAUTH_PKCE_ENABLED": True,
+        "SCOPE": [],  # logging in asks for no scope; features ask for theirs
+    }
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,0 +1,138 @@
+"""allauth's hooks for EVE characters: the app from the environment, the character checks of
+the re-authorisation flows, moving a character between users, and saving the character and
+its (encrypted) tokens once a login or a link succeeds."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from allauth.account.signals import user_logged_in
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.providers.base import AuthProcess
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from characters import sso
+from characters.models import Character
+from characters.scopes import join_scopes
+from characters.selectors import SESSION_KEY
+from characters.signals import character_authorised
+from characters.tokens import store_tokens
+
+log = logging.getLogger(__name__)
+PROVIDER_ID = "eveonline"
+# Key of the expected character in a flow's state (enable a feature, re-authorise).
+EXPECTED_CHARACTER = "character_id"
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def list_apps(
+        self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
+    ) -> list[SocialApp]:
+        """The one EVE application, from EVE_CLIENT_ID/EVE_CLIENT_SECRET (none while unset)."""
+        if provider not in (None, PROVIDER_ID) or not sso.is_configured():
+            return []
+        if client_id not in (None, settings.EVE_CLIENT_ID):
+            return []
+        return [
+            SocialApp(
+                provider=PROVIDER_ID,
+                name="EVE Online",
+                client_id=settings.EVE_CLIENT_ID,
+                secret=settings.EVE_CLIENT_SECRET,
+            )
+        ]
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        return True
+
+    def get_connect_redirect_url(self, request: HttpRequest, socialaccount: Any) -> str:
+        return reverse("eve-features")
+
+    def on_authentication_error(
+        self,
+        request: HttpRequest,
+        provider: Any,
+        error: Any = None,
+        exception: Exception | None = None,
+        extra_context: dict[str, Any] | None = None,
+    ) -> None:
+        # The exception text comes from characters.sso or allauth's client, never a token;
+        # allauth's client puts the SSO's error body in it, which holds no token either.
+        log.warning("EVE SSO login failed: %s (%s)", error, type(exception).__name__)
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        """Runs after allauth found (or not) the account, before it logs in or links."""
+        claims: sso.Claims | None = getattr(sociallogin, "_eve_claims", None)
+        if claims is None:  # not an EVE login (no other provider is installed)
+            return
+        data = sociallogin.state.get("data") or {}
+        expected = data.get(EXPECTED_CHARACTER)
+        if expected is not None and int(expected) != claims.character_id:
+            messages.error(
+                request,
+                f"You authorised {claims.name}, not the character you chose: nothing was "
+                "changed. In the EVE login page, pick the same character again.",
+            )
+            raise ImmediateHttpResponse(redirect("eve-features"))
+        if sociallogin.state.get("process") != AuthProcess.CONNECT:
+            return  # a login: saved by on_user_logged_in once the user is known
+        user = request.user
+        if not user.is_authenticated:
+            return  # allauth refuses a link without a login
+        if sociallogin.is_existing and sociallogin.user != user:
+            # The character is linked to another user: the SSO has just proved that this
+            # user controls it now, so it moves here (docs/sso.md).
+            sociallogin.account.user = user
+            sociallogin.account.save(update_fields=["user"])
+            sociallogin.user = user
+        save_character(request, user, sociallogin)
+
+
+@receiver(user_logged_in)
+def on_user_logged_in(
+    sender: Any,
+    request: HttpRequest,
+    user: User,
+    sociallogin: SocialLogin | None = None,
+    **kwargs: Any,
+) -> None:
+    if sociallogin is not None and getattr(sociallogin, "_eve_claims", None) is not None:
+        save_character(request, user, sociallogin)
+
+
+def save_character(request: HttpRequest, user: User, sociallogin: SocialLogin) -> None:
+    """Create or update the character for `user`, store its tokens encrypted and select it."""
+    claims: sso.Claims = sociallogin._eve_claims
+    token = sociallogin.token
+    if token is None or not token.token_secret:
+        raise ImmediateHttpResponse(redirect("eve-login"))
+    with transaction.atomic():
+        character, created = Character.objects.select_for_update().get_or_create(
+            character_id=claims.character_id,
+            defaults={"user": user, "name": claims.name},
+        )
+        character.user = user
+        character.name = claims.name
+        character.scopes = join_scopes(claims.scopes)
+        character.owner_hash = claims.owner
+        character.needs_reauth = False
+        character.save()
+        store_tokens(
+            character,
+            access_token=token.token,
+            refresh_token=token.token_secret,
+            expires_at=claims.expires_at,
+        )
+    request.session[SESSION_KEY] = character.character_id
+    log.info("EVE character %s authorised by user %s", character.character_id, user.pk)
+    character_authorised.send(sender=Character, character=character, created=created)

@@ -1,0 +1,72 @@
+"""The OAuth2 adapter: where the SSO's endpoints are, and what a token exchange proves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.models import SocialApp, SocialLogin, SocialToken
+from allauth.socialaccount.providers.base import ProviderException
+from allauth.socialaccount.providers.oauth2.views import (
+    OAuth2Adapter,
+    OAuth2CallbackView,
+    OAuth2LoginView,
+)
+from django.conf import settings
+from django.http import HttpRequest
+from django.shortcuts import render
+
+from characters import sso
+
+
+class EveSsoOAuth2Adapter(OAuth2Adapter):
+    provider_id = "eveonline"
+
+    def _endpoint(self, name: str) -> str:
+        try:
+            return sso.endpoint(name)
+        except sso.SsoError as exc:
+            # allauth's views turn this into the response: a friendly page, never a 500.
+            raise ImmediateHttpResponse(
+                render(self.request, "characters/sso_unavailable.html", {"error": exc}, status=503)
+            ) from None
+
+    @property
+    def authorize_url(self) -> str:
+        return self._endpoint("authorization_endpoint")
+
+    @property
+    def access_token_url(self) -> str:
+        return self._endpoint("token_endpoint")
+
+    @property
+    def basic_auth(self) -> bool:
+        # A web application authenticates with its secret (HTTP Basic, as EVE asks); a
+        # PKCE-only application has no secret and sends its client id in the form.
+        return bool(settings.EVE_CLIENT_SECRET)
+
+    def get_callback_url(self, request: HttpRequest, app: SocialApp) -> str:
+        return settings.EVE_CALLBACK_URL or super().get_callback_url(request, app)
+
+    def complete_login(
+        self, request: HttpRequest, app: SocialApp, token: SocialToken, **kwargs: Any
+    ) -> SocialLogin:
+        try:
+            claims = sso.validate_access_token(token.token)
+        except sso.SsoError as exc:
+            raise ProviderException(str(exc)) from None
+        if token.expires_at is None:
+            token.expires_at = claims.expires_at
+        extra_data = {
+            "character_id": claims.character_id,
+            "name": claims.name,
+            "scopes": sorted(claims.scopes),
+            "owner": claims.owner,
+        }
+        login = self.get_provider().sociallogin_from_response(request, extra_data)
+        login._eve_claims = claims
+        return login
+
+
+oauth2_login = OAuth2LoginView.adapter_view(EveSsoOAuth2Adapter)
+oauth2_callback = OAuth2CallbackView.adapter_view(EveSsoOAuth2Adapter)
