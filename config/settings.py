@@ -273,3 +273,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Profit (profit/) ----------------------------------------------------------------------
+# Broker fee an Upwell structure's owner charges, percent, when a request names none (the
+# SCC surcharge of the fee schedule is added on top; see docs/profit-fees.md).
+PROFIT_STRUCTURE_BROKER_FEE = env.float("PROFIT_STRUCTURE_BROKER_FEE", default=1.0)

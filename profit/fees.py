@@ -1,9 +1,42 @@
 """Fees and taxes as dated data: the rates a trade pays, and the skills and standings that
-lower them. (Contract for the profit engine; the schedule model and lookups live here.)"""
+lower them.
+
+The rates themselves are rows of `profit.models.FeeSchedule` (editable in the admin, each
+with the day it takes effect); `schedule_on(day)` reads the row in force. Everything else here
+is arithmetic over that schedule, a trader's `Skills` and the SDE's station owners: the sales
+tax, the broker fee at an NPC station or an Upwell structure (one location or a numpy array
+of them), the ISK charged for an order, the cost of relisting, and `rates_used`, the
+statement every answer carries so each figure can be checked by hand. Any function taking
+`on` accepts a day (default today, UTC) or a `FeeScheduleData` already looked up, in which
+case no database is read.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+import math
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+from django.conf import settings
+from django.utils import timezone
+
+from profit.locations import (
+    STATION_IDS,
+    STRUCTURE_ID_MIN,
+    is_structure,
+    station_corporations,
+    station_factions,
+    station_owner,
+)
+from profit.models import FeeSchedule
 
 
 @dataclass(frozen=True)
@@ -16,6 +49,9 @@ class Skills:
     advanced_broker_relations: int = 0
     faction_standing: float = 0.0
     corp_standing: float = 0.0
+    # A logged-in character's NPC standings (faction or corporation id -> standing). When
+    # given, the owner of each station is looked up here instead of the two numbers above.
+    standings: Mapping[int, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -29,3 +65,414 @@ class Rates:
     relist_discount: float
     schedule: str
     location_id: int | None = None
+
+
+# --- The schedule --------------------------------------------------------------------------
+
+
+class FeeScheduleMissing(RuntimeError):
+    """The app database holds no fee schedule (its data migration has not run)."""
+
+
+@dataclass(frozen=True)
+class FeeScheduleData:
+    """One fee schedule row as plain numbers: rates as fractions (0.075 for 7.5 %), the
+    minimum broker charge in ISK."""
+
+    effective_from: date
+    name: str
+    sales_tax: float
+    sales_tax_accounting_reduction: float  # of the base tax, per Accounting level
+    broker_fee: float
+    broker_fee_per_broker_relations: float
+    broker_fee_per_faction_standing: float
+    broker_fee_per_corp_standing: float
+    broker_fee_min_rate: float
+    broker_fee_min_charge: float
+    structure_scc_surcharge: float
+    relist_discount: float
+    relist_discount_per_advanced_broker_relations: float
+
+    @property
+    def label(self) -> str:
+        """How figures name the schedule they were priced with."""
+        return f"{self.name} (from {self.effective_from.isoformat()})"
+
+    @classmethod
+    def from_row(cls, row: FeeSchedule) -> FeeScheduleData:
+        def fraction(percent: Decimal) -> float:
+            return float(percent) / 100.0
+
+        return cls(
+            effective_from=row.effective_from,
+            name=row.name,
+            sales_tax=fraction(row.sales_tax),
+            sales_tax_accounting_reduction=fraction(row.sales_tax_accounting_reduction),
+            broker_fee=fraction(row.broker_fee),
+            broker_fee_per_broker_relations=fraction(row.broker_fee_per_broker_relations),
+            broker_fee_per_faction_standing=fraction(row.broker_fee_per_faction_standing),
+            broker_fee_per_corp_standing=fraction(row.broker_fee_per_corp_standing),
+            broker_fee_min_rate=fraction(row.broker_fee_min_rate),
+            broker_fee_min_charge=float(row.broker_fee_min_charge),
+            structure_scc_surcharge=fraction(row.structure_scc_surcharge),
+            relist_discount=fraction(row.relist_discount),
+            relist_discount_per_advanced_broker_relations=fraction(
+                row.relist_discount_per_advanced_broker_relations
+            ),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["effective_from"] = self.effective_from.isoformat()
+        data["label"] = self.label
+        return data
+
+
+# Rows are read once and kept for SCHEDULE_TTL seconds; saving or deleting a row in this
+# process clears them at once (other processes see an admin edit within the TTL).
+SCHEDULE_TTL = 60.0
+_rows_lock = threading.Lock()
+_rows: tuple[float, tuple[FeeScheduleData, ...]] | None = None
+
+
+def clear_schedule_cache() -> None:
+    global _rows
+    with _rows_lock:
+        _rows = None
+
+
+def _schedules() -> tuple[FeeScheduleData, ...]:
+    """Every schedule, oldest first."""
+    global _rows
+    cached = _rows
+    if cached is not None and time.monotonic() - cached[0] < SCHEDULE_TTL:
+        return cached[1]
+    rows = tuple(
+        FeeScheduleData.from_row(row) for row in FeeSchedule.objects.order_by("effective_from")
+    )
+    if not rows:
+        raise FeeScheduleMissing(
+            "No fee schedule in the app database: run `manage.py migrate` (it installs the "
+            "current rates) or add one in the admin."
+        )
+    with _rows_lock:
+        _rows = (time.monotonic(), rows)
+    return rows
+
+
+def schedule_on(day: date | None = None) -> FeeScheduleData:
+    """The schedule in force on `day` (UTC, default today): the newest row that took effect
+    on or before it. A day before the first row uses the first row."""
+    if day is None:
+        day = timezone.now().date()
+    elif isinstance(day, datetime):
+        day = day.astimezone(UTC).date() if day.tzinfo else day.date()
+    rows = _schedules()
+    at = bisect.bisect_right([row.effective_from for row in rows], day)
+    return rows[max(at - 1, 0)]
+
+
+When = date | FeeScheduleData | None
+
+
+def _schedule(on: When) -> FeeScheduleData:
+    """`on` is a day, or a schedule already chosen (then no database is read)."""
+    return on if isinstance(on, FeeScheduleData) else schedule_on(on)
+
+
+# --- Skills and standings ------------------------------------------------------------------
+
+SKILL_NAMES = ("accounting", "broker_relations", "advanced_broker_relations")
+STANDING_NAMES = ("faction_standing", "corp_standing")
+
+
+def check_level(name: str, value: object) -> int:
+    """A skill level: a whole number 0 to 5 (ValueError with a message otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be a whole number from 0 to 5, not {value!r}.")
+    if not 0 <= value <= 5:
+        raise ValueError(f"{name} must be a skill level from 0 to 5, not {value}.")
+    return int(value)
+
+
+def check_standing(name: str, value: object) -> float:
+    """An unmodified NPC standing: a number from -10 to 10 (ValueError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ValueError(f"{name} must be a number from -10 to 10, not {value!r}.")
+    number = float(value)
+    if not math.isfinite(number) or not -10.0 <= number <= 10.0:
+        raise ValueError(f"{name} must be a standing from -10 to 10, not {value}.")
+    return number
+
+
+def validate_skills(skills: Skills) -> Skills:
+    """The same skills, after checking every level (0..5) and standing (-10..10); raises
+    ValueError naming the first bad value (the API answers it with a 400)."""
+    for name in SKILL_NAMES:
+        check_level(name, getattr(skills, name))
+    for name in STANDING_NAMES:
+        check_standing(name, getattr(skills, name))
+    for owner, standing in (skills.standings or {}).items():
+        check_standing(f"standing toward {owner}", standing)
+    return skills
+
+
+# --- Rates ---------------------------------------------------------------------------------
+
+
+def sales_tax_rate(skills: Skills, on: When = None) -> float:
+    """Sales tax paid by the seller, as a fraction of the sale value."""
+    s = _schedule(on)
+    level = check_level("accounting", skills.accounting)
+    return s.sales_tax * (1.0 - s.sales_tax_accounting_reduction * level)
+
+
+def _owner_rate(structure_rate: float | None) -> float:
+    rate = (
+        float(settings.PROFIT_STRUCTURE_BROKER_FEE) / 100.0
+        if structure_rate is None
+        else float(structure_rate)
+    )
+    if not math.isfinite(rate) or not 0.0 <= rate <= 1.0:
+        raise ValueError(f"A structure's broker fee must be a fraction from 0 to 1, not {rate}.")
+    return rate
+
+
+def _check_locations(location_ids: npt.NDArray[np.int64]) -> None:
+    station = (location_ids >= STATION_IDS.start) & (location_ids < STATION_IDS.stop)
+    bad = ~(station | (location_ids >= STRUCTURE_ID_MIN))
+    if bad.any():
+        raise ValueError(
+            f"{int(location_ids[bad][0])} is neither an NPC station nor an Upwell structure: "
+            "broker fees are charged where an order is placed."
+        )
+
+
+def _npc_standings(
+    location_ids: npt.NDArray[np.int64], skills: Skills
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Standing toward each station owner's faction and corporation."""
+    if skills.standings is None:
+        return (
+            np.full(len(location_ids), float(skills.faction_standing)),
+            np.full(len(location_ids), float(skills.corp_standing)),
+        )
+    keys = np.array(sorted(skills.standings), dtype=np.int64)
+    values = np.array([float(skills.standings[int(k)]) for k in keys], dtype=np.float64)
+
+    def lookup(owner_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        if len(keys) == 0:
+            return np.zeros(len(owner_ids))
+        at = np.minimum(np.searchsorted(keys, owner_ids), len(keys) - 1)
+        return np.where((keys[at] == owner_ids) & (owner_ids != 0), values[at], 0.0)
+
+    return (
+        lookup(station_factions(location_ids)),
+        lookup(station_corporations(location_ids)),
+    )
+
+
+def broker_fee_rates(
+    location_ids: npt.ArrayLike,
+    skills: Skills,
+    on: When = None,
+    *,
+    structure_rate: float | None = None,
+) -> npt.NDArray[np.float64]:
+    """Broker fee rate (fraction of the order value) for an order at each location.
+
+    NPC station: base - per level x Broker Relations - per point x standing toward the owner's
+    faction and toward the owner corporation (from `skills.standings` when given, else
+    `faction_standing` / `corp_standing`), at least the minimum rate. Upwell structure: the
+    owner's rate (`structure_rate`, default settings.PROFIT_STRUCTURE_BROKER_FEE) plus the SCC
+    surcharge; skills and standings do not apply there."""
+    s = _schedule(on)
+    validate_skills(skills)
+    ids = np.asarray(location_ids, dtype=np.int64).ravel()
+    _check_locations(ids)
+    faction, corp = _npc_standings(ids, skills)
+    npc = np.maximum(
+        s.broker_fee
+        - s.broker_fee_per_broker_relations * skills.broker_relations
+        - s.broker_fee_per_faction_standing * faction
+        - s.broker_fee_per_corp_standing * corp,
+        s.broker_fee_min_rate,
+    )
+    structure = ids >= STRUCTURE_ID_MIN
+    if structure.any():
+        npc[structure] = _owner_rate(structure_rate) + s.structure_scc_surcharge
+    return npc
+
+
+def broker_fee_rate(
+    location_id: int,
+    skills: Skills,
+    on: When = None,
+    *,
+    structure_rate: float | None = None,
+) -> float:
+    """Broker fee rate for one order at one location (see `broker_fee_rates`)."""
+    rates = broker_fee_rates(np.array([location_id]), skills, on, structure_rate=structure_rate)
+    return float(rates[0])
+
+
+def relist_discount(skills: Skills, on: When = None) -> float:
+    """The share of the broker fee not charged again when an order is modified."""
+    s = _schedule(on)
+    level = check_level("advanced_broker_relations", skills.advanced_broker_relations)
+    return min(s.relist_discount + s.relist_discount_per_advanced_broker_relations * level, 1.0)
+
+
+def rates_for(
+    location_id: int,
+    skills: Skills,
+    on: When = None,
+    *,
+    structure_rate: float | None = None,
+) -> Rates:
+    """Everything one trader pays at one location, with the schedule named."""
+    s = _schedule(on)
+    return Rates(
+        sales_tax=sales_tax_rate(skills, s),
+        broker_fee=broker_fee_rate(location_id, skills, s, structure_rate=structure_rate),
+        min_broker_fee=s.broker_fee_min_charge,
+        relist_discount=relist_discount(skills, s),
+        schedule=s.label,
+        location_id=location_id,
+    )
+
+
+# --- Charges -------------------------------------------------------------------------------
+
+
+@overload
+def broker_charge(value: float, rate: float, min_charge: float) -> float: ...
+@overload
+def broker_charge(
+    value: npt.NDArray[Any], rate: float | npt.NDArray[Any], min_charge: float
+) -> npt.NDArray[np.float64]: ...
+@overload
+def broker_charge(
+    value: float | npt.NDArray[Any], rate: npt.NDArray[Any], min_charge: float
+) -> npt.NDArray[np.float64]: ...
+def broker_charge(value: Any, rate: Any, min_charge: float) -> Any:
+    """The broker fee charged for placing an order worth `value` ISK: value x rate, at least
+    `min_charge` (numpy arrays in, an array out)."""
+    charge = np.maximum(np.multiply(value, rate), min_charge)
+    return float(charge) if np.ndim(charge) == 0 else charge
+
+
+def relist_cost(
+    old_price: float,
+    new_price: float,
+    quantity: int,
+    rate: float,
+    discount: float | Skills,
+    *,
+    min_charge: float | None = None,
+    on: When = None,
+) -> float:
+    """What modifying an order's price costs: the broker rate on any rise of the order's
+    value, plus (1 - relist discount) x broker rate x its new value, at least the minimum
+    charge. `discount` is the relist discount or the skills to work it out from."""
+    s = None
+    if isinstance(discount, Skills):
+        s = _schedule(on)
+        discount = relist_discount(discount, s)
+    if min_charge is None:
+        min_charge = (s or _schedule(on)).broker_fee_min_charge
+    old_value = old_price * quantity
+    new_value = new_price * quantity
+    fee = max(rate * (new_value - old_value), 0.0) + (1.0 - discount) * rate * new_value
+    return max(fee, min_charge)
+
+
+# --- The statement of rates ----------------------------------------------------------------
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:.6g} %"
+
+
+def _location_statement(
+    location_id: int, skills: Skills, s: FeeScheduleData, structure_rate: float | None
+) -> dict[str, Any]:
+    rate = broker_fee_rate(location_id, skills, s, structure_rate=structure_rate)
+    if is_structure(location_id):
+        owner_rate = _owner_rate(structure_rate)
+        return {
+            "location_id": location_id,
+            "kind": "structure",
+            "broker_fee": rate,
+            "structure_owner_rate": owner_rate,
+            "formula": (
+                f"owner's rate {_percent(owner_rate)} + SCC surcharge "
+                f"{_percent(s.structure_scc_surcharge)} = {_percent(rate)}"
+            ),
+        }
+    owner = station_owner(location_id)
+    factions, corps = _npc_standings(np.array([location_id], dtype=np.int64), skills)
+    faction, corp = float(factions[0]), float(corps[0])
+    return {
+        "location_id": location_id,
+        "kind": "station",
+        "broker_fee": rate,
+        "owner": asdict(owner) if owner else None,
+        "faction_standing": faction,
+        "corp_standing": corp,
+        "formula": (
+            f"max({_percent(s.broker_fee)} - {_percent(s.broker_fee_per_broker_relations)} x "
+            f"Broker Relations {skills.broker_relations} - "
+            f"{_percent(s.broker_fee_per_faction_standing)} x faction standing {faction:g} - "
+            f"{_percent(s.broker_fee_per_corp_standing)} x corporation standing {corp:g}, "
+            f"{_percent(s.broker_fee_min_rate)}) = {_percent(rate)}"
+        ),
+    }
+
+
+def rates_used(
+    skills: Skills,
+    location_ids: Iterable[int] = (),
+    on: When = None,
+    *,
+    structure_rate: float | None = None,
+) -> dict[str, Any]:
+    """A JSON-ready statement of every rate an answer used: the schedule and its values, the
+    skills and standings, the sales tax, relist discount, minimum charge, and the broker fee
+    at each location, each with its formula filled in."""
+    s = _schedule(on)
+    validate_skills(skills)
+    tax = sales_tax_rate(skills, s)
+    discount = relist_discount(skills, s)
+    return {
+        "schedule": s.to_json(),
+        "skills": {
+            "accounting": skills.accounting,
+            "broker_relations": skills.broker_relations,
+            "advanced_broker_relations": skills.advanced_broker_relations,
+            "faction_standing": skills.faction_standing,
+            "corp_standing": skills.corp_standing,
+            "standings_from": "character" if skills.standings is not None else "parameters",
+        },
+        "sales_tax": tax,
+        "sales_tax_formula": (
+            f"{_percent(s.sales_tax)} x (1 - {_percent(s.sales_tax_accounting_reduction)} x "
+            f"Accounting {skills.accounting}) = {_percent(tax)}"
+        ),
+        "min_broker_fee": s.broker_fee_min_charge,
+        "broker_charge_formula": (
+            f"max(order value x broker fee, {s.broker_fee_min_charge:,.0f} ISK)"
+        ),
+        "relist_discount": discount,
+        "relist_formula": (
+            f"broker fee x max(new value - old value, 0) + (1 - {_percent(discount)}) x "
+            f"broker fee x new value, at least {s.broker_fee_min_charge:,.0f} ISK; discount "
+            f"{_percent(s.relist_discount)} + "
+            f"{_percent(s.relist_discount_per_advanced_broker_relations)} x Advanced Broker "
+            f"Relations {skills.advanced_broker_relations}"
+        ),
+        "locations": [
+            _location_statement(int(location_id), skills, s, structure_rate)
+            for location_id in dict.fromkeys(location_ids)
+        ],
+    }
