@@ -13,8 +13,9 @@ cache turning over mid-fetch, duplicate orders, a changing page count, ESI down)
 
 Routes (an optional `/latest`, `/legacy`, `/dev` or `/vN` prefix and the trailing slash are
 accepted): `/markets/{region_id}/orders/`, `/markets/{region_id}/history/`,
-`/markets/prices/`, `/markets/{region_id}/types/`, `/status/`, `/meta/status`; anything else
-is a 404 with an ESI error body. Every answer carries the error-limit headers; the routes ESI
+`/markets/prices/`, `/markets/{region_id}/types/`, `/status/`, `/meta/status`, and the
+character routes of `standin/characters.py` (`self.characters`); anything else is a 404 with
+an ESI error body. Every answer carries the error-limit headers; the routes ESI
 rate-limits (orders, status, meta) carry the `X-Ratelimit-*` headers of their group and the
 bucket is enforced (429 with Retry-After when empty).
 
@@ -49,6 +50,7 @@ import orjson
 from requests.structures import CaseInsensitiveDict
 
 from market import generator
+from standin import characters as character_routes
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -61,6 +63,8 @@ RATE_LIMITS: dict[str, tuple[str, int, str]] = {
     "status": ("status", 600, "15m"),
     "meta_status": ("meta", 150, "15m"),
 }
+# ...and those of the character routes (standin/characters.py): every bucket enforced.
+_BUCKETS = {**RATE_LIMITS, **character_routes.RATE_LIMITS}
 # Seconds each route's answers stay fresh (the spec's x-cache-age).
 CACHE_AGE = {"orders": 300, "types": 600, "prices": 3600, "status": 30, "meta_status": 60}
 
@@ -84,6 +88,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/markets/prices$"), "prices"),
     (re.compile(r"^/status$"), "status"),
     (re.compile(r"^/meta/status$"), "meta_status"),
+    *character_routes.ROUTES,  # characters, their corporations and structures
 ]
 
 
@@ -123,6 +128,7 @@ class RequestRecord:
     headers: CaseInsensitiveDict[str]
     time: float
     status: int = 0
+    body: bytes = b""
 
 
 @dataclass
@@ -230,6 +236,7 @@ class EsiStandIn:
         self._prices_cache: tuple[int, bytes, datetime] | None = None
         self._error_window_start: float | None = None
         self._buckets: dict[str, tuple[float, int]] = {}  # group -> (window start, used)
+        self.characters = character_routes.CharacterRoutes()  # /characters/... routes
         self._meta_status = orjson.dumps(_load_json(DATA_DIR / "meta" / "meta_status.json"))
         self._sample_prices = self._load_sample_prices() if sample_data else {}
         if sample_data:
@@ -358,7 +365,7 @@ class EsiStandIn:
     # --- Request handling --------------------------------------------------------------------
 
     def _record(
-        self, method: str, target: str, headers: Iterable[tuple[str, str]]
+        self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes = b""
     ) -> RequestRecord:
         parts = urlsplit(target)
         record = RequestRecord(
@@ -367,6 +374,7 @@ class EsiStandIn:
             query=dict(parse_qsl(parts.query, keep_blank_values=True)),
             headers=CaseInsensitiveDict(dict(headers)),
             time=time.time(),
+            body=body,
         )
         with self._lock:
             self.requests.append(record)
@@ -376,7 +384,7 @@ class EsiStandIn:
 
     def _answer(self, record: RequestRecord) -> _Reply:
         route, match = _route(record.path)
-        if record.method != "GET":
+        if record.method != "GET" and route not in character_routes.POST_ROUTES:
             reply = _error(405, "Method not allowed")
         else:
             try:
@@ -403,8 +411,8 @@ class EsiStandIn:
                         429, "Too many requests", **{"Retry-After": str(faults.retry_after)}
                     )
                 faults.rate_limit_after -= 1
-            if route in RATE_LIMITS:
-                group, limit, _ = RATE_LIMITS[route]
+            if route in _BUCKETS:
+                group, limit, _ = _BUCKETS[route]
                 start, used = self._bucket(group, now)
                 if used >= (faults.ratelimit_tokens or limit):
                     wait = max(1, math.ceil(start + faults.ratelimit_window - now))
@@ -420,6 +428,16 @@ class EsiStandIn:
     ) -> _Reply:
         query, headers = record.query, record.headers
         region_id = int(match.group(1)) if match and match.groups() else 0
+        if route in character_routes.ROUTE_NAMES:
+            found = self.characters.answer(
+                route,
+                region_id,
+                method=record.method,
+                query=query,
+                headers=headers,
+                body=record.body,
+            )
+            return _Reply(found.status, found.body, found.headers)
         if route == "orders":
             return self._orders(region_id, query, headers)
         if route == "history":
@@ -452,7 +470,7 @@ class EsiStandIn:
                 reset = max(0, math.ceil(self._error_window_start + window - now))
             reply.headers["X-ESI-Error-Limit-Remain"] = str(max(0, faults.error_limit_remain))
             reply.headers["X-ESI-Error-Limit-Reset"] = str(reset)
-            if route in RATE_LIMITS:
+            if route in _BUCKETS:
                 reply.headers.update(self._charge(route, reply.status, now))
         reply.headers["X-Esi-Request-Id"] = str(uuid.uuid4())
         if reply.body is not None:
@@ -472,7 +490,7 @@ class EsiStandIn:
         return start, used
 
     def _charge(self, route: str, status: int, now: float) -> dict[str, str]:
-        group, spec_limit, _ = RATE_LIMITS[route]
+        group, spec_limit, _ = _BUCKETS[route]
         limit = self.faults.ratelimit_tokens or spec_limit
         cost = 2 if status < 300 else 1 if status < 400 else 5 if status < 500 else 0
         start, used = self._bucket(group, now)
@@ -825,9 +843,8 @@ def _make_handler(standin: EsiStandIn) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            record = standin._record(self.command, self.path, self.headers.items())
+            body = self.rfile.read(length) if length else b""
+            record = standin._record(self.command, self.path, self.headers.items(), body)
             if standin.faults.unreachable:
                 self.close_connection = True
                 with suppress(OSError):
