@@ -11,6 +11,7 @@ urlpatterns = [
     path("market/", include("market.urls")),
     path("profit/", include("profit.urls")),
     path("characters/", include("characters.urls")),
+    path("accounts/", include("characters.auth_urls")),  # EVE SSO login and characters
     path("api/v1/", include("sde.api.urls")),
     path("api/v1/market/", include("market.api.urls")),
     path("api/v1/profit/", include("profit.api.urls")),

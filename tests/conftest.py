@@ -15,7 +15,7 @@ from django.test.utils import setup_databases, teardown_databases
 
 from sde import install
 
-pytest_plugins = ["tests.market_env"]  # the ESI stand-in and market settings fixtures
+pytest_plugins = ["tests.market_env", "tests.sso_env"]  # ESI and EVE SSO stand-ins
 
 sde_db = pytest.mark.django_db(databases=["default", "sde"])
 

@@ -56,7 +56,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return True
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount: Any) -> str:
-        return reverse("eve-features")
+        return reverse("eve-characters")
 
     def on_authentication_error(
         self,
@@ -83,7 +83,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 f"You authorised {claims.name}, not the character you chose: nothing was "
                 "changed. In the EVE login page, pick the same character again.",
             )
-            raise ImmediateHttpResponse(redirect("eve-features"))
+            raise ImmediateHttpResponse(redirect("eve-characters"))
         if sociallogin.state.get("process") != AuthProcess.CONNECT:
             return  # a login: saved by on_user_logged_in once the user is known
         user = request.user

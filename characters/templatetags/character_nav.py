@@ -1,0 +1,30 @@
+"""`{% character_switcher %}`: the header's character switcher (templates/characters/_nav.html),
+with the user's characters and the selected one, on every page without a context processor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+
+from characters import selectors, sso
+
+register = template.Library()
+
+
+@register.inclusion_tag("characters/_switcher.html", takes_context=True)
+def character_switcher(context: template.Context) -> dict[str, Any]:
+    request: HttpRequest | None = context.get("request")
+    if request is None:
+        return {"request": None}
+    characters = list(selectors.user_characters(request.user))
+    selected = selectors.selected_character(request) if characters else None
+    return {
+        "request": request,
+        "user": request.user,
+        "characters": characters,
+        "selected": selected,
+        "configured": sso.is_configured(),
+        "messages": context.get("messages"),
+    }
