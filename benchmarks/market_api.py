@@ -42,6 +42,10 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -150,7 +154,18 @@ class CpuMeter:
         return CpuShares(gunicorn / wall, redis / wall, wrk / wall, others / wall)
 
 
-def publish_books(forge_orders: int) -> tuple[list[int], dict[int, str]]:
+def bench_store(var_dir: Path) -> Store:
+    """Redis (under the benchmark's own key prefix) with REDIS_URL; else files under
+    `var_dir` (the file store has no key prefix, so never the installation's own)."""
+    from django.conf import settings
+
+    from store import get_store
+    from store.file_store import FileStore
+
+    return get_store() if settings.REDIS_URL else FileStore(var_dir / "store")
+
+
+def publish_books(store: Store, forge_orders: int) -> tuple[list[int], dict[int, str]]:
     """Generate and publish the five hub books: the Forge's busiest type ids (most orders
     first), and the generation published per region."""
     import numpy as np
@@ -158,9 +173,7 @@ def publish_books(forge_orders: int) -> tuple[list[int], dict[int, str]]:
     from market import publish
     from market.generator import generate_orders
     from market.snapshot import Snapshot, SnapshotMeta, columns_from_pages, utc_iso
-    from store import get_store
 
-    store = get_store()
     busiest: list[int] = []
     generations: dict[int, str] = {}
     now = datetime.now(UTC)
@@ -187,14 +200,12 @@ def publish_books(forge_orders: int) -> tuple[list[int], dict[int, str]]:
     return busiest, generations
 
 
-def remove_books(generations: dict[int, str]) -> None:
+def remove_books(store: Store, generations: dict[int, str]) -> None:
     """Delete what `publish_books` wrote (earlier generations expire by themselves)."""
-    from store import get_store
-
     keys = [f"market:current:{region_id}" for region_id in generations]
     for region_id, generation in generations.items():
         keys += [f"market:blob:{region_id}:{generation}", f"market:meta:{region_id}:{generation}"]
-    get_store().delete(*keys)
+    store.delete(*keys)
 
 
 def ensure_wrk() -> str:
@@ -270,10 +281,19 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    port: int, workers: str | None, threads: str | None, max_requests: str | None, log: Path
+    port: int,
+    workers: str | None,
+    threads: str | None,
+    max_requests: str | None,
+    var_dir: Path,
+    log: Path,
 ) -> subprocess.Popen[bytes]:
+    from django.conf import settings
+
     env = dict(
         os.environ,
+        VAR_DIR=str(var_dir),  # the file store's (and an SQLite app database's) folder
+        SDE_PATH=str(settings.SDE_PATH),  # the installed SDE, wherever VAR_DIR is
         DJANGO_SETTINGS_MODULE="benchmarks.bench_settings",
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_ACCESSLOG="",
@@ -336,9 +356,10 @@ def main() -> None:
 
     django.setup()
     wrk = ensure_wrk()
-    busiest, generations = publish_books(args.forge_orders)
-    types = busiest[: args.types]
     folder = Path(tempfile.mkdtemp(prefix="bench-market-api-"))
+    store = bench_store(folder)
+    busiest, generations = publish_books(store, args.forge_orders)
+    types = busiest[: args.types]
     book_paths = [f"/api/v1/market/orders/{FORGE}/{t}" for t in types]
     book_script = rotation_script(folder, "orders", book_paths)
     bare_script = rotation_script(folder, "bare", ["/bench/bare"])
@@ -346,7 +367,7 @@ def main() -> None:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = folder / "gunicorn.log"
-    server = start_gunicorn(port, args.workers, args.threads, args.max_requests, log)
+    server = start_gunicorn(port, args.workers, args.threads, args.max_requests, folder, log)
     try:
         wait_until_up(base_url + "/bench/bare")
         size = sample(base_url + book_paths[0])
@@ -367,7 +388,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-        remove_books(generations)
+        remove_books(store, generations)
     summarise(rounds, log)
 
 

@@ -8,7 +8,17 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = 200
+# Recycling a worker costs its loaded snapshots (tens of MB each, read again from the store),
+# so recycle rarely; post_worker_init loads them before the new worker takes requests.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = 5000
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 preload_app = True
+
+
+def post_worker_init(worker: object) -> None:
+    """Load the tracked regions' current snapshots before this worker takes requests, so a
+    new or recycled worker answers its first market requests as fast as the others."""
+    from market.publish import warm
+
+    warm()

@@ -169,6 +169,16 @@ def load(
             return _loaded.get(region_id)
 
 
+def warm(region_ids: list[int] | None = None) -> None:
+    """Load the current snapshot of each tracked region into this process (best effort: a
+    store that cannot be reached, or a region without a snapshot, is skipped)."""
+    for region_id in settings.MARKET_REGIONS if region_ids is None else region_ids:
+        try:
+            load(region_id)
+        except Exception:  # warming must never stop a worker from starting
+            log.warning("could not warm the snapshot of %s", region_id, exc_info=True)
+
+
 def _pointed_generation(region_id: int, store: Store) -> str | None:
     """`current_generation`, parsed with orjson (the hot path's one read)."""
     raw = store.get(_pointer_key(region_id))

@@ -226,6 +226,16 @@ def test_a_book_costs_at_most_one_small_store_read(client, published, store_read
     assert store_reads == []  # the pointer was read moments ago
 
 
+def test_a_warmed_worker_answers_without_loading_a_blob(client, published, store_reads, settings):
+    """gunicorn's post_worker_init warms a new worker: its first book request reads no blob."""
+    publish.forget_loaded()
+    publish.warm()
+    assert sum(":blob:" in key for key in store_reads) == len(settings.MARKET_REGIONS)
+    store_reads.clear()
+    assert get(client, orders_url(FORGE, busiest_type(published, FORGE))).status_code == 200
+    assert not any(":blob:" in key for key in store_reads)
+
+
 def test_a_swap_by_another_process_shows_once_pointer_ttl_passed(client, published, monkeypatch):
     monkeypatch.setattr(publish, "POINTER_TTL", 60.0)
     type_id = busiest_type(published, FORGE)
