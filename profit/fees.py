@@ -32,9 +32,9 @@ from profit.locations import (
     STATION_IDS,
     STRUCTURE_ID_MIN,
     is_structure,
-    station_corporations,
-    station_factions,
-    station_owner,
+    station_owners,
+    station_rows,
+    station_table,
 )
 from profit.models import FeeSchedule
 
@@ -257,19 +257,20 @@ def _npc_standings(
             np.full(len(location_ids), float(skills.faction_standing)),
             np.full(len(location_ids), float(skills.corp_standing)),
         )
+    _, corporations, factions = station_table()
+    at, known = station_rows(location_ids)
     keys = np.array(sorted(skills.standings), dtype=np.int64)
     values = np.array([float(skills.standings[int(k)]) for k in keys], dtype=np.float64)
 
-    def lookup(owner_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    def lookup(owners: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """The standing toward each owner (0 for none, or for no owner)."""
+        owner = np.where(known, owners[at], 0) if len(owners) else np.zeros(len(at), np.int64)
         if len(keys) == 0:
-            return np.zeros(len(owner_ids))
-        at = np.minimum(np.searchsorted(keys, owner_ids), len(keys) - 1)
-        return np.where((keys[at] == owner_ids) & (owner_ids != 0), values[at], 0.0)
+            return np.zeros(len(owner))
+        found = np.minimum(np.searchsorted(keys, owner), len(keys) - 1)
+        return np.where((keys[found] == owner) & (owner != 0), values[found], 0.0)
 
-    return (
-        lookup(station_factions(location_ids)),
-        lookup(station_corporations(location_ids)),
-    )
+    return lookup(factions), lookup(corporations)
 
 
 def broker_fee_rates(
@@ -394,40 +395,51 @@ def _percent(fraction: float) -> str:
     return f"{fraction * 100:.6g} %"
 
 
-def _location_statement(
-    location_id: int, skills: Skills, s: FeeScheduleData, structure_rate: float | None
-) -> dict[str, Any]:
-    rate = broker_fee_rate(location_id, skills, s, structure_rate=structure_rate)
-    if is_structure(location_id):
-        owner_rate = _owner_rate(structure_rate)
-        return {
-            "location_id": location_id,
-            "kind": "structure",
-            "broker_fee": rate,
-            "structure_owner_rate": owner_rate,
-            "formula": (
-                f"owner's rate {_percent(owner_rate)} + SCC surcharge "
-                f"{_percent(s.structure_scc_surcharge)} = {_percent(rate)}"
-            ),
-        }
-    owner = station_owner(location_id)
-    factions, corps = _npc_standings(np.array([location_id], dtype=np.int64), skills)
-    faction, corp = float(factions[0]), float(corps[0])
-    return {
-        "location_id": location_id,
-        "kind": "station",
-        "broker_fee": rate,
-        "owner": asdict(owner) if owner else None,
-        "faction_standing": faction,
-        "corp_standing": corp,
-        "formula": (
-            f"max({_percent(s.broker_fee)} - {_percent(s.broker_fee_per_broker_relations)} x "
-            f"Broker Relations {skills.broker_relations} - "
-            f"{_percent(s.broker_fee_per_faction_standing)} x faction standing {faction:g} - "
-            f"{_percent(s.broker_fee_per_corp_standing)} x corporation standing {corp:g}, "
-            f"{_percent(s.broker_fee_min_rate)}) = {_percent(rate)}"
-        ),
-    }
+def _location_statements(
+    location_ids: list[int], skills: Skills, s: FeeScheduleData, structure_rate: float | None
+) -> list[dict[str, Any]]:
+    ids = np.array(location_ids, dtype=np.int64)
+    rates = broker_fee_rates(ids, skills, s, structure_rate=structure_rate).tolist()
+    factions, corps = _npc_standings(ids, skills)
+    owners = station_owners(location_ids)
+    statements = []
+    for location_id, rate, faction, corp, owner in zip(
+        location_ids, rates, factions.tolist(), corps.tolist(), owners, strict=True
+    ):
+        if is_structure(location_id):
+            owner_rate = _owner_rate(structure_rate)
+            statements.append(
+                {
+                    "location_id": location_id,
+                    "kind": "structure",
+                    "broker_fee": rate,
+                    "structure_owner_rate": owner_rate,
+                    "formula": (
+                        f"owner's rate {_percent(owner_rate)} + SCC surcharge "
+                        f"{_percent(s.structure_scc_surcharge)} = {_percent(rate)}"
+                    ),
+                }
+            )
+            continue
+        statements.append(
+            {
+                "location_id": location_id,
+                "kind": "station",
+                "broker_fee": rate,
+                "owner": asdict(owner) if owner else None,
+                "faction_standing": faction,
+                "corp_standing": corp,
+                "formula": (
+                    f"max({_percent(s.broker_fee)} - "
+                    f"{_percent(s.broker_fee_per_broker_relations)} x Broker Relations "
+                    f"{skills.broker_relations} - {_percent(s.broker_fee_per_faction_standing)} x "
+                    f"faction standing {faction:g} - {_percent(s.broker_fee_per_corp_standing)} "
+                    f"x corporation standing {corp:g}, {_percent(s.broker_fee_min_rate)}) = "
+                    f"{_percent(rate)}"
+                ),
+            }
+        )
+    return statements
 
 
 def rates_used(
@@ -471,8 +483,10 @@ def rates_used(
             f"{_percent(s.relist_discount_per_advanced_broker_relations)} x Advanced Broker "
             f"Relations {skills.advanced_broker_relations}"
         ),
-        "locations": [
-            _location_statement(int(location_id), skills, s, structure_rate)
-            for location_id in dict.fromkeys(location_ids)
-        ],
+        "locations": _location_statements(
+            [int(i) for i in dict.fromkeys(int(i) for i in location_ids)],
+            skills,
+            s,
+            structure_rate,
+        ),
     }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -68,6 +68,10 @@ class _Map:
     station_corps: npt.NDArray[np.int64]  # owner corporation, 0 if the SDE has none
     station_factions: npt.NDArray[np.int64]  # the owner corporation's faction, 0 if none
     station_names: dict[int, str]
+    # station id - station_base -> index in the arrays above, -1 for no station: NPC station
+    # ids span about 15,000 numbers, so this direct table beats a binary search.
+    station_base: int
+    station_slots: npt.NDArray[np.int32]
     corporation_names: dict[int, str]
     faction_names: dict[int, str]
 
@@ -94,6 +98,10 @@ def _map() -> _Map:
         cid: fid or 0
         for cid, fid in CrpNPCCorporation.objects.values_list("corporation_id", "faction_id")
     }
+    station_ids = np.array([s[0] for s in stations], dtype=np.int64)
+    base = int(station_ids[0]) if len(station_ids) else 0
+    slots = np.full(int(station_ids[-1]) - base + 1 if len(station_ids) else 0, -1, np.int32)
+    slots[station_ids - base] = np.arange(len(station_ids), dtype=np.int32)
     return _Map(
         region_names={
             rid: name or f"Region {rid}"
@@ -110,7 +118,7 @@ def _map() -> _Map:
             for sid, rid in MapSolarSystem.objects.values_list("solar_system_id", "region_id")
             if rid is not None
         },
-        station_ids=np.array([s[0] for s in stations], dtype=np.int64),
+        station_ids=station_ids,
         station_systems=np.array([s[1] or 0 for s in stations], dtype=np.int64),
         station_regions=np.array([s[2] or 0 for s in stations], dtype=np.int64),
         station_corps=np.array([s[3] or 0 for s in stations], dtype=np.int64),
@@ -118,6 +126,8 @@ def _map() -> _Map:
             [corporation_factions.get(s[3] or 0, 0) for s in stations], dtype=np.int64
         ),
         station_names={s[0]: s[4] or f"Station {s[0]}" for s in stations},
+        station_base=base,
+        station_slots=slots,
         corporation_names={
             cid: name or f"Corporation {cid}"
             for cid, name in CrpNPCCorporation.objects.values_list(
@@ -131,51 +141,73 @@ def _map() -> _Map:
     )
 
 
-def _station_index(location_ids: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], Any]:
-    """Index of each id in the station arrays, and a mask of the ids that are stations."""
-    ids = _map().station_ids
-    ask = np.asarray(location_ids, dtype=np.int64)
-    if len(ids) == 0:
-        return np.zeros(ask.shape, dtype=np.intp), np.zeros(ask.shape, dtype=bool)
-    at = np.minimum(np.searchsorted(ids, ask), len(ids) - 1)
-    return at, ids[at] == ask
+def station_rows(
+    location_ids: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """Where each id is in `station_table()`, and which ids are NPC stations at all (the
+    index of a non-station is meaningless)."""
+    m = _map()
+    offset = np.asarray(location_ids, dtype=np.int64) - m.station_base
+    inside = (offset >= 0) & (offset < len(m.station_slots))
+    at = np.where(inside, m.station_slots[np.where(inside, offset, 0)], -1)
+    return np.maximum(at, 0).astype(np.intp), at >= 0
+
+
+def station_table() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every NPC station of the SDE as sorted parallel arrays: station id, owner corporation
+    and the owner's faction (0 where none): for lookups over whole order books."""
+    m = _map()
+    return m.station_ids, m.station_corps, m.station_factions
 
 
 def station_systems(location_ids: npt.ArrayLike) -> npt.NDArray[np.int32]:
     """The solar system of each NPC station id (-1 for a structure or an unknown id).
 
     Snapshot rows already carry their system; this is for stations with no orders."""
-    at, known = _station_index(np.asarray(location_ids))
+    at, known = station_rows(np.asarray(location_ids))
     return np.where(known, _map().station_systems[at], -1).astype(np.int32)
 
 
 def station_corporations(location_ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """The owner corporation of each NPC station id (0 for a structure or an unknown id)."""
-    at, known = _station_index(np.asarray(location_ids))
+    at, known = station_rows(np.asarray(location_ids))
     return np.where(known, _map().station_corps[at], 0)
 
 
 def station_factions(location_ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """The faction of each NPC station's owner corporation (0 for none, a structure or an
     unknown id)."""
-    at, known = _station_index(np.asarray(location_ids))
+    at, known = station_rows(np.asarray(location_ids))
     return np.where(known, _map().station_factions[at], 0)
 
 
-def station_owner(location_id: int) -> StationOwner | None:
-    """Who owns an NPC station (None for a structure, an unknown id or a station the SDE
+def station_owners(location_ids: Iterable[int]) -> list[StationOwner | None]:
+    """Who owns each NPC station (None for a structure, an unknown id or a station the SDE
     gives no owner)."""
     m = _map()
-    corporation = int(station_corporations(np.array([location_id]))[0])
-    if not corporation:
-        return None
-    faction = int(station_factions(np.array([location_id]))[0]) or None
-    return StationOwner(
-        corporation,
-        m.corporation_names.get(corporation, f"Corporation {corporation}"),
-        faction,
-        m.faction_names.get(faction, f"Faction {faction}") if faction else None,
-    )
+    ids = np.fromiter(location_ids, dtype=np.int64)
+    at, known = station_rows(ids)
+    owners: list[StationOwner | None] = []
+    for i, is_station in zip(at.tolist(), known.tolist(), strict=True):
+        corporation = int(m.station_corps[i]) if is_station else 0
+        if not corporation:
+            owners.append(None)
+            continue
+        faction = int(m.station_factions[i]) or None
+        owners.append(
+            StationOwner(
+                corporation,
+                m.corporation_names.get(corporation, f"Corporation {corporation}"),
+                faction,
+                m.faction_names.get(faction, f"Faction {faction}") if faction else None,
+            )
+        )
+    return owners
+
+
+def station_owner(location_id: int) -> StationOwner | None:
+    """Who owns one NPC station (see `station_owners`)."""
+    return station_owners([location_id])[0]
 
 
 def station_ids_in(place: Place) -> npt.NDArray[np.int64]:
@@ -225,7 +257,7 @@ def resolve_place(location_id: int, *, snapshots: Iterable[Snapshot] = ()) -> Pl
             location_id,
         )
     if location_id in STATION_IDS:
-        at, known = _station_index(np.array([location_id]))
+        at, known = station_rows(np.array([location_id]))
         if not known[0]:
             raise UnknownPlace(f"No NPC station with id {location_id} in the installed SDE.")
         i = int(at[0])
