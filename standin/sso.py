@@ -141,6 +141,9 @@ class SsoStandIn:
         self.auto_character: int | None = None
         # Answer the token endpoint with this status (e.g. 503) instead of working.
         self.fail_token_status: int | None = None
+        # Claims replaced in every access token issued (None removes one): bad tokens that
+        # come through the whole login flow, for security tests.
+        self.token_overrides: dict[str, Any] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path with query) as received
         self.token_calls: Counter[str] = Counter()  # grant type -> calls
         self.base_url = ""
@@ -296,7 +299,7 @@ class SsoStandIn:
             self._refresh[refresh_token] = _Refresh(client_id, character_id, scopes)
         return orjson.dumps(
             {
-                "access_token": self.mint(character_id, scopes),
+                "access_token": self.mint(character_id, scopes, **self.token_overrides),
                 "expires_in": self.access_ttl,
                 "token_type": "Bearer",
                 "refresh_token": refresh_token,

@@ -5,9 +5,12 @@ its (encrypted) tokens once a login or a link succeeds."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.signals import user_logged_in
+from allauth.account.utils import user_username
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
@@ -54,6 +57,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return True
+
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: Any) -> Any:
+        """A new user is named after their first character ("Bruce_Wayne", made unique)."""
+        user = super().populate_user(request, sociallogin, data)
+        name = str(sociallogin.account.extra_data.get("name") or "")
+        base = re.sub(r"[^\w.@+-]", "_", name).strip("_") or "character"
+        user_username(
+            user, get_account_adapter(request).generate_unique_username([base, "character"])
+        )
+        return user
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount: Any) -> str:
         return reverse("eve-characters")

@@ -9,4 +9,5 @@ class EveSsoProviderConfig(AppConfig):
     verbose_name = "EVE SSO"
 
     def ready(self) -> None:
+        from characters import checks  # noqa: F401  (registers the SSO system checks)
         from characters.provider import adapter  # noqa: F401  (connects the login signal)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -13,7 +15,7 @@ from allauth.socialaccount.providers.oauth2.views import (
     OAuth2LoginView,
 )
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from characters import sso
@@ -68,5 +70,18 @@ class EveSsoOAuth2Adapter(OAuth2Adapter):
         return login
 
 
-oauth2_login = OAuth2LoginView.adapter_view(EveSsoOAuth2Adapter)
-oauth2_callback = OAuth2CallbackView.adapter_view(EveSsoOAuth2Adapter)
+def _when_configured(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """allauth's view, or the "login is not configured" page while EVE_CLIENT_ID is unset
+    (allauth itself would fail to find the app)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not sso.is_configured():
+            return render(request, "characters/login.html", {"configured": False}, status=503)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+oauth2_login = _when_configured(OAuth2LoginView.adapter_view(EveSsoOAuth2Adapter))
+oauth2_callback = _when_configured(OAuth2CallbackView.adapter_view(EveSsoOAuth2Adapter))
