@@ -117,31 +117,11 @@ def has_duplicates(values: npt.NDArray[Any]) -> bool:
     return bool(np.any(ordered[1:] == ordered[:-1]))
 
 
-def _dense_rank(values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
-    """Each value's rank among the distinct values (equal values share a rank)."""
-    order = np.argsort(values)
-    ordered = values[order]
-    ranks = np.empty(len(values), dtype=np.int64)
-    if len(values):
-        ranks[order] = np.concatenate(([0], np.cumsum(ordered[1:] != ordered[:-1])))
-    return ranks
-
-
 def sort_book(columns: Arrays) -> Arrays:
-    """Sorted by type, then sells before buys, sells cheapest first and buys dearest first,
-    then by order id.
-
-    One stable sort on a single integer key (type, side, price rank) over the orders taken
-    in order-id order: 2.5x faster than `np.lexsort` on the four columns (measured on
-    380,000 orders: 48 ms against 121 ms), with the same result.
-    """
+    """Sorted by type, then sells before buys, sells cheapest first and buys dearest first."""
     is_buy = columns["is_buy_order"]
     price_key = np.where(is_buy, -columns["price"], columns["price"])
-    by_id = np.argsort(columns["order_id"])
-    # type ids < 2^31, the side one bit, price ranks < 2^32 orders: the key fits 64 bits.
-    key = (columns["type_id"].astype(np.int64) << 33) | (is_buy.astype(np.int64) << 32)
-    key |= _dense_rank(price_key)
-    order = by_id[np.argsort(key[by_id], kind="stable")]
+    order = np.lexsort((columns["order_id"], price_key, is_buy, columns["type_id"]))
     return {name: values[order] for name, values in columns.items()}
 
 
@@ -152,12 +132,8 @@ def station_summary(book: Arrays) -> Arrays:
     best at that station, so group by (type, station, side) with a stable sort that keeps the
     price order inside each group.
     """
-    # One stable sort of a single key (type, side, station rank): the book's price order
-    # remains within each group, and the book is already sorted by (type, side), which the
-    # stable sort (timsort) exploits.
-    key = (book["type_id"].astype(np.int64) << 33) | (book["is_buy_order"].astype(np.int64) << 32)
-    key |= _dense_rank(book["location_id"])
-    keys = np.argsort(key, kind="stable")
+    keys = np.lexsort((book["location_id"], book["is_buy_order"], book["type_id"]))
+    # lexsort is stable: within a (type, side, station) group the book's price order remains.
     type_id = book["type_id"][keys]
     is_buy = book["is_buy_order"][keys]
     location = book["location_id"][keys]
