@@ -1,0 +1,234 @@
+"""Shared pieces of the profit engines: SDE facts about types as arrays, sorting of result
+columns, segmented array helpers, and the description of the snapshot a figure came from.
+
+The engines (`profit/station.py`, `profit/hauling.py`, `profit/calculator.py`) work on numpy
+columns of a market `Snapshot`; everything they need from the SDE per type (name, packaged
+volume, market group, category) is read once per installed SDE into sorted arrays here, so a
+scan never touches the ORM per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from market.snapshot import Snapshot
+from sde.models import InvGroup, InvMarketGroup, InvType, InvVolume
+from sde.selectors import per_installed_sde
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+Columns = dict[str, npt.NDArray[Any]]
+
+
+# --- Types ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypeTable:
+    """Every SDE type as sorted arrays: what the engines need to know about an item."""
+
+    type_ids: IntArray  # sorted
+    names: list[str]
+    packaged_volume: FloatArray  # m3: invVolumes when the type has a row there, else invTypes
+    market_group_id: IntArray  # -1 for none
+    category_id: IntArray  # -1 for none
+
+    def index(self, type_ids: npt.ArrayLike) -> tuple[IntArray, BoolArray]:
+        """Positions of `type_ids` in the table and whether each was found."""
+        wanted = np.asarray(type_ids, dtype=np.int64)
+        pos = np.searchsorted(self.type_ids, wanted)
+        pos = np.minimum(pos, max(len(self.type_ids) - 1, 0))
+        found = self.type_ids[pos] == wanted if len(self.type_ids) else np.zeros(len(wanted), bool)
+        return pos.astype(np.int64), found
+
+    def volumes(self, type_ids: npt.ArrayLike) -> FloatArray:
+        """Packaged volume (m3) per type; NaN for a type the SDE does not know."""
+        pos, found = self.index(type_ids)
+        if not len(self.type_ids):
+            return np.full(len(pos), np.nan)
+        return np.where(found, self.packaged_volume[pos], np.nan)
+
+    def name(self, type_id: int) -> str:
+        pos, found = self.index([type_id])
+        return self.names[int(pos[0])] if bool(found[0]) else f"Type {type_id}"
+
+    def in_market_groups(self, type_ids: npt.ArrayLike, groups: IntArray) -> BoolArray:
+        pos, found = self.index(type_ids)
+        if not len(self.type_ids):
+            return np.zeros(len(pos), dtype=bool)
+        return found & np.isin(self.market_group_id[pos], groups)
+
+    def in_category(self, type_ids: npt.ArrayLike, category_id: int) -> BoolArray:
+        pos, found = self.index(type_ids)
+        if not len(self.type_ids):
+            return np.zeros(len(pos), dtype=bool)
+        return found & (self.category_id[pos] == category_id)
+
+
+@per_installed_sde
+def type_table() -> TypeTable:
+    categories = dict(InvGroup.objects.values_list("group_id", "category_id"))
+    packaged = {
+        type_id: volume
+        for type_id, volume in InvVolume.objects.values_list("type_id", "volume")
+        if volume is not None
+    }
+    rows = sorted(
+        InvType.objects.values_list("type_id", "type_name", "volume", "market_group_id", "group_id")
+    )
+    return TypeTable(
+        type_ids=np.array([r[0] for r in rows], dtype=np.int64),
+        names=[r[1] or f"Type {r[0]}" for r in rows],
+        packaged_volume=np.array(
+            [packaged.get(r[0], r[2] if r[2] is not None else np.nan) for r in rows],
+            dtype=np.float64,
+        ),
+        market_group_id=np.array([r[3] if r[3] is not None else -1 for r in rows], np.int64),
+        category_id=np.array(
+            [
+                c if (c := categories.get(r[4]) if r[4] is not None else None) is not None else -1
+                for r in rows
+            ],
+            dtype=np.int64,
+        ),
+    )
+
+
+@per_installed_sde
+def _market_group_children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for group_id, parent_id in InvMarketGroup.objects.values_list(
+        "market_group_id", "parent_group_id"
+    ):
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(group_id)
+    return children
+
+
+def market_group_and_descendants(market_group_id: int) -> IntArray:
+    """The group and every group below it in invMarketGroups (a market group filter means
+    "anything listed under it", e.g. Ships includes Frigates > Standard Frigates > Caldari)."""
+    children = _market_group_children()
+    found = {market_group_id}
+    stack = [market_group_id]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return np.array(sorted(found), dtype=np.int64)
+
+
+# --- Snapshots -----------------------------------------------------------------------------
+
+
+def snapshot_ref(snapshot: Snapshot) -> dict[str, Any]:
+    """Which snapshot a figure came from: region, generation, ESI's Last-Modified, source."""
+    meta = snapshot.meta
+    return {
+        "region_id": meta.region_id,
+        "generation": meta.generation,
+        "esi_last_modified": meta.esi_last_modified,
+        "source": meta.source,
+    }
+
+
+# --- Segmented arrays ----------------------------------------------------------------------
+
+
+def group_starts(keys: npt.NDArray[Any]) -> IntArray:
+    """Start index of each run of equal values in `keys` (which is grouped already)."""
+    n = len(keys)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    boundary = np.ones(n, dtype=bool)
+    boundary[1:] = keys[1:] != keys[:-1]
+    return np.flatnonzero(boundary).astype(np.int64)
+
+
+def segment_ids(lengths: IntArray) -> IntArray:
+    """For segments of the given lengths laid end to end: the segment of each element."""
+    return np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+
+
+def ranges(starts: IntArray, lengths: IntArray) -> IntArray:
+    """Concatenated `arange(start, start + length)` for each segment (no Python loop)."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths  # where each segment begins in the output
+    return np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, lengths)
+
+
+def exclusive_cumsum(values: npt.NDArray[Any], segment: IntArray) -> npt.NDArray[Any]:
+    """Per element, the sum of the earlier elements of its segment (segments contiguous)."""
+    if len(values) == 0:
+        return values.copy()
+    total = np.cumsum(values)
+    before = total - values
+    starts = group_starts(segment)
+    base = np.repeat(before[starts], np.diff(np.append(starts, len(values))))
+    result: npt.NDArray[Any] = before - base
+    return result
+
+
+def cross_join(left: IntArray, right: IntArray) -> tuple[IntArray, IntArray]:
+    """Every (i, j) with left[i] == right[j], both inputs sorted ascending: index arrays."""
+    lu, l_start, l_count = np.unique(left, return_index=True, return_counts=True)
+    ru, r_start, r_count = np.unique(right, return_index=True, return_counts=True)
+    common, li, ri = np.intersect1d(lu, ru, assume_unique=True, return_indices=True)
+    if not len(common):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    ls, lc, rs, rc = l_start[li], l_count[li], r_start[ri], r_count[ri]
+    pairs = lc * rc
+    key = segment_ids(pairs)
+    within = np.arange(int(pairs.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(pairs) - pairs, pairs
+    )
+    i = ls[key] + within // rc[key]
+    j = rs[key] + within % rc[key]
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+# --- Sorting result columns ----------------------------------------------------------------
+
+
+class UnknownSortField(ValueError):
+    """A sort names a field the rows do not have."""
+
+
+def sort_order(
+    columns: Mapping[str, npt.NDArray[Any]],
+    sort: str,
+    fields: Sequence[str],
+    tie_breakers: Sequence[str],
+) -> IntArray:
+    """Row order for `sort` ("field" ascending, "-field" descending) over result columns.
+
+    Missing values (NaN) sort last either way; ties are broken by `tie_breakers` (ascending),
+    so the order never depends on the order the snapshot's orders came in.
+    """
+    name = sort.removeprefix("-")
+    if name not in fields or name not in columns:
+        raise UnknownSortField(f"Cannot sort by {name!r}; fields: {', '.join(fields)}.")
+    descending = sort.startswith("-")
+    values = columns[name]
+    keys: list[npt.NDArray[Any]] = [columns[t] for t in reversed(tie_breakers)]
+    if values.dtype.kind in "OUS":  # text: sort by rank of the value
+        _, rank = np.unique(values.astype(str), return_inverse=True)
+        keys.append(-rank if descending else rank)
+        keys.append(np.zeros(len(values), dtype=bool))
+    else:
+        numeric = values.astype(np.float64)
+        missing = np.isnan(numeric)
+        filled = np.where(missing, 0.0, numeric)
+        keys.append(-filled if descending else filled)
+        keys.append(missing)  # primary: present values first
+    return np.lexsort(keys).astype(np.int64)

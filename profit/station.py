@@ -1,0 +1,228 @@
+"""Station trading: what to buy with a buy order and resell with a sell order at one station.
+
+For every type with both a buy and a sell order at the station, the trader outbids the best
+bid by one tick and undercuts the best ask by one tick:
+
+    buy_price  = best_bid + tick          sell_price = best_ask - tick
+    profit_per_unit = sell_price - sales_tax - sell_broker_fee - buy_price - buy_broker_fee
+    sales_tax       = sell_price x sales tax rate
+    broker fee      = max(rate x price x Q, minimum charge) / Q    (on each of the two orders)
+    margin = profit_per_unit / sell_price        roi = profit_per_unit / (buy_price + buy fee)
+
+Q, the quantity each order is assumed to be for (`order_quantity` in the rows), is the depth
+of the thinner side of the station's book, min(bid_volume, ask_volume), at least 1: an order
+for that many units pays the broker fee's 100 ISK minimum charge at most once, spread over Q
+units. For anything but the cheapest items in thin books this is rate x price.
+
+Everything is computed on the snapshot's per-station summary (best prices, depth and order
+counts per type), as numpy columns; rows are made only for the page asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from market.snapshot import Snapshot
+from profit import fees
+from profit.engine import (
+    Columns,
+    FloatArray,
+    market_group_and_descendants,
+    sort_order,
+    type_table,
+)
+from profit.fees import Rates, Skills
+from profit.volumes import DailyVolumes, volume_lookup
+
+FIELDS = (
+    "type_id",
+    "type_name",
+    "best_bid",
+    "best_ask",
+    "buy_price",
+    "sell_price",
+    "buy_broker_fee",
+    "sell_broker_fee",
+    "sales_tax",
+    "profit_per_unit",
+    "margin",
+    "roi",
+    "daily_volume",
+    "buy_orders",
+    "sell_orders",
+    "bid_volume",
+    "ask_volume",
+    "order_quantity",
+)
+_ISK = (
+    *("best_bid", "best_ask", "buy_price", "sell_price", "buy_broker_fee", "sell_broker_fee"),
+    *("sales_tax", "profit_per_unit"),
+)
+_COUNTS = ("type_id", "buy_orders", "sell_orders", "bid_volume", "ask_volume", "order_quantity")
+
+
+@dataclass(frozen=True)
+class StationFilters:
+    min_profit: float = 0.0  # ISK per unit; a row always needs a profit above 0 as well
+    min_margin: float | None = None  # fractions (0.05 = 5 %)
+    max_margin: float | None = None
+    min_daily_volume: float | None = None  # types whose volume is unknown are left out
+    max_price: float | None = None  # on buy_price, the ISK a unit costs
+    market_group_id: int | None = None  # includes its sub-groups
+    category_id: int | None = None
+    sort: str = "-profit_per_unit"
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Scan:
+    rows: list[dict[str, Any]]
+    rates: Rates
+    total: int  # rows that passed the filters, before `limit`
+    station_id: int = 0
+    tick: float = 0.01
+    notes: list[str] = field(default_factory=list)
+
+
+def per_unit_broker_fee(
+    price: FloatArray, quantity: FloatArray, rate: float, min_charge: float
+) -> FloatArray:
+    """The broker fee of an order for `quantity` units at `price`, per unit."""
+    fee: FloatArray = np.maximum(price * quantity * rate, min_charge) / quantity
+    return fee
+
+
+def station_trading(
+    snapshot: Snapshot,
+    station_id: int,
+    skills: Skills,
+    filters: StationFilters | None = None,
+    *,
+    tick: float = 0.01,
+    volumes: Mapping[int, float] | DailyVolumes | None = None,
+    rates: Rates | None = None,
+    on: date | None = None,
+) -> Scan:
+    """Every profitable station trade at `station_id` in `snapshot`, filtered and sorted.
+
+    `volumes`: average daily volumes by type (None: the region's stored daily volumes).
+    `rates`: the station's rates for these skills (None: looked up in the fee schedule).
+    """
+    filters = filters or StationFilters()
+    if rates is None:
+        rates = fees.rates_for(station_id, skills, on)
+    columns = _trades(snapshot, station_id, tick, rates)
+    columns["daily_volume"] = volume_lookup(volumes, snapshot.meta.region_id, columns["type_id"])
+    keep = _filter(columns, filters)
+    columns = {name: values[keep] for name, values in columns.items()}
+    total = len(columns["type_id"])
+    if filters.sort.removeprefix("-") == "type_name":
+        columns["type_name"] = _names(columns["type_id"])
+    order = sort_order(columns, filters.sort, FIELDS, ("type_id",))
+    if filters.limit is not None:
+        order = order[: max(filters.limit, 0)]
+    return Scan(
+        rows=_rows(columns, order),
+        rates=rates,
+        total=total,
+        station_id=station_id,
+        tick=tick,
+    )
+
+
+def _trades(snapshot: Snapshot, station_id: int, tick: float, rates: Rates) -> Columns:
+    """Best bid and ask per type at the station, and what trading between them earns."""
+    st = snapshot.stations
+    here = np.flatnonzero(st["location_id"] == station_id)
+    is_buy = st["is_buy_order"][here]
+    bids, asks = here[is_buy], here[~is_buy]  # each sorted by type, one row per type
+    _, bi, ai = np.intersect1d(
+        st["type_id"][bids], st["type_id"][asks], assume_unique=True, return_indices=True
+    )
+    bids, asks = bids[bi], asks[ai]
+    best_bid = st["best_price"][bids].astype(np.float64)
+    best_ask = st["best_price"][asks].astype(np.float64)
+    bid_volume = st["volume"][bids].astype(np.int64)
+    ask_volume = st["volume"][asks].astype(np.int64)
+    quantity = np.maximum(np.minimum(bid_volume, ask_volume), 1).astype(np.float64)
+    buy_price = best_bid + tick
+    sell_price = best_ask - tick
+    buy_fee = per_unit_broker_fee(buy_price, quantity, rates.broker_fee, rates.min_broker_fee)
+    sell_fee = per_unit_broker_fee(sell_price, quantity, rates.broker_fee, rates.min_broker_fee)
+    sales_tax = sell_price * rates.sales_tax
+    profit = sell_price - sales_tax - sell_fee - buy_price - buy_fee
+    with np.errstate(divide="ignore", invalid="ignore"):
+        margin = np.where(sell_price > 0, profit / sell_price, np.nan)
+        roi = profit / (buy_price + buy_fee)
+    return {
+        "type_id": st["type_id"][bids].astype(np.int64),
+        "best_bid": best_bid,
+        "best_ask": best_ask,
+        "buy_price": buy_price,
+        "sell_price": sell_price,
+        "buy_broker_fee": buy_fee,
+        "sell_broker_fee": sell_fee,
+        "sales_tax": sales_tax,
+        "profit_per_unit": profit,
+        "margin": margin,
+        "roi": roi,
+        "buy_orders": st["orders"][bids].astype(np.int64),
+        "sell_orders": st["orders"][asks].astype(np.int64),
+        "bid_volume": bid_volume,
+        "ask_volume": ask_volume,
+        "order_quantity": quantity.astype(np.int64),
+    }
+
+
+def _filter(columns: Columns, filters: StationFilters) -> np.ndarray:
+    profit = columns["profit_per_unit"]
+    keep = (profit > 0) & (profit >= filters.min_profit) & (columns["sell_price"] > 0)
+    if filters.min_margin is not None:
+        keep &= columns["margin"] >= filters.min_margin
+    if filters.max_margin is not None:
+        keep &= columns["margin"] <= filters.max_margin
+    if filters.min_daily_volume is not None:
+        volume = columns["daily_volume"]
+        keep &= ~np.isnan(volume) & (np.nan_to_num(volume) >= filters.min_daily_volume)
+    if filters.max_price is not None:
+        keep &= columns["buy_price"] <= filters.max_price
+    if filters.market_group_id is not None:
+        groups = market_group_and_descendants(filters.market_group_id)
+        keep &= type_table().in_market_groups(columns["type_id"], groups)
+    if filters.category_id is not None:
+        keep &= type_table().in_category(columns["type_id"], filters.category_id)
+    return keep
+
+
+def _names(type_ids: np.ndarray) -> np.ndarray:
+    table = type_table()
+    pos, found = table.index(type_ids)
+    names = [
+        table.names[p] if f else f"Type {t}"
+        for p, f, t in zip(pos.tolist(), found.tolist(), type_ids.tolist(), strict=True)
+    ]
+    return np.array(names, dtype=object)
+
+
+def _rows(columns: Columns, order: np.ndarray) -> list[dict[str, Any]]:
+    picked = {name: values[order] for name, values in columns.items()}
+    names = picked["type_name"] if "type_name" in picked else _names(picked["type_id"])
+    as_lists = {name: values.tolist() for name, values in picked.items()}
+    rows = []
+    for i in range(len(order)):
+        row: dict[str, Any] = {"type_id": as_lists["type_id"][i], "type_name": str(names[i])}
+        for name in _ISK:  # per unit: cheap items need more than cents to add up
+            row[name] = round(as_lists[name][i], 4)
+        for name in ("margin", "roi"):
+            row[name] = round(as_lists[name][i], 6)
+        volume = as_lists["daily_volume"][i]
+        row["daily_volume"] = None if volume != volume else round(volume, 1)  # NaN: unknown
+        for name in _COUNTS[1:]:
+            row[name] = as_lists[name][i]
+        rows.append(row)
+    return rows
