@@ -9,10 +9,14 @@ by the fee functions as fractions. Staff edit rows in the admin.
 from __future__ import annotations
 
 from decimal import Decimal
+from importlib import import_module
+from typing import Any
 
+from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db import models, router, transaction
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 _PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
@@ -75,3 +79,27 @@ def _schedule_changed(**kwargs: object) -> None:
 
     clear_schedule_cache()
     transaction.on_commit(clear_schedule_cache, using=str(kwargs.get("using") or "default"))
+
+
+@receiver(post_migrate)
+def _seed_an_empty_schedule(
+    app_config: AppConfig, using: str = "default", apps: Any = global_apps, **kwargs: object
+) -> None:
+    """After `migrate` or a `flush` (which empties every table, as tests with transactions
+    do), put the seeded current rates back if no schedule is left, as Django does for
+    content types. The rows come from the data migration, the one place they are written."""
+    if app_config.label != "profit":
+        return
+    try:
+        model = apps.get_model("profit", "FeeSchedule")
+    except LookupError:  # migrated back before the table existed
+        return
+    if not router.allow_migrate_model(using, model):
+        return
+    from profit.fees import clear_schedule_cache
+
+    clear_schedule_cache()
+    if model.objects.using(using).exists():
+        return
+    seed = import_module("profit.migrations.0002_current_fee_schedule")
+    model.objects.using(using).create(effective_from=seed.EFFECTIVE_FROM, **seed.CURRENT)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from django.core.management.sql import emit_post_migrate_signal
 from django.urls import reverse
 
 from profit import fees
@@ -387,3 +388,16 @@ def test_staff_edit_the_schedule_in_the_admin(admin_client):
     bad = admin_client.post(reverse("admin:profit_feeschedule_add"), {**form, "sales_tax": "150"})
     assert bad.status_code == 200  # the form again, with the error
     assert b"less than or equal to 100" in bad.content
+
+
+def test_the_seed_comes_back_after_a_flush():
+    """Tests with transactions flush every table after themselves; the rates must return
+    (as content types do) or every later request would have no schedule."""
+    FeeSchedule.objects.all().delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert current().sales_tax == pytest.approx(0.075)
+    assert FeeSchedule.objects.get().effective_from == SEEDED_DAY
+    # A schedule that is there is left alone.
+    add_schedule(date(2030, 1, 1), sales_tax="5")
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert FeeSchedule.objects.count() == 2
