@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -222,6 +223,19 @@ class EsiClient:
     ) -> EsiResponse:
         """One call. With `etag`, an unchanged resource answers 304 (data None)."""
         response, _ = self._call(_clean(path), params, etag=etag, token=token)
+        return response
+
+    def post(
+        self,
+        path: str,
+        *,
+        json_body: Any,
+        params: Mapping[str, Any] | None = None,
+        token: str | None = None,
+    ) -> EsiResponse:
+        """One POST with a JSON body (e.g. /characters/{id}/assets/names/), through the same
+        gates and retries as a GET; never cached."""
+        response, _ = self._call(_clean(path), params, token=token, json_body=json_body)
         return response
 
     def get_cached(
@@ -429,9 +443,11 @@ class EsiClient:
         etag: str | None = None,
         token: str | None = None,
         parse: bool = True,
+        json_body: Any = None,
     ) -> tuple[EsiResponse, bytes]:
         """Downtime, breaker, limits, then the request with its retries. With `parse=False`
-        a 2xx answer's `.data` is the raw body (the caller parses it, see `_parse`)."""
+        a 2xx answer's `.data` is the raw body (the caller parses it, see `_parse`). With
+        `json_body` the request is a POST of that JSON."""
         self._check_downtime()
         permit = self.breaker.allow()
         try:
@@ -442,6 +458,7 @@ class EsiClient:
                 token=token,
                 retries=0 if permit.probe else None,
                 parse=parse,
+                json_body=json_body,
             )
         except EsiUnavailable:
             self.breaker.failure(permit)
@@ -480,8 +497,10 @@ class EsiClient:
         token: str | None,
         retries: int | None,
         parse: bool = True,
+        json_body: Any = None,
     ) -> tuple[EsiResponse, bytes]:
         url = self.base_url + path
+        send = self.session.get if json_body is None else partial(self.session.post, json=json_body)
         route = route_of(path)
         headers = self._request_headers(etag, token)
         max_retries = self.max_retries if retries is None else retries
@@ -493,7 +512,7 @@ class EsiClient:
             kind, reason = "unavailable", ""
             started = time.monotonic()
             try:
-                reply = self.session.get(
+                reply = send(
                     url,
                     params=params,
                     headers=headers,

@@ -1,0 +1,492 @@
+"""What the API and the dashboard show of a character: each stored group (characters/data.py)
+with names resolved through the SDE, assets valued and orders flagged against the current
+market snapshot (characters/valuation.py), and the state of the group (shown, not granted,
+waiting for the first fetch, needs re-authorisation).
+
+Every section has the same envelope, so a page or a client handles them all alike:
+
+    {"character_id", "group", "label", "state", "feature": {key, label, grants, enabled},
+     "fetched_at", "esi": {"last_modified", "expires"}, "error", "data"}
+
+`state`: "ok" (data shown), "pending" (granted, not fetched yet), "disabled" (the feature's
+scopes are not granted: `data` is None and `feature` says what enabling it grants),
+"needs_reauth" (the character's token was revoked: the last data, if any, is still shown).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from characters import data as store_data
+from characters import valuation
+from sde.models import (
+    ChrFaction,
+    CrpNPCCorporation,
+    InvGroup,
+    InvType,
+    MapRegion,
+    MapSolarSystem,
+    StaStation,
+)
+from sde.selectors import display_security, image_url, per_installed_sde
+
+if TYPE_CHECKING:
+    from characters.models import Character
+
+SECTIONS = ("skills", "standings", "assets", "wallet", "orders", "location")
+
+# The trading skills, highlighted wherever skills are shown (ids checked against the SDE by
+# the tests). Advanced Broker Relations took over the id of the retired Margin Trading.
+TRADING_SKILLS: dict[int, str] = {
+    3443: "Trade",
+    3444: "Retail",
+    16596: "Wholesale",
+    18580: "Tycoon",
+    16598: "Marketing",
+    16594: "Procurement",
+    16595: "Daytrading",
+    3447: "Visibility",
+    16622: "Accounting",
+    3446: "Broker Relations",
+    16597: "Advanced Broker Relations",
+}
+# What each trading skill does for a trader, in a few words.
+SKILL_EFFECTS: dict[int, str] = {
+    3443: "+4 active orders per level",
+    3444: "+8 active orders per level",
+    16596: "+16 active orders per level",
+    18580: "+32 active orders per level",
+    16598: "sell orders from a distance",
+    16594: "buy orders from a distance",
+    16595: "modify orders from a distance",
+    3447: "buy-order range",
+    16622: "-11 % sales tax per level",
+    3446: "-0.3 % broker fee per level",
+    16597: "cheaper order changes (relist)",
+}
+
+
+# --- SDE names ---------------------------------------------------------------------------------
+
+
+@per_installed_sde
+def _types() -> dict[int, tuple[str, int | None]]:
+    """Every type: its name and group."""
+    rows = InvType.objects.values_list("type_id", "type_name", "group_id")
+    return {type_id: (name or f"Type {type_id}", group) for type_id, name, group in rows}
+
+
+@per_installed_sde
+def _groups() -> dict[int, tuple[str, int | None]]:
+    rows = InvGroup.objects.values_list("group_id", "group_name", "category_id")
+    return {group_id: (name or f"Group {group_id}", cat) for group_id, name, cat in rows}
+
+
+@per_installed_sde
+def type_categories() -> dict[int, int]:
+    """type id -> category id (to tell ships and containers from other items)."""
+    groups = _groups()
+    return {
+        type_id: category
+        for type_id, (_, group) in _types().items()
+        if group is not None and (category := groups.get(group, ("", None))[1]) is not None
+    }
+
+
+@per_installed_sde
+def _stations() -> dict[int, tuple[str, int | None, int | None]]:
+    rows = StaStation.objects.values_list(
+        "station_id", "station_name", "solar_system_id", "region_id"
+    )
+    return {sid: (name or f"Station {sid}", system, region) for sid, name, system, region in rows}
+
+
+@per_installed_sde
+def _systems() -> dict[int, tuple[str, int | None, float | None]]:
+    rows = MapSolarSystem.objects.values_list(
+        "solar_system_id", "solar_system_name", "region_id", "security"
+    )
+    return {sid: (name or f"System {sid}", region, sec) for sid, name, region, sec in rows}
+
+
+@per_installed_sde
+def _regions() -> dict[int, str]:
+    return {
+        rid: name or f"Region {rid}"
+        for rid, name in MapRegion.objects.values_list("region_id", "region_name")
+    }
+
+
+@per_installed_sde
+def _npc_names() -> dict[int, str]:
+    """NPC corporation and faction names by id."""
+    names = {
+        cid: name
+        for cid, name in CrpNPCCorporation.objects.values_list("corporation_id", "corporation_name")
+        if name
+    }
+    names.update(
+        (fid, name)
+        for fid, name in ChrFaction.objects.values_list("faction_id", "faction_name")
+        if name
+    )
+    return names
+
+
+def type_name(type_id: int) -> str:
+    found = _types().get(type_id)
+    return found[0] if found else f"Type {type_id}"
+
+
+def group_name(type_id: int) -> str | None:
+    found = _types().get(type_id)
+    if not found or found[1] is None:
+        return None
+    return _groups().get(found[1], ("", None))[0] or None
+
+
+def system_info(system_id: int | None) -> dict[str, Any] | None:
+    if system_id is None:
+        return None
+    name, region, security = _systems().get(system_id, (f"System {system_id}", None, None))
+    return {
+        "id": system_id,
+        "name": name,
+        "security": display_security(security),
+        "region_id": region,
+        "region_name": _regions().get(region) if region else None,
+    }
+
+
+def place(location_id: int, structures: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A location id as something to show: kind, name, system and region.
+
+    NPC stations and systems come from the SDE; an Upwell structure's name from ESI
+    (`structures`, as the assets group stored it) or "Structure <id>" when it could not be
+    resolved (the character may not see it)."""
+    if location_id in _stations():
+        name, system, region = _stations()[location_id]
+        return {
+            "kind": "station",
+            "id": location_id,
+            "name": name,
+            "system_id": system,
+            "region_id": region,
+            "region_name": _regions().get(region) if region else None,
+        }
+    if location_id >= store_data.STRUCTURE_ID_MIN:
+        found = (structures or {}).get(str(location_id))
+        system = found.get("solar_system_id") if found else None
+        info = system_info(system)
+        return {
+            "kind": "structure",
+            "id": location_id,
+            "name": (found or {}).get("name") or f"Structure {location_id}",
+            "system_id": system,
+            "region_id": info["region_id"] if info else None,
+            "region_name": info["region_name"] if info else None,
+        }
+    if location_id in _systems():
+        info = system_info(location_id)
+        assert info is not None
+        return {
+            "kind": "solar_system",
+            "id": location_id,
+            "name": f"{info['name']} (in space)",
+            "system_id": location_id,
+            "region_id": info["region_id"],
+            "region_name": info["region_name"],
+        }
+    return {
+        "kind": "other",
+        "id": location_id,
+        "name": f"Location {location_id}",
+        "system_id": None,
+        "region_id": None,
+        "region_name": None,
+    }
+
+
+def npc_name(from_id: int, from_type: str) -> str:
+    if from_type == "agent":
+        return f"Agent {from_id}"
+    return _npc_names().get(from_id) or f"{from_type.replace('_', ' ').title()} {from_id}"
+
+
+# --- Envelope ----------------------------------------------------------------------------------
+
+
+def _feature_block(character: Character, key: str | None) -> dict[str, Any] | None:
+    from characters.scopes import FEATURES, has_feature
+
+    if key is None:
+        return None
+    feature = FEATURES[key]
+    return {
+        "key": key,
+        "label": feature.label,
+        "grants": feature.grants,
+        "enabled": has_feature(character, key),
+    }
+
+
+def _envelope(character: Character, group: str, data: Any, stored: dict[str, Any] | None) -> Any:
+    status = store_data.load_status(character.character_id)
+    info = store_data.GROUPS[group]
+    feature = _feature_block(character, info.feature)
+    if character.needs_reauth:
+        state = "needs_reauth"
+    elif feature is not None and not feature["enabled"]:
+        state, data, stored = "disabled", None, None
+    elif stored is None:
+        state = "pending"
+    else:
+        state = "ok"
+    return {
+        "character_id": character.character_id,
+        "group": group,
+        "label": info.label,
+        "state": state,
+        "feature": feature,
+        "fetched_at": stored["fetched_at"] if stored else None,
+        "esi": stored["esi"] if stored else {"last_modified": None, "expires": None},
+        "error": (status.get("failed") or {}).get(group) if state != "disabled" else None,
+        "data": data if stored else None,
+    }
+
+
+def section(character: Character, group: str) -> dict[str, Any]:
+    """One section of a character, in the envelope above."""
+    builders: dict[str, Callable[[Character, Any], dict[str, Any]]] = {
+        "identity": identity_data,
+        "skills": skills_data,
+        "standings": standings_data,
+        "assets": assets_data,
+        "wallet": wallet_data,
+        "orders": orders_data,
+        "location": location_data,
+    }
+    stored = store_data.load_group(character.character_id, group)
+    data = builders[group](character, stored["data"]) if stored else None
+    return _envelope(character, group, data, stored)
+
+
+def summary(character: Character) -> dict[str, Any]:
+    """A character in a list: who, which features, when its data was last refreshed."""
+    from characters.scopes import FEATURES
+
+    identity = store_data.load_group(character.character_id, "identity")
+    status = store_data.load_status(character.character_id)
+    portrait = (identity or {}).get("data", {}).get("portrait", {})
+    return {
+        "character_id": character.character_id,
+        "name": character.name,
+        "corporation_id": character.corporation_id,
+        "alliance_id": character.alliance_id,
+        "portrait": portrait.get("px128x128") or _portrait_url(character.character_id, 128),
+        "needs_reauth": character.needs_reauth,
+        "features": {
+            key: block["enabled"]
+            for key in FEATURES
+            if (block := _feature_block(character, key)) is not None
+        },
+        "refreshed_at": status.get("finished_at"),
+        "next_refresh_at": status.get("next_at"),
+        "refresh_problem": status.get("stopped"),
+    }
+
+
+def _portrait_url(character_id: int, size: int) -> str:
+    return f"https://images.evetech.net/characters/{character_id}/portrait?size={size}"
+
+
+# --- Groups ------------------------------------------------------------------------------------
+
+
+def identity_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **stored,
+        "portrait": stored.get("portrait")
+        or {f"px{s}x{s}": _portrait_url(character.character_id, s) for s in (64, 128, 256, 512)},
+    }
+
+
+def skills_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
+    skills = []
+    for row in stored.get("skills", []):
+        skill_id = row["skill_id"]
+        skills.append(
+            {
+                **row,
+                "name": TRADING_SKILLS.get(skill_id) or type_name(skill_id),
+                "group": group_name(skill_id),
+                "trading": skill_id in TRADING_SKILLS,
+            }
+        )
+    skills.sort(key=lambda s: (s["group"] or "", s["name"]))
+    levels = {s["skill_id"]: s["level"] for s in skills}
+    trading = [
+        {
+            "skill_id": skill_id,
+            "name": name,
+            "level": levels.get(skill_id, 0),
+            "effect": SKILL_EFFECTS[skill_id],
+        }
+        for skill_id, name in TRADING_SKILLS.items()
+    ]
+    return {
+        "total_sp": stored.get("total_sp", 0),
+        "unallocated_sp": stored.get("unallocated_sp", 0),
+        "trading": trading,
+        "skills": skills,
+        "fees": _fees_summary(character),
+    }
+
+
+def _fees_summary(character: Character) -> dict[str, Any] | None:
+    """The sales tax and Jita broker fee these skills and standings give (profit/fees.py)."""
+    from characters.fees import jita_rates
+
+    return jita_rates(character)
+
+
+def standings_data(character: Character, stored: list[dict[str, Any]]) -> dict[str, Any]:
+    rows = [
+        {**row, "name": npc_name(row["from_id"], row["from_type"])}
+        for row in sorted(stored, key=lambda r: (-r["standing"], r["from_id"]))
+    ]
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_type[row["from_type"]].append(row)
+    return {
+        "factions": by_type["faction"],
+        "corporations": by_type["npc_corp"],
+        "agents": by_type["agent"],
+    }
+
+
+def assets_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
+    items = stored.get("items", [])
+    names = stored.get("names", {})
+    structures = stored.get("structures", {})
+    by_id = {a["item_id"]: a for a in items}
+
+    def root(item: dict[str, Any]) -> int:
+        seen = 0
+        while item["location_type"] == "item" and item["location_id"] in by_id and seen < 20:
+            item = by_id[item["location_id"]]
+            seen += 1
+        return int(item["location_id"])
+
+    prices = valuation.hub_prices({a["type_id"] for a in items})
+    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for item in items:
+        groups[root(item)].append(item)
+    locations: list[dict[str, Any]] = []
+    for location_id, rows in groups.items():
+        shown = []
+        for item in rows:
+            unit_bid = None if item["is_blueprint_copy"] else prices.best_bid.get(item["type_id"])
+            shown.append(
+                {
+                    **item,
+                    "type_name": type_name(item["type_id"]),
+                    "name": names.get(str(item["item_id"])),
+                    "in_item": item["location_id"] if item["location_type"] == "item" else None,
+                    "unit_value": unit_bid,
+                    "value": unit_bid * item["quantity"] if unit_bid is not None else None,
+                }
+            )
+        shown.sort(key=lambda r: (-(r["value"] or 0.0), r["type_name"]))
+        locations.append(
+            {
+                "location": place(location_id, structures),
+                "items": shown,
+                "value": sum(r["value"] or 0.0 for r in shown),
+                "unvalued": sum(1 for r in shown if r["value"] is None),
+            }
+        )
+    locations.sort(key=lambda group: (-group["value"], group["location"]["name"]))
+    return {
+        "valuation": prices.describe(),
+        "total_value": sum(group["value"] for group in locations),
+        "items": len(items),
+        "locations": locations,
+    }
+
+
+def wallet_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
+    transactions = [
+        {
+            **row,
+            "type_name": type_name(row["type_id"]),
+            "location": place(row["location_id"]),
+            "total": row["unit_price"] * row["quantity"] * (-1 if row["is_buy"] else 1),
+        }
+        for row in stored.get("transactions", [])
+    ]
+    journal = [
+        {**row, "ref_label": str(row.get("ref_type", "")).replace("_", " ").capitalize()}
+        for row in stored.get("journal", [])
+    ]
+    return {"balance": stored.get("balance", 0.0), "transactions": transactions, "journal": journal}
+
+
+def orders_data(character: Character, stored: list[dict[str, Any]]) -> dict[str, Any]:
+    flagged = valuation.flag_orders(stored)
+    rows = []
+    for order, flag in zip(stored, flagged, strict=True):
+        issued = _parse_time(order.get("issued"))
+        rows.append(
+            {
+                **order,
+                "type_name": type_name(order["type_id"]),
+                "location": place(order["location_id"]),
+                "side": "buy" if order.get("is_buy_order") else "sell",
+                "expires_at": (issued + timedelta(days=order["duration"])).isoformat()
+                if issued
+                else None,
+                **flag,
+            }
+        )
+    counts = {
+        "outbid": sum(1 for r in rows if r["flag"] == "outbid"),
+        "undercut": sum(1 for r in rows if r["flag"] == "undercut"),
+    }
+    return {
+        "orders": rows,
+        "buy_total": sum(r.get("escrow", 0.0) for r in rows if r["side"] == "buy"),
+        "sell_total": sum(r["price"] * r["volume_remain"] for r in rows if r["side"] == "sell"),
+        **counts,
+        "snapshots": valuation.snapshots_used({o["region_id"] for o in stored}),
+    }
+
+
+def location_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
+    location = stored.get("location", {})
+    ship = stored.get("ship", {})
+    docked = location.get("station_id") or location.get("structure_id")
+    structures = stored.get("structures", {})
+    return {
+        "system": system_info(location.get("solar_system_id")),
+        "docked": place(int(docked), structures) if docked else None,
+        "ship": {
+            **ship,
+            "type_name": type_name(ship["ship_type_id"]) if ship.get("ship_type_id") else None,
+            "image": image_url(ship["ship_type_id"]) if ship.get("ship_type_id") else None,
+        }
+        if ship
+        else None,
+    }
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
