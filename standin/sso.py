@@ -146,6 +146,7 @@ class SsoStandIn:
         self.token_overrides: dict[str, Any] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path with query) as received
         self.token_calls: Counter[str] = Counter()  # grant type -> calls
+        self.issued_tokens: list[str] = []  # every access and refresh token handed out
         self.base_url = ""
         self._lock = threading.RLock()
         self._codes: dict[str, _Code] = {}
@@ -295,11 +296,13 @@ class SsoStandIn:
 
     def _issue(self, client_id: str, character_id: int, scopes: tuple[str, ...]) -> bytes:
         refresh_token = secrets.token_urlsafe(24)
+        access_token = self.mint(character_id, scopes, **self.token_overrides)
         with self._lock:
             self._refresh[refresh_token] = _Refresh(client_id, character_id, scopes)
+            self.issued_tokens += [access_token, refresh_token]
         return orjson.dumps(
             {
-                "access_token": self.mint(character_id, scopes, **self.token_overrides),
+                "access_token": access_token,
                 "expires_in": self.access_ttl,
                 "token_type": "Bearer",
                 "refresh_token": refresh_token,
