@@ -70,6 +70,48 @@ NAMEABLE_CATEGORIES = frozenset({6, 2, 22, 23, 65})
 
 TokenSource = Callable[[], str]
 
+# The fields kept of each row (absent in ESI's answer: None).
+JOURNAL_FIELDS = (
+    "id",
+    "date",
+    "ref_type",
+    "description",
+    "amount",
+    "balance",
+    "first_party_id",
+    "second_party_id",
+    "reason",
+    "tax",
+)
+TRANSACTION_FIELDS = (
+    "transaction_id",
+    "date",
+    "type_id",
+    "quantity",
+    "unit_price",
+    "is_buy",
+    "is_personal",
+    "location_id",
+    "client_id",
+    "journal_ref_id",
+)
+ORDER_FIELDS = (
+    "order_id",
+    "type_id",
+    "region_id",
+    "location_id",
+    "is_buy_order",
+    "price",
+    "volume_remain",
+    "volume_total",
+    "min_volume",
+    "escrow",
+    "range",
+    "duration",
+    "issued",
+    "is_corporation",
+)
+
 
 @dataclass(frozen=True)
 class Group:
@@ -508,20 +550,23 @@ def fetch_wallet(fetch: _Fetch, character: Character, previous: Any) -> dict[str
     balance = fetch.private(f"/characters/{cid}/wallet/").data
     journal = fetch.private(f"/characters/{cid}/wallet/journal/", {"page": 1}).data or []
     transactions = fetch.private(f"/characters/{cid}/wallet/transactions/").data or []
+    journal = sorted(journal, key=lambda r: (r["date"], r["id"]), reverse=True)[:RECENT_ROWS]
+    transactions = sorted(
+        transactions, key=lambda r: (r["date"], r["transaction_id"]), reverse=True
+    )[:RECENT_ROWS]
     return {
-        "balance": balance or 0.0,
-        "journal": sorted(journal, key=lambda r: (r.get("date", ""), r.get("id", 0)), reverse=True)[
-            :RECENT_ROWS
-        ],
-        "transactions": sorted(
-            transactions, key=lambda r: (r.get("date", ""), r["transaction_id"]), reverse=True
-        )[:RECENT_ROWS],
+        "balance": float(balance or 0.0),
+        "journal": [{key: row.get(key) for key in JOURNAL_FIELDS} for row in journal],
+        "transactions": [{key: row.get(key) for key in TRANSACTION_FIELDS} for row in transactions],
     }
 
 
 def fetch_orders(fetch: _Fetch, character: Character, previous: Any) -> list[dict[str, Any]]:
     rows = fetch.private(f"/characters/{character.character_id}/orders/").data or []
-    return sorted(rows, key=lambda o: o["order_id"])
+    return [
+        {key: row.get(key) for key in ORDER_FIELDS}
+        for row in sorted(rows, key=lambda o: o["order_id"])
+    ]
 
 
 def fetch_location(fetch: _Fetch, character: Character, previous: Any) -> dict[str, Any]:

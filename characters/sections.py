@@ -274,8 +274,9 @@ def section(character: Character, group: str) -> dict[str, Any]:
     return _envelope(character, group, data, stored)
 
 
-def summary(character: Character) -> dict[str, Any]:
-    """A character in a list: who, which features, when its data was last refreshed."""
+def summary(character: Character, *, selected: bool = False) -> dict[str, Any]:
+    """A character in a list: who, which features, when its data was last refreshed, and
+    whether it is the selected one (whose skills set the fees)."""
     from characters.scopes import FEATURES
 
     identity = store_data.load_group(character.character_id, "identity")
@@ -288,6 +289,7 @@ def summary(character: Character) -> dict[str, Any]:
         "alliance_id": character.alliance_id,
         "portrait": portrait.get("px128x128") or _portrait_url(character.character_id, 128),
         "needs_reauth": character.needs_reauth,
+        "selected": selected,
         "features": {
             key: block["enabled"]
             for key in FEATURES
@@ -458,7 +460,7 @@ def orders_data(character: Character, stored: list[dict[str, Any]]) -> dict[str,
     }
     return {
         "orders": rows,
-        "buy_total": sum(r.get("escrow", 0.0) for r in rows if r["side"] == "buy"),
+        "buy_total": sum(r["escrow"] or 0.0 for r in rows if r["side"] == "buy"),
         "sell_total": sum(r["price"] * r["volume_remain"] for r in rows if r["side"] == "sell"),
         **counts,
         "snapshots": valuation.snapshots_used({o["region_id"] for o in stored}),
