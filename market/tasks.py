@@ -63,6 +63,10 @@ def refresh_region_task(region_id: int) -> str:
     except RefreshFailed as exc:
         log.warning("market refresh of %s failed: %s", region_id, exc)
         return "failed"
+    if outcome.result == "published":  # the opportunity boards follow each new snapshot
+        from profit.tasks import recompute_boards
+
+        recompute_boards.delay()
     return outcome.result
 
 

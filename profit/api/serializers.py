@@ -1,0 +1,526 @@
+"""Query parameters, bodies and response shapes of the profit API.
+
+The input serializers are shared with the pages (profit/views.py), so a form and the API
+accept exactly the same values. The output serializers document the answers in the OpenAPI
+schema (tests/test_profit_api.py checks real answers against it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from market.api.serializers import MAX_BIG_ID, MAX_ID, SnapshotOut
+from profit import routes
+from profit.hauling import HaulingParams as HaulingEngineParams
+from profit.params import SKILL_RANGE, STANDING_RANGE, parse_snapshots
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+MAX_PLACES = 10  # ids in one `from` or `to`
+ROUTE_PREFERENCES = routes.PREFERENCES  # shortest, safer, less_secure
+ROUTE_SECURITY = routes.SECURITY  # high (only), low (high and low), any
+ROUTE_DEFAULTS = HaulingEngineParams()
+
+# Sortable columns: a leading "-" sorts highest first.
+STATION_SORTS = (
+    "profit_per_unit",
+    "margin",
+    "roi",
+    "daily_volume",
+    "best_bid",
+    "best_ask",
+    "buy_price",
+    "sell_price",
+    "buy_orders",
+    "sell_orders",
+    "bid_volume",
+    "ask_volume",
+    "type_name",
+    "type_id",
+)
+HAULING_SORTS = (
+    "net_profit",
+    "roi",
+    "isk_per_m3",
+    "profit_per_jump",
+    "jumps",
+    "quantity",
+    "volume_m3",
+    "buy_total",
+    "sell_total",
+    "avg_buy",
+    "avg_sell",
+    "type_name",
+    "type_id",
+)
+
+
+def sort_choices(columns: tuple[str, ...]) -> list[str]:
+    return [f"-{c}" for c in columns] + list(columns)
+
+
+def id_list(value: str, what: str) -> list[int]:
+    """Ids from "60003760,60008494" (1 to MAX_PLACES of them, repeats dropped)."""
+    try:
+        ids = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError as exc:
+        raise serializers.ValidationError(f"a comma-separated list of {what} ids") from exc
+    if not 1 <= len(ids) <= MAX_PLACES or any(not 0 < i <= MAX_BIG_ID for i in ids):
+        raise serializers.ValidationError(f"between 1 and {MAX_PLACES} {what} ids")
+    return list(dict.fromkeys(ids))
+
+
+# --- Shared parameter groups ---------------------------------------------------------------
+
+
+def skill_level(help_text: str) -> serializers.IntegerField:
+    low, high = SKILL_RANGE
+    return serializers.IntegerField(
+        min_value=low, max_value=high, required=False, help_text=f"{help_text}: 0 to 5 (default 0)."
+    )
+
+
+def standing(help_text: str) -> serializers.FloatField:
+    low, high = STANDING_RANGE
+    return serializers.FloatField(
+        min_value=low,
+        max_value=high,
+        required=False,
+        help_text=f"{help_text}: -10 to 10, unmodified (default 0).",
+    )
+
+
+class SkillsParams(serializers.Serializer):
+    """The trader's skills and standings; any left out is 0."""
+
+    accounting = skill_level("Accounting level (sales tax -11 % a level)")
+    broker_relations = skill_level("Broker Relations level (broker fee -0.3 points a level)")
+    advanced_broker_relations = skill_level(
+        "Advanced Broker Relations level (relist discount +6 points a level)"
+    )
+    faction_standing = standing("Standing toward the station owner's faction")
+    corp_standing = standing("Standing toward the station owner's corporation")
+
+
+class PageParams(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1, help_text="Pages count from 1.")
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+    )
+
+
+class SnapshotsParam(serializers.Serializer):
+    snapshots = serializers.CharField(
+        required=False,
+        help_text=(
+            "Replay these snapshot generations (a permalink): region:generation pairs, comma "
+            "separated, e.g. 10000002:20261122T025012-3f9a1c. A region left out uses its "
+            "current snapshot; a generation no longer kept is a 410."
+        ),
+    )
+
+    def validate_snapshots(self, value: str) -> dict[int, str]:
+        try:
+            return parse_snapshots(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+def tick_field() -> serializers.FloatField:
+    return serializers.FloatField(
+        min_value=0.0001,
+        max_value=1_000_000,
+        default=0.01,
+        help_text="Outbid and undercut by this many ISK (default 0.01).",
+    )
+
+
+def route_preference() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=list(ROUTE_PREFERENCES),
+        required=False,
+        help_text=f"Route preference (default {ROUTE_DEFAULTS.preference}).",
+    )
+
+
+def route_security() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=list(ROUTE_SECURITY),
+        required=False,
+        help_text=(
+            "high: through high-sec only; low: high and low; any: any system "
+            f"(default {ROUTE_DEFAULTS.security})."
+        ),
+    )
+
+
+# --- Station trading -----------------------------------------------------------------------
+
+
+class StationTradingParams(SkillsParams, PageParams, SnapshotsParam):
+    station_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_BIG_ID, help_text="An NPC station or Upwell structure id."
+    )
+    min_profit = serializers.FloatField(
+        default=0.0, help_text="Least profit per unit, ISK, after fees and tax (default 0)."
+    )
+    min_margin = serializers.FloatField(
+        required=False, help_text="Least margin, a fraction of the buy price (0.05 = 5 %)."
+    )
+    max_margin = serializers.FloatField(required=False, help_text="Most margin, a fraction.")
+    min_daily_volume = serializers.FloatField(
+        min_value=0, required=False, help_text="Least average units traded a day (30 days)."
+    )
+    max_price = serializers.FloatField(
+        min_value=0, required=False, help_text="Most ISK paid per unit (the buy price)."
+    )
+    market_group_id = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Only this market group (and its sub-groups).",
+    )
+    category_id = serializers.IntegerField(
+        min_value=0, max_value=MAX_ID, required=False, help_text="Only this item category."
+    )
+    tick = tick_field()
+    sort = serializers.ChoiceField(choices=sort_choices(STATION_SORTS), default="-profit_per_unit")
+    limit = serializers.IntegerField(
+        min_value=1, max_value=100_000, required=False, help_text="Keep only the top N rows."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("min_margin"), attrs.get("max_margin")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"max_margin": ["must be at least min_margin"]})
+        return attrs
+
+
+# --- Hauling -------------------------------------------------------------------------------
+
+
+class HaulingParams(SkillsParams, PageParams, SnapshotsParam):
+    # `from` is a Python keyword: the field is added below.
+    to = serializers.CharField(
+        help_text="Destination: station, system or region ids, comma separated (1 to 10)."
+    )
+    mode = serializers.ChoiceField(
+        choices=["instant", "list"],
+        default="instant",
+        help_text=(
+            "instant: buy from sell orders at the source, sell into buy orders at the "
+            "destination. list: buy from sell orders, list a sell order at the destination "
+            "(best ask minus one tick, with its broker fee)."
+        ),
+    )
+    cargo_m3 = serializers.FloatField(
+        min_value=0.01, max_value=1e9, required=False, help_text="Cargo capacity, m3 (packaged)."
+    )
+    budget = serializers.FloatField(
+        min_value=1, max_value=1e15, required=False, help_text="ISK to spend per item."
+    )
+    min_profit = serializers.FloatField(required=False, help_text="Least net profit, ISK.")
+    min_roi = serializers.FloatField(
+        required=False, help_text="Least ROI, a fraction (0.1 = 10 %)."
+    )
+    max_jumps = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+    preference = route_preference()
+    security = route_security()
+    tick = tick_field()
+    sort = serializers.ChoiceField(choices=sort_choices(HAULING_SORTS), default="-net_profit")
+    limit = serializers.IntegerField(
+        min_value=1, max_value=100_000, required=False, help_text="Keep only the top N rows."
+    )
+
+    def validate_from(self, value: str) -> list[int]:
+        return id_list(value, "station, system or region")
+
+    def validate_to(self, value: str) -> list[int]:
+        return id_list(value, "station, system or region")
+
+
+HaulingParams._declared_fields = {
+    "from": serializers.CharField(
+        help_text="Source: station, system or region ids, comma separated (1 to 10)."
+    ),
+    **HaulingParams._declared_fields,
+}
+
+
+# --- The trade calculator ------------------------------------------------------------------
+
+
+class TraderSkillsIn(SkillsParams):
+    pass
+
+
+class CalculateIn(SnapshotsParam):
+    type_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    buy_location = serializers.IntegerField(
+        min_value=1, max_value=MAX_BIG_ID, help_text="Where to buy: station, system or region."
+    )
+    sell_location = serializers.IntegerField(
+        min_value=1, max_value=MAX_BIG_ID, help_text="Where to sell: station, system or region."
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=10**12)
+    mode = serializers.ChoiceField(choices=["instant", "list"], default="instant")
+    skills = TraderSkillsIn(required=False, help_text="Skills and standings; any left out is 0.")
+    preference = route_preference()
+    security = route_security()
+    tick = tick_field()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            unknown = set(data.keys()) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in sorted(unknown)}
+                )
+        return super().to_internal_value(data)
+
+
+# --- Boards --------------------------------------------------------------------------------
+
+
+class BoardsVersionParams(serializers.Serializer):
+    pass
+
+
+class BoardsParams(serializers.Serializer):
+    board = serializers.CharField(
+        required=False, help_text='One board only, e.g. "station:60003760" or "hauling".'
+    )
+    limit = serializers.IntegerField(
+        min_value=1, max_value=500, default=20, help_text="Rows per board, best first."
+    )
+
+
+# --- Responses -----------------------------------------------------------------------------
+
+
+class TraderSkillsOut(serializers.Serializer):
+    source = serializers.CharField(  # type: ignore[assignment]  # (Field.source in stubs)
+        help_text=(
+            "Where the skills came from: parameters (this request) or defaults (every skill "
+            "0, standings 0)."
+        ),
+    )
+    accounting = serializers.IntegerField()
+    broker_relations = serializers.IntegerField()
+    advanced_broker_relations = serializers.IntegerField()
+    faction_standing = serializers.FloatField()
+    corp_standing = serializers.FloatField()
+    character_standings = serializers.BooleanField(
+        help_text="A character's own standings toward each station owner were used."
+    )
+
+
+class ProfitPlaceOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["station", "structure", "system", "region"])
+    name = serializers.CharField(allow_null=True)
+    region_id = serializers.IntegerField(allow_null=True)
+    system_id = serializers.IntegerField(allow_null=True)
+
+
+class ProfitListOut(serializers.Serializer):
+    snapshots = SnapshotOut(many=True, help_text="Every snapshot the answer read.")
+    parameters = serializers.DictField(help_text="Every parameter, with the defaults used.")
+    skills = TraderSkillsOut()
+    rates = serializers.DictField(help_text="Every rate used and the fee schedule it came from.")
+    permalink = serializers.CharField(
+        help_text="This query pinned to the snapshots used: replays them while they are kept."
+    )
+    total = serializers.IntegerField(help_text="Rows found before `limit`.")
+    count = serializers.IntegerField(help_text="Rows after `limit`, over all pages.")
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+
+
+class StationRowOut(serializers.Serializer):
+    type_id = serializers.IntegerField()
+    type_name = serializers.CharField()
+    best_bid = serializers.FloatField(help_text="Highest buy order at the station.")
+    best_ask = serializers.FloatField(help_text="Lowest sell order at the station.")
+    buy_price = serializers.FloatField(help_text="Your buy order: best bid plus one tick.")
+    sell_price = serializers.FloatField(help_text="Your sell order: best ask minus one tick.")
+    buy_broker_fee = serializers.FloatField(help_text="ISK per unit.")
+    sell_broker_fee = serializers.FloatField(help_text="ISK per unit.")
+    sales_tax = serializers.FloatField(help_text="ISK per unit.")
+    profit_per_unit = serializers.FloatField()
+    margin = serializers.FloatField(help_text="profit_per_unit / sell_price")
+    roi = serializers.FloatField(help_text="profit_per_unit / (buy price + buy broker fee)")
+    daily_volume = serializers.FloatField(
+        allow_null=True, help_text="Average units a day over 30 days; null while unknown."
+    )
+    buy_orders = serializers.IntegerField()
+    sell_orders = serializers.IntegerField()
+    bid_volume = serializers.IntegerField()
+    ask_volume = serializers.IntegerField()
+    order_quantity = serializers.IntegerField(
+        help_text="Units each order is assumed to be for (the thinner side's depth, at least 1): "
+        "the broker fee's minimum charge is spread over them."
+    )
+
+
+class StationTradingOut(ProfitListOut):
+    station = ProfitPlaceOut()
+    results = StationRowOut(many=True)
+
+
+class HaulingRowOut(serializers.Serializer):
+    type_id = serializers.IntegerField()
+    type_name = serializers.CharField()
+    from_location_id = serializers.IntegerField()
+    from_name = serializers.CharField(allow_null=True)
+    to_location_id = serializers.IntegerField()
+    to_name = serializers.CharField(allow_null=True)
+    quantity = serializers.IntegerField()
+    volume_m3 = serializers.FloatField(help_text="Packaged volume of the quantity.")
+    avg_buy = serializers.FloatField()
+    avg_sell = serializers.FloatField()
+    buy_total = serializers.FloatField()
+    sell_total = serializers.FloatField()
+    buy_broker_fee = serializers.FloatField(help_text="0 in instant mode.")
+    sell_broker_fee = serializers.FloatField()
+    sales_tax = serializers.FloatField()
+    net_profit = serializers.FloatField()
+    roi = serializers.FloatField()
+    isk_per_m3 = serializers.FloatField()
+    jumps = serializers.IntegerField(allow_null=True, help_text="Route length minus one.")
+    profit_per_jump = serializers.FloatField(allow_null=True)
+    buy_orders_used = serializers.IntegerField()
+    sell_orders_used = serializers.IntegerField()
+
+
+class HaulingOut(ProfitListOut):
+    from_ = ProfitPlaceOut(many=True)
+    to = ProfitPlaceOut(many=True)
+    results = HaulingRowOut(many=True)
+
+
+HaulingOut._declared_fields = {
+    ("from" if name == "from_" else name): field
+    for name, field in HaulingOut._declared_fields.items()
+}
+
+
+class ProfitSnapshotRefOut(serializers.Serializer):
+    region_id = serializers.IntegerField()
+    generation = serializers.CharField()
+    esi_last_modified = serializers.DateTimeField(allow_null=True)
+    source = serializers.ChoiceField(choices=["esi", "demo"])  # type: ignore[assignment]
+
+
+class TradeLineOut(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]  # (Field.label in stubs)
+    amount = serializers.FloatField(allow_null=True)
+    unit = serializers.ChoiceField(choices=["ISK", "fraction", "m3", "jumps"])
+    formula = serializers.CharField(help_text="How the amount was computed, with the values.")
+    snapshot = ProfitSnapshotRefOut(allow_null=True, help_text="The one snapshot the line read.")
+    snapshots = ProfitSnapshotRefOut(many=True)
+
+
+class OrderFillOut(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    location_id = serializers.IntegerField()
+    location_name = serializers.CharField()
+    system_id = serializers.IntegerField()
+    price = serializers.FloatField()
+    units = serializers.IntegerField(help_text="Units taken from (or sold into) this order.")
+    min_volume = serializers.IntegerField()
+    value = serializers.FloatField()
+
+
+class TradeListingOut(serializers.Serializer):
+    order_id = serializers.IntegerField(help_text="The best ask undercut.")
+    location_id = serializers.IntegerField()
+    system_id = serializers.IntegerField()
+    best_ask = serializers.FloatField()
+    price = serializers.FloatField(help_text="Your sell order: best ask minus one tick.")
+    tick = serializers.FloatField()
+
+
+class TradeAvailableOut(serializers.Serializer):
+    buy = serializers.IntegerField(help_text="Units the sell orders at the buy place hold.")
+    sell = serializers.IntegerField(
+        allow_null=True, help_text="Units the buy orders at the sell place want (instant)."
+    )
+
+
+class TradeTotalsOut(serializers.Serializer):
+    buy_total = serializers.FloatField()
+    sell_total = serializers.FloatField()
+    sales_tax = serializers.FloatField()
+    broker_fee = serializers.FloatField()
+    net_profit = serializers.FloatField()
+    margin = serializers.FloatField(allow_null=True)
+    roi = serializers.FloatField(allow_null=True)
+    volume_m3 = serializers.FloatField()
+    unit_volume_m3 = serializers.FloatField()
+    jumps = serializers.IntegerField(allow_null=True)
+
+
+class TradeRatesOut(serializers.Serializer):
+    sales_tax = serializers.FloatField()
+    broker_fee = serializers.FloatField(allow_null=True, help_text="list mode only")
+    statement = serializers.DictField(help_text="Every rate and its formula and schedule.")
+
+
+class TradeBreakdownOut(serializers.Serializer):
+    type_id = serializers.IntegerField()
+    type_name = serializers.CharField()
+    mode = serializers.ChoiceField(choices=["instant", "list"])
+    quantity_requested = serializers.IntegerField()
+    quantity = serializers.IntegerField(help_text="Units priced (less when the books are thin).")
+    quantity_available = TradeAvailableOut()
+    complete = serializers.BooleanField(help_text="All the requested units were priced.")
+    notes = serializers.ListField(child=serializers.CharField())
+    buy_orders = OrderFillOut(many=True, help_text="The sell orders bought from, cheapest first.")
+    sell_orders = OrderFillOut(many=True, help_text="The buy orders sold into, dearest first.")
+    listing = TradeListingOut(allow_null=True, help_text="list mode: the sell order placed.")
+    lines = TradeLineOut(many=True)
+    totals = TradeTotalsOut()
+    rates = TradeRatesOut()
+    snapshots = ProfitSnapshotRefOut(many=True)
+
+
+class CalculateOut(serializers.Serializer):
+    snapshots = SnapshotOut(many=True)
+    parameters = serializers.DictField()
+    skills = TraderSkillsOut()
+    buy_location = ProfitPlaceOut()
+    sell_location = ProfitPlaceOut()
+    breakdown = TradeBreakdownOut()
+    permalink = serializers.CharField(help_text="The calculator page with this trade, pinned.")
+
+
+class BoardsVersionOut(serializers.Serializer):
+    version = serializers.CharField(allow_null=True, help_text="null until a first board.")
+    published_at = serializers.DateTimeField(allow_null=True)
+
+
+class OpportunityBoardOut(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["station", "hauling"])
+    title = serializers.CharField()
+    size = serializers.IntegerField(help_text="Rows kept on the board.")
+    station_id = serializers.IntegerField(required=False, help_text="A station board's hub.")
+    region_id = serializers.IntegerField(required=False, help_text="A station board's region.")
+    station_ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="The hauling board's hubs."
+    )
+    rows = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Best first: station rows as station-trading's, hauling rows as hauling's.",
+    )
+
+
+class OpportunityBoardsOut(BoardsVersionOut):
+    snapshots = SnapshotOut(many=True)
+    boards = OpportunityBoardOut(many=True)

@@ -1,0 +1,342 @@
+"""The profit part of the v1 API: station trading, hauling, the trade calculator and the
+opportunity boards. Every answer names the snapshots it read (with their age), the
+parameters and the rates it used; lists are paginated and answer `?format=csv` with their
+rows only. A permalink replays the same snapshots while they are kept (410 once expired).
+
+Errors: 400 for a bad or unknown parameter, 404 for an unknown place, type or page, 410 for
+an expired snapshot generation, 503 for a region without a snapshot. ESI is never called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import ErrorOut, validated
+from market.snapshot import Snapshot
+from profit import boards, selectors
+from profit.api import serializers as s
+from profit.api.renderers import CSVRenderer
+from profit.fees import Skills
+from profit.params import SKILL_FIELDS, skills_from_request, skills_json, snapshots_param
+
+ERRORS = {400: ErrorOut, 404: ErrorOut, 410: ErrorOut, 503: ErrorOut}
+CSV_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["json", "csv"],
+    description="csv: the rows only, every row unless page or page_size is given.",
+)
+CSV_RESPONSE = OpenApiResponse(
+    response=OpenApiTypes.STR, description="?format=csv: the rows, a header line first."
+)
+
+
+class ProfitUnavailable(APIException):
+    """An error of the profit selectors, with its own status."""
+
+    def __init__(self, error: selectors.ProfitError) -> None:
+        super().__init__(str(error))
+        self.status_code = error.status
+
+
+def _answer(read: Callable[[], Any]) -> Any:
+    try:
+        return read()
+    except selectors.ProfitError as exc:
+        raise ProfitUnavailable(exc) from exc
+
+
+class ProfitView(APIView):
+    """JSON, the browsable API, and CSV for lists; errors are always JSON."""
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        if response.status_code >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), CSVRenderer
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def _wants_csv(request: Request) -> bool:
+    return isinstance(getattr(request, "accepted_renderer", None), CSVRenderer)
+
+
+def _url(request: Request, **changes: Any) -> str:
+    """This request's URL with some parameters changed (None drops one)."""
+    query = {k: v for k, v in request.query_params.items()}
+    for name, value in changes.items():
+        if value is None:
+            query.pop(name, None)
+        else:
+            query[name] = str(value)
+    return request.build_absolute_uri(request.path + ("?" + urlencode(query) if query else ""))
+
+
+def _parameters(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter of the answer with its value (the engine's defaults filled in)."""
+    out = {**defaults}
+    for name, value in data.items():
+        if name in SKILL_FIELDS or name in ("page", "page_size"):
+            continue
+        out[name] = snapshots_param(value) if name == "snapshots" else value
+    return out
+
+
+def list_answer(
+    request: Request,
+    data: dict[str, Any],
+    result: dict[str, Any],
+    *,
+    skills: Skills,
+    source: str,
+    parameters: dict[str, Any],
+    extra: dict[str, Any],
+    filename: str,
+) -> Response:
+    """A page of rows (or every row as CSV) with the snapshots, parameters, skills, rates
+    and permalink of the answer."""
+    snapshots: Sequence[Snapshot] = result["snapshots"]
+    rows = result["rows"]
+    paged = "page" in request.query_params or "page_size" in request.query_params
+    if _wants_csv(request) and not paged:
+        page_rows, info = selectors.paginate(rows, 1, max(len(rows), 1))
+    else:
+        page_rows, info = _answer(lambda: selectors.paginate(rows, data["page"], data["page_size"]))
+    permalink = _url(
+        request, snapshots=selectors.permalink_snapshots(snapshots), page=None, format=None
+    )
+    body = {
+        "snapshots": selectors.freshness(snapshots),
+        "parameters": parameters,
+        "skills": skills_json(skills, source),
+        "rates": result["rates"],
+        "permalink": permalink,
+        "total": result["total"],
+        **info,
+        "next": _url(request, page=info["page"] + 1) if info["page"] < info["pages"] else None,
+        "previous": _url(request, page=info["page"] - 1) if info["page"] > 1 else None,
+        **extra,
+        "results": page_rows,
+    }
+    response = Response(body)
+    response["X-Total-Count"] = str(info["count"])
+    response["Link"] = f'<{permalink}>; rel="permalink"'
+    if _wants_csv(request):
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+class StationTradingView(ProfitView):
+    @extend_schema(
+        operation_id="profit_station_trading",
+        summary="Station trading opportunities at one station",
+        description=(
+            "For every type with buy and sell orders at the station: buy at the best bid "
+            "plus one tick, sell at the best ask minus one tick; profit per unit after both "
+            "broker fees and the sales tax, margin, ROI, daily volume and order counts."
+        ),
+        parameters=[s.StationTradingParams, CSV_PARAMETER],
+        responses={
+            (200, "application/json"): s.StationTradingOut,
+            (200, "text/csv"): CSV_RESPONSE,
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        data = validated(s.StationTradingParams, request)
+        skills, source = skills_from_request(request, data)
+        filters = selectors.station_filters(data)
+        result = _answer(
+            lambda: selectors.station_trading(
+                station_id=data["station_id"],
+                skills=skills,
+                filters=filters,
+                tick=data["tick"],
+                pinned=data.get("snapshots", {}),
+            )
+        )
+        return list_answer(
+            request,
+            data,
+            result,
+            skills=skills,
+            source=source,
+            parameters=_parameters(data, selectors.station_parameters(filters)),
+            extra={"station": result["station"]},
+            filename=f"station-trading-{data['station_id']}",
+        )
+
+
+class HaulingView(ProfitView):
+    @extend_schema(
+        operation_id="profit_hauling",
+        summary="Hauling opportunities between stations, systems or regions",
+        description=(
+            "Buys from sell orders at the sources and sells into buy orders (instant) or "
+            "lists a sell order (list) at the destinations, walking both order books in "
+            "price order, capped by cargo (packaged volume) and budget; jumps on the "
+            "stargate graph with the route preference and security filter."
+        ),
+        parameters=[s.HaulingParams, CSV_PARAMETER],
+        responses={
+            (200, "application/json"): s.HaulingOut,
+            (200, "text/csv"): CSV_RESPONSE,
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        data = validated(s.HaulingParams, request)
+        skills, source = skills_from_request(request, data)
+        params = selectors.hauling_params(data)
+        result = _answer(
+            lambda: selectors.hauling(
+                from_ids=data["from"],
+                to_ids=data["to"],
+                skills=skills,
+                params=params,
+                pinned=data.get("snapshots", {}),
+            )
+        )
+        parameters = _parameters(data, selectors.hauling_parameters(params))
+        parameters["from"] = ",".join(str(i) for i in data["from"])
+        parameters["to"] = ",".join(str(i) for i in data["to"])
+        return list_answer(
+            request,
+            data,
+            result,
+            skills=skills,
+            source=source,
+            parameters=parameters,
+            extra={"from": result["from"], "to": result["to"]},
+            filename="hauling",
+        )
+
+
+class CalculateView(ProfitView):
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+
+    @extend_schema(
+        operation_id="profit_calculate",
+        summary="Price one trade, itemised",
+        description=(
+            "Which orders the prices come from, each fee and tax, net profit, margin, ROI, "
+            "volume and jumps; each line names its snapshot and formula."
+        ),
+        request=s.CalculateIn,
+        responses={200: s.CalculateOut, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        body = s.CalculateIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        skills, source = skills_from_request(request, dict(data.get("skills") or {}))
+        result = _answer(
+            lambda: selectors.calculate(
+                type_id=data["type_id"],
+                buy_location=data["buy_location"],
+                sell_location=data["sell_location"],
+                quantity=data["quantity"],
+                mode=data["mode"],
+                skills=skills,
+                pinned=data.get("snapshots", {}),
+                preference=data.get("preference"),
+                security=data.get("security"),
+                tick=data["tick"],
+            )
+        )
+        parameters = {k: v for k, v in data.items() if k not in ("skills", "snapshots")}
+        parameters.update(result["route"])
+        if "snapshots" in data:
+            parameters["snapshots"] = snapshots_param(data["snapshots"])
+        page = {
+            **{k: v for k, v in parameters.items() if k != "snapshots"},
+            **{k: v for k, v in (data.get("skills") or {}).items() if v is not None},
+            "snapshots": selectors.permalink_snapshots(result["snapshots"]),
+        }
+        permalink = request.build_absolute_uri(
+            reverse("profit-calculator") + "?" + urlencode({k: str(v) for k, v in page.items()})
+        )
+        return Response(
+            {
+                "snapshots": selectors.freshness(result["snapshots"]),
+                "parameters": parameters,
+                "skills": skills_json(skills, source),
+                "buy_location": result["buy_location"],
+                "sell_location": result["sell_location"],
+                "breakdown": result["breakdown"],
+                "permalink": permalink,
+            }
+        )
+
+
+class BoardsView(ProfitView):
+    @extend_schema(
+        operation_id="profit_boards",
+        summary="The opportunity boards: best trades at each hub and between the hubs",
+        description=(
+            "Recomputed after each snapshot publish with default parameters (every skill 0) "
+            "and kept ranked in the shared store. CSV: one line per row, with its board."
+        ),
+        parameters=[s.BoardsParams, CSV_PARAMETER],
+        responses={
+            (200, "application/json"): s.OpportunityBoardsOut,
+            (200, "text/csv"): CSV_RESPONSE,
+            400: ErrorOut,
+            404: ErrorOut,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        data = validated(s.BoardsParams, request)
+        try:
+            answer = boards.read_boards(limit=data["limit"], board_id=data.get("board"))
+        except boards.UnknownBoard as exc:
+            raise NotFound(str(exc)) from exc
+        if _wants_csv(request):
+            rows = [{"board": b["id"], **row} for b in answer["boards"] for row in b["rows"]]
+            response = Response({"results": rows})
+            response["Content-Disposition"] = 'attachment; filename="boards.csv"'
+            return response
+        response = Response(answer)
+        if answer["version"]:
+            response["ETag"] = f'"{answer["version"]}"'
+        return response
+
+
+class BoardsVersionView(ProfitView):
+    """What an open page polls to learn of a new board (one small read; 304 if unchanged)."""
+
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        operation_id="profit_boards_version",
+        summary="The current boards' version (poll it; If-None-Match gives a 304)",
+        responses={200: s.BoardsVersionOut, 304: OpenApiResponse(description="Unchanged.")},
+    )
+    def get(self, request: Request) -> Response:
+        validated(s.BoardsVersionParams, request)
+        version = boards.board_version()
+        etag = f'"{version["version"]}"' if version["version"] else None
+        if etag and request.headers.get("If-None-Match") == etag:
+            response = Response(status=304)
+        else:
+            response = Response(version)
+        if etag:
+            response["ETag"] = etag
+        response["Cache-Control"] = "no-cache"
+        return response

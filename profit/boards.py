@@ -1,0 +1,312 @@
+"""Opportunity boards: the best station-trading opportunities at each trade hub and the best
+hauling routes between the hubs, recomputed after each snapshot publish with default
+parameters (every skill 0) and served from the shared store at once.
+
+Storage (the shared store: Redis sorted sets, or the file store's equivalent):
+
+- `profit:boards:current`: the pointer, JSON: `version`, `published_at`, the snapshot meta
+  of every region the boards read, and the list of boards (id, kind, title, size).
+- `profit:boards:<version>:<board>:rank`: a sorted set, member = row key, score = the value
+  the board ranks by (profit per unit, net profit).
+- `profit:boards:<version>:<board>:rows`: JSON, row key -> the row.
+
+A recompute writes a new version's keys, then swaps the pointer in one write (readers see the
+old boards or the new, never a mix) and lets the old version expire after BOARD_KEEP. One
+worker computes at a time (a store lock); a recompute that finds the boards already built
+from the current snapshots does nothing, so repeating it is harmless.
+
+Open pages learn of a new board by polling its version (see docs/profit-pages.md for why a
+poll rather than Server-Sent Events under gunicorn's threaded workers).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from market import publish
+from market.hubs import HUB_STATIONS
+from market.snapshot import Snapshot, SnapshotMeta
+from profit.fees import Skills
+from store import Store, get_store
+
+log = logging.getLogger(__name__)
+
+POINTER = "profit:boards:current"
+LOCK = "profit:boards:recompute"
+# Rows kept per board, and how long a replaced version stays readable.
+BOARD_SIZE = 50  # unless the PROFIT_BOARD_SIZE setting says otherwise
+BOARD_KEEP = 3600.0
+LOCK_TTL = 300.0
+# Boards of hubs whose snapshot changed while a recompute ran are rebuilt at once, up to
+# this many rounds (beat's periodic check catches anything later).
+MAX_ROUNDS = 3
+HAULING_BOARD = "hauling"
+# Station boards leave out spreads no real trade fills: junk asks and lowball bids.
+STATION_MAX_MARGIN = 0.5
+
+
+@dataclass
+class Board:
+    id: str
+    kind: str  # "station" or "hauling"
+    title: str
+    score_key: str  # the row value the board ranks by
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # row key -> row
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "score": self.score_key,
+            "size": len(self.rows),
+            **self.extra,
+        }
+
+
+# --- Computing -----------------------------------------------------------------------------
+
+
+def hub_snapshots(store: Store | None = None) -> dict[int, Snapshot]:
+    """The current snapshot of every tracked region that has a trade hub (and a snapshot)."""
+    found = {}
+    for region_id in settings.MARKET_REGIONS:
+        if region_id not in HUB_STATIONS:
+            continue
+        snapshot = publish.load(region_id, store=store)
+        if snapshot is not None:
+            found[region_id] = snapshot
+    return found
+
+
+def _station_names() -> dict[int, str | None]:
+    from market.selectors import _all_station_names
+
+    return _all_station_names()
+
+
+def station_board(snapshot: Snapshot, size: int = BOARD_SIZE) -> Board:
+    from profit.station import StationFilters, station_trading
+
+    region_id = snapshot.meta.region_id
+    hub = HUB_STATIONS[region_id]
+    filters = StationFilters(max_margin=STATION_MAX_MARGIN, sort="-profit_per_unit", limit=size)
+    scan = station_trading(snapshot, hub, Skills(), filters)
+    name = _station_names().get(hub) or f"Station {hub}"
+    board = Board(
+        id=f"station:{hub}",
+        kind="station",
+        title=name,
+        score_key="profit_per_unit",
+        extra={"station_id": hub, "region_id": region_id},
+    )
+    board.rows = {str(row["type_id"]): row for row in scan.rows[:size]}
+    return board
+
+
+def hauling_board(snapshots: Mapping[int, Snapshot], size: int = BOARD_SIZE) -> Board:
+    """The best routes from each hub to every other hub (default parameters), merged."""
+    from profit.hauling import HaulingParams, hauling
+    from profit.locations import resolve_place
+
+    places = {r: resolve_place(HUB_STATIONS[r]) for r in snapshots}
+    rows: list[dict[str, Any]] = []
+    for source, snapshot in snapshots.items():
+        others = [(snapshots[r], places[r]) for r in snapshots if r != source]
+        if not others:
+            continue
+        haul = hauling(
+            [(snapshot, places[source])],
+            others,
+            Skills(),
+            HaulingParams(sort="-net_profit", limit=size),
+        )
+        rows.extend(haul.rows)
+    rows.sort(key=lambda row: -row["net_profit"])
+    board = Board(
+        id=HAULING_BOARD,
+        kind="hauling",
+        title="Hauling between the hubs",
+        score_key="net_profit",
+        extra={"station_ids": [HUB_STATIONS[r] for r in sorted(snapshots)]},
+    )
+    board.rows = {
+        f"{row['type_id']}:{row['from_location_id']}:{row['to_location_id']}": row
+        for row in rows[:size]
+    }
+    return board
+
+
+def compute_boards(snapshots: Mapping[int, Snapshot], size: int | None = None) -> list[Board]:
+    size = size or int(getattr(settings, "PROFIT_BOARD_SIZE", BOARD_SIZE))
+    boards = [station_board(snapshots[r], size) for r in sorted(snapshots, key=_hub_order)]
+    if len(snapshots) > 1:
+        boards.append(hauling_board(snapshots, size))
+    return boards
+
+
+def _hub_order(region_id: int) -> int:
+    return list(settings.MARKET_REGIONS).index(region_id)
+
+
+# --- Publishing ----------------------------------------------------------------------------
+
+
+def _rank_key(version: str, board_id: str) -> str:
+    return f"profit:boards:{version}:{board_id}:rank"
+
+
+def _rows_key(version: str, board_id: str) -> str:
+    return f"profit:boards:{version}:{board_id}:rows"
+
+
+def new_version() -> str:
+    return publish.new_generation()
+
+
+def publish_boards(
+    boards: list[Board], snapshots: Mapping[int, Snapshot], store: Store | None = None
+) -> dict[str, Any]:
+    """Write a new version of the boards, then swap the pointer to it."""
+    store = store or get_store()
+    version = new_version()
+    for board in boards:
+        scores = {key: float(row[board.score_key]) for key, row in board.rows.items()}
+        store.set_json(_rows_key(version, board.id), board.rows)
+        store.zadd(_rank_key(version, board.id), scores)
+    previous = read_pointer(store)
+    pointer = {
+        "version": version,
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "snapshots": {str(r): s.meta.to_json() for r, s in sorted(snapshots.items())},
+        "boards": [board.describe() for board in boards],
+    }
+    store.set_json(POINTER, pointer)  # the swap
+    if previous and previous.get("version") != version:
+        for board in previous.get("boards", []):
+            store.expire(_rank_key(previous["version"], board["id"]), BOARD_KEEP)
+            store.expire(_rows_key(previous["version"], board["id"]), BOARD_KEEP)
+    log.info("published boards version=%s boards=%s", version, len(boards))
+    return pointer
+
+
+def read_pointer(store: Store | None = None) -> dict[str, Any] | None:
+    value = (store or get_store()).get_json(POINTER)
+    return dict(value) if value else None
+
+
+def _generations(snapshots: Mapping[int, Snapshot]) -> dict[str, str]:
+    return {str(r): s.meta.generation for r, s in snapshots.items()}
+
+
+def _built_from(pointer: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if not pointer:
+        return None
+    return {r: meta["generation"] for r, meta in pointer.get("snapshots", {}).items()}
+
+
+def recompute(
+    store: Store | None = None,
+    *,
+    force: bool = False,
+    compute: Callable[[Mapping[int, Snapshot]], list[Board]] = compute_boards,
+) -> str:
+    """Rebuild the boards from the current snapshots, unless another worker is at it
+    ("busy") or they were built from these snapshots already ("unchanged"). Returns
+    "published", "unchanged", "busy" or "no_snapshots"."""
+    store = store or get_store()
+    lock = store.lock(LOCK, ttl=LOCK_TTL)
+    if not lock.acquire():
+        return "busy"
+    result = "unchanged"
+    try:
+        for _ in range(MAX_ROUNDS):
+            snapshots = hub_snapshots(store)
+            if not snapshots:
+                return "no_snapshots"
+            if not force and _built_from(read_pointer(store)) == _generations(snapshots):
+                break
+            started = time.monotonic()
+            boards = compute(snapshots)
+            lock.extend(LOCK_TTL)
+            publish_boards(boards, snapshots, store)
+            log.info("boards computed in %.2f s", time.monotonic() - started)
+            result, force = "published", False
+    finally:
+        lock.release()
+    return result
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple[str, str, int], dict[str, Any]] = {}  # (version, board, limit) -> board
+
+
+def _board_rows(store: Store, version: str, board: Mapping[str, Any], limit: int) -> dict[str, Any]:
+    key = (version, board["id"], limit)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    ranked = store.zrange(_rank_key(version, board["id"]), 0, limit - 1)
+    rows = store.get_json(_rows_key(version, board["id"]), default={})
+    answer = {
+        **{k: board[k] for k in ("id", "kind", "title", "size")},
+        **{k: v for k, v in board.items() if k not in ("id", "kind", "title", "size", "score")},
+        "rows": [rows[member] for member, _ in ranked if member in rows],
+    }
+    with _cache_lock:
+        if len(_cache) > 256:
+            _cache.clear()
+        _cache[key] = answer
+    return answer
+
+
+class UnknownBoard(Exception):
+    pass
+
+
+def read_boards(
+    limit: int = 20, board_id: str | None = None, store: Store | None = None
+) -> dict[str, Any]:
+    """The current boards, best rows first (an empty answer before the first recompute).
+    Costs one small read, of the pointer, once a version's rows are in this process."""
+    store = store or get_store()
+    pointer = read_pointer(store)
+    if pointer is None:
+        if board_id is not None:
+            raise UnknownBoard(f"No board {board_id!r}: no boards are published yet.")
+        return {"version": None, "published_at": None, "snapshots": [], "boards": []}
+    boards = pointer.get("boards", [])
+    if board_id is not None:
+        boards = [b for b in boards if b["id"] == board_id]
+        if not boards:
+            known = ", ".join(b["id"] for b in pointer.get("boards", []))
+            raise UnknownBoard(f"No board {board_id!r}; the boards are: {known}.")
+    return {
+        "version": pointer["version"],
+        "published_at": pointer["published_at"],
+        "snapshots": [
+            publish.freshness(SnapshotMeta.from_json(meta))
+            for _, meta in sorted(pointer.get("snapshots", {}).items())
+        ],
+        "boards": [_board_rows(store, pointer["version"], b, limit) for b in boards],
+    }
+
+
+def board_version(store: Store | None = None) -> dict[str, Any]:
+    """What a page polls: the current version and when it was published."""
+    pointer = read_pointer(store)
+    if pointer is None:
+        return {"version": None, "published_at": None}
+    return {"version": pointer["version"], "published_at": pointer["published_at"]}

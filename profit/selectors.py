@@ -1,0 +1,415 @@
+"""Reads of profit, shared by the API and the pages: station trading, hauling and the trade
+calculator over published snapshots (never ESI), each answer naming the snapshots it used.
+
+The engines (profit/station.py, profit/hauling.py, profit/calculator.py) do the math; this
+module finds the places and snapshots a request names, pins generations for permalinks,
+keeps the computed rows per snapshot generation (so paging and re-sorting the same search
+cost nothing), and raises one `ProfitError` subclass per HTTP status for the callers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import fields, is_dataclass, replace
+from typing import Any, TypeVar
+
+import numpy as np
+from django.conf import settings
+
+from market import publish
+from market.snapshot import Snapshot
+from profit.fees import Skills
+from profit.params import snapshots_param
+from profit.volumes import daily_volume_table
+
+T = TypeVar("T")
+
+
+class ProfitError(Exception):
+    """A request profit cannot answer; `status` is its HTTP status."""
+
+    status = 400
+
+
+class BadRequest(ProfitError):
+    status = 400
+
+
+class NotFound(ProfitError):
+    status = 404
+
+
+class SnapshotGone(ProfitError):
+    """A pinned generation is no longer kept (a permalink outlived it)."""
+
+    status = 410
+
+
+class NoSnapshot(ProfitError):
+    """A region the request needs has no snapshot (not tracked, or not yet refreshed)."""
+
+    status = 503
+
+
+# --- Places and snapshots ------------------------------------------------------------------
+
+
+def place(location_id: int) -> Any:
+    """The station, structure, system or region with this id (profit.locations.Place)."""
+    from profit.locations import UnknownPlace, resolve_place
+
+    try:
+        return resolve_place(location_id)
+    except UnknownPlace as exc:
+        raise NotFound(exc.message) from exc
+
+
+def place_json(where: Any) -> dict[str, Any]:
+    return {
+        "id": where.id,
+        "kind": where.kind,
+        "name": where.name,
+        "region_id": where.region_id,
+        "system_id": where.system_id,
+    }
+
+
+def snapshot_for(region_id: int, pinned: Mapping[int, str]) -> Snapshot:
+    """The region's current snapshot, or the generation `pinned` names for it."""
+    generation = pinned.get(region_id)
+    if generation is not None:
+        snapshot = publish.load(region_id, generation)
+        if snapshot is None:
+            keep = int(settings.MARKET_SNAPSHOT_KEEP // 60)
+            raise SnapshotGone(
+                f"Snapshot {generation} of region {region_id} is no longer kept (a replaced "
+                f"snapshot is kept for {keep} minutes). Leave out `snapshots` to use the "
+                "current one."
+            )
+        return snapshot
+    if region_id not in settings.MARKET_REGIONS:
+        tracked = ", ".join(str(r) for r in settings.MARKET_REGIONS)
+        raise NoSnapshot(
+            f"Region {region_id} is not tracked, so it has no market snapshot "
+            f"(tracked regions: {tracked}; see /market/status/)."
+        )
+    snapshot = publish.load(region_id)
+    if snapshot is None:
+        raise NoSnapshot(
+            f"No market snapshot of region {region_id} yet; the first refresh is on its way "
+            "(see /market/status/)."
+        )
+    return snapshot
+
+
+def _structure_region(location_id: int, pinned: Mapping[int, str]) -> int:
+    """The tracked region whose snapshot has orders at this structure."""
+    for region_id in settings.MARKET_REGIONS:
+        try:
+            snapshot = snapshot_for(region_id, pinned)
+        except NoSnapshot:
+            continue
+        if bool(np.any(snapshot.stations["location_id"] == location_id)):
+            return int(region_id)
+    raise NotFound(
+        f"No orders at structure {location_id} in any tracked region's snapshot "
+        "(a structure's market is only known from its orders)."
+    )
+
+
+def located(where: Any, pinned: Mapping[int, str]) -> tuple[Snapshot, Any]:
+    """A place with the snapshot of its region (a structure's found from the snapshots)."""
+    region_id = where.region_id
+    if region_id is None:
+        region_id = _structure_region(where.id, pinned)
+        where = replace(where, region_id=region_id)
+    return snapshot_for(region_id, pinned), where
+
+
+def freshness(snapshots: Sequence[Snapshot]) -> list[dict[str, Any]]:
+    """The `snapshots` block: each snapshot used, once, by region."""
+    seen: dict[int, Snapshot] = {}
+    for snapshot in snapshots:
+        seen.setdefault(snapshot.meta.region_id, snapshot)
+    return [publish.freshness(seen[region].meta) for region in sorted(seen)]
+
+
+def generations(snapshots: Sequence[Snapshot]) -> dict[int, str]:
+    return {s.meta.region_id: s.meta.generation for s in snapshots}
+
+
+def permalink_snapshots(snapshots: Sequence[Snapshot]) -> str:
+    return snapshots_param(generations(snapshots))
+
+
+# --- Computed answers, kept per snapshot generation -----------------------------------------
+
+
+class Computed:
+    """Least recently used answers of this process, keyed by their inputs and the snapshot
+    generations they read (a new snapshot is a new key: nothing to invalidate)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+computed = Computed(getattr(settings, "PROFIT_COMPUTED_KEEP", 64))
+
+
+def _key(*parts: Any) -> str:
+    return json.dumps([_plain(p) for p in parts], sort_keys=True, default=str)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def rates_json(skills: Skills, location_ids: Sequence[int]) -> dict[str, Any]:
+    """Every rate an answer used, the schedule it came from, and the broker fee at each
+    location, with its formula."""
+    from profit.fees import rates_used
+
+    return rates_used(skills, location_ids)
+
+
+# --- Station trading -----------------------------------------------------------------------
+
+STATION_FILTER_FIELDS = (
+    "min_profit",
+    "min_margin",
+    "max_margin",
+    "min_daily_volume",
+    "max_price",
+    "market_group_id",
+    "category_id",
+    "sort",
+    "limit",
+)
+
+
+def station_filters(data: Mapping[str, Any]) -> Any:
+    """The engine's StationFilters from validated parameters (its defaults for the rest)."""
+    from profit.station import StationFilters
+
+    return StationFilters(**{k: data[k] for k in STATION_FILTER_FIELDS if data.get(k) is not None})
+
+
+def station_parameters(filters: Any) -> dict[str, Any]:
+    """Every station-trading parameter the engine used, defaults included."""
+    return {name: getattr(filters, name) for name in STATION_FILTER_FIELDS}
+
+
+def station_trading(
+    *,
+    station_id: int,
+    skills: Skills,
+    filters: Any,
+    tick: float,
+    pinned: Mapping[int, str],
+) -> dict[str, Any]:
+    """Every opportunity at one station (all rows; the caller pages), its snapshot, the
+    station and the rates used."""
+    from profit.station import station_trading as scan
+
+    where = place(station_id)
+    if where.kind not in ("station", "structure"):
+        raise BadRequest(
+            f"station_id {station_id} is a {where.kind} ({where.name}); station trading needs "
+            "a station or structure id."
+        )
+    snapshot, where = located(where, pinned)
+    volumes = daily_volume_table(snapshot.meta.region_id)
+
+    def compute() -> dict[str, Any]:
+        result = scan(snapshot, station_id, skills, filters, tick=tick, volumes=volumes)
+        return {
+            "rows": list(result.rows),
+            "total": int(result.total),
+            "rates": rates_json(skills, [station_id]),
+        }
+
+    # The daily volumes change as their task works through the types: part of the key.
+    volumes_seen = (len(volumes.type_ids), int(volumes.days.sum()), float(volumes.volumes.sum()))
+    answer = computed.get_or_compute(
+        _key("station", station_id, skills, filters, tick, snapshot.meta.generation, volumes_seen),
+        compute,
+    )
+    return {"snapshots": [snapshot], "station": place_json(where), **answer}
+
+
+# --- Hauling -------------------------------------------------------------------------------
+
+HAULING_FIELDS = (
+    "mode",
+    "cargo_m3",
+    "budget",
+    "min_profit",
+    "min_roi",
+    "max_jumps",
+    "preference",
+    "security",
+    "sort",
+    "limit",
+    "tick",
+)
+
+
+def hauling_params(data: Mapping[str, Any]) -> Any:
+    """The engine's HaulingParams from validated parameters (its defaults for the rest)."""
+    from profit.hauling import HaulingParams
+
+    return HaulingParams(**{k: data[k] for k in HAULING_FIELDS if data.get(k) is not None})
+
+
+def hauling_parameters(params: Any) -> dict[str, Any]:
+    """Every hauling parameter the engine used, defaults included."""
+    return {name: getattr(params, name) for name in HAULING_FIELDS}
+
+
+def hauling(
+    *,
+    from_ids: Sequence[int],
+    to_ids: Sequence[int],
+    skills: Skills,
+    params: Any,
+    pinned: Mapping[int, str],
+) -> dict[str, Any]:
+    """Every hauling opportunity from the `from` places to the `to` places (all rows)."""
+    from profit.hauling import hauling as haul
+
+    sources = [located(place(i), pinned) for i in from_ids]
+    destinations = [located(place(i), pinned) for i in to_ids]
+    used = [s for s, _ in sources] + [s for s, _ in destinations]
+
+    def compute() -> dict[str, Any]:
+        result = haul(sources, destinations, skills, params)
+        return {
+            "rows": list(result.rows),
+            "total": int(result.total),
+            "rates": dict(result.rates),
+        }
+
+    answer = computed.get_or_compute(
+        _key(
+            "hauling",
+            [p.id for _, p in sources],
+            [p.id for _, p in destinations],
+            skills,
+            params,
+            sorted(generations(used).items()),
+        ),
+        compute,
+    )
+    return {
+        "snapshots": used,
+        "from": [place_json(p) for _, p in sources],
+        "to": [place_json(p) for _, p in destinations],
+        **answer,
+    }
+
+
+# --- The trade calculator ------------------------------------------------------------------
+
+
+def calculate(
+    *,
+    type_id: int,
+    buy_location: int,
+    sell_location: int,
+    quantity: int,
+    mode: str,
+    skills: Skills,
+    pinned: Mapping[int, str],
+    **route: Any,
+) -> dict[str, Any]:
+    """One trade, itemised: the engine's breakdown plus the snapshots and places used.
+    `route`: preference, security and tick when given (else the engine's defaults)."""
+    from profit.calculator import CalculatorError
+    from profit.calculator import calculate as price_trade
+
+    market_type(type_id)
+    buy_snapshot, buy_place = located(place(buy_location), pinned)
+    sell_snapshot, sell_place = located(place(sell_location), pinned)
+    used = [buy_snapshot, sell_snapshot]
+    defaults = inspect.signature(price_trade).parameters
+    route = {
+        name: route[name] if route.get(name) is not None else defaults[name].default
+        for name in ("preference", "security", "tick")
+    }
+    try:
+        breakdown = price_trade(
+            type_id,
+            buy_place,
+            sell_place,
+            quantity,
+            mode,
+            skills,
+            snapshots={s.meta.region_id: s for s in used},
+            **route,
+        )
+    except CalculatorError as exc:
+        raise BadRequest(str(exc)) from exc
+    return {
+        "route": route,
+        "snapshots": used,
+        "buy_location": place_json(buy_place),
+        "sell_location": place_json(sell_place),
+        "breakdown": breakdown,
+    }
+
+
+def market_type(type_id: int) -> str:
+    from market.selectors import MarketNotFound
+    from market.selectors import market_type as name_of
+
+    try:
+        return name_of(type_id)
+    except MarketNotFound as exc:
+        raise NotFound(str(exc)) from exc
+
+
+# --- Pages of rows -------------------------------------------------------------------------
+
+
+def paginate(rows: Sequence[T], page: int, page_size: int) -> tuple[list[T], dict[str, int]]:
+    """One page of rows (pages count from 1) and the counts an answer states. A page past
+    the last is a 404 (an empty result still has its page 1)."""
+    count = len(rows)
+    pages = max(1, -(-count // page_size))
+    if page > pages:
+        raise NotFound(f"Page {page} does not exist: there are {pages} of {page_size} rows.")
+    start = (page - 1) * page_size
+    return list(rows[start : start + page_size]), {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "pages": pages,
+    }

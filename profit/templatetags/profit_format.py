@@ -1,0 +1,59 @@
+"""Number formats of the profit pages: ISK with separators, fractions as percent."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+@register.filter
+def isk(value: Any) -> str:
+    """1234567.891 -> "1,234,567.89" (an em dash for nothing)."""
+    number = _number(value)
+    return "—" if number is None else f"{number:,.2f}"
+
+
+@register.filter
+def pct(value: Any, digits: int = 1) -> str:
+    """0.1234 -> "12.3 %"."""
+    number = _number(value)
+    return "—" if number is None else f"{number * 100:,.{int(digits)}f} %"
+
+
+@register.filter
+def amount(value: Any) -> str:
+    """A count or volume: 1234.5 -> "1,234.5", 12 -> "12"."""
+    number = _number(value)
+    if number is None:
+        return "—"
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+
+
+@register.filter
+def raw(value: Any) -> str:
+    """The value for a data attribute (JS sorts by it): full precision, empty for nothing."""
+    number = _number(value)
+    if number is None:
+        return "" if value is None or not isinstance(value, str) else value
+    return repr(number)
+
+
+@register.filter
+def get(mapping: Any, key: str) -> Any:
+    """mapping[key] in a template (form values and errors by field name)."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
