@@ -1,0 +1,388 @@
+"""The trade calculator: one type, bought at one place and sold at another, itemised.
+
+`calculate` prices exactly the quantity asked for (or what the books hold, when less) from
+the published snapshots, and returns a breakdown a trader can check by hand: which orders the
+prices came from (order id, price, units), the purchase, the sale, each fee and tax with its
+formula and rate, net profit, margin, ROI, packaged volume and jumps. Every line names the
+snapshot (region, generation, ESI Last-Modified) its figures came from.
+
+Modes, as in hauling (`profit/hauling.py`):
+- "instant": buy from the sell orders at the buy place (cheapest first) and sell into the buy
+  orders at the sell place (dearest first); a buy order whose minimum volume exceeds the
+  units that would go into it is skipped. No broker fee.
+- "list": buy the same way, then list one sell order at the sell place's best ask minus one
+  tick, paying its broker fee (at least the minimum charge) and the sales tax.
+
+A buy or sell place may be a station, structure, system or region; orders anywhere inside it
+are used, cheapest (or dearest) first. Buy orders are used at their own station only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from market.snapshot import Snapshot
+from profit import fees, routes
+from profit.engine import Columns, snapshot_ref, type_table
+from profit.fees import Skills
+from profit.locations import Place, UnknownPlace, resolve_place
+
+MODES = ("instant", "list")
+# Orders listed in a formula before it says "and N more".
+FORMULA_ORDERS = 6
+
+
+class CalculatorError(ValueError):
+    """The trade cannot be priced at all (bad mode or quantity, no snapshot for a place)."""
+
+
+def calculate(
+    type_id: int,
+    buy_place: Place,
+    sell_place: Place,
+    quantity: int,
+    mode: str,
+    skills: Skills,
+    *,
+    snapshots: Mapping[int, Snapshot] | Sequence[Snapshot],
+    preference: str = "shortest",
+    security: str = "any",
+    tick: float = 0.01,
+    on: date | None = None,
+) -> dict[str, Any]:
+    """The itemised breakdown of one trade (see the module doc). Not enough orders is not an
+    error: the breakdown prices what the books hold and says how much that is."""
+    if mode not in MODES:
+        raise CalculatorError(f"Mode must be one of {', '.join(MODES)}.")
+    if quantity < 1:
+        raise CalculatorError("Quantity must be at least 1.")
+    pool = list(snapshots.values()) if isinstance(snapshots, Mapping) else list(snapshots)
+    buy_snap = _snapshot_for(buy_place, pool)
+    sell_snap = _snapshot_for(sell_place, pool)
+    schedule = fees.schedule_on(on)
+    tax_rate = fees.sales_tax_rate(skills, schedule)
+    buy_ref, sell_ref = snapshot_ref(buy_snap), snapshot_ref(sell_snap)
+
+    sells = _orders(buy_snap, buy_place, type_id, is_buy=False)
+    available_buy = int(sells["volume_remain"].sum())
+    listing: dict[str, Any] | None = None
+    if mode == "instant":
+        bids = _orders(sell_snap, sell_place, type_id, is_buy=True)
+        units, bid_fills = _sell_into(bids, min(quantity, available_buy))
+        available_sell = int(bids["volume_remain"].sum())
+    else:
+        asks = _orders(sell_snap, sell_place, type_id, is_buy=False)
+        available_sell = None
+        if len(asks["price"]):
+            listing = {
+                "order_id": int(asks["order_id"][0]),
+                "location_id": int(asks["location_id"][0]),
+                "system_id": int(asks["system_id"][0]),
+                "best_ask": float(asks["price"][0]),
+                "price": round(float(asks["price"][0]) - tick, 2),
+                "tick": tick,
+            }
+        units = min(quantity, available_buy) if listing and listing["price"] > 0 else 0
+    buy_fills = _fill(sells["volume_remain"], units)
+    buy_orders = _fills(sells, buy_fills)
+    buy_total = float((buy_fills * sells["price"]).sum())
+
+    lines: list[dict[str, Any]] = []
+    notes: list[str] = []
+    table = type_table()
+    unit_m3 = float(np.nan_to_num(table.volumes([type_id])[0]))
+    lines.append(
+        _line(
+            f"Purchase: {units:,} units from {len(buy_orders)} sell order(s)",
+            -buy_total,
+            _sum_formula(buy_orders) or "no units bought",
+            [buy_ref],
+        )
+    )
+    if mode == "instant":
+        sell_orders = _fills(bids, bid_fills)
+        sell_total = float((bid_fills * bids["price"]).sum())
+        lines.append(
+            _line(
+                f"Sale: {units:,} units into {len(sell_orders)} buy order(s)",
+                sell_total,
+                _sum_formula(sell_orders) or "no units sold",
+                [sell_ref],
+            )
+        )
+        broker_fee = 0.0
+        broker_rate = None
+        listing_location = None
+    else:
+        sell_orders = []
+        price = listing["price"] if listing else 0.0
+        sell_total = price * units
+        listing_location = listing["location_id"] if listing else None
+        if listing:
+            lines.append(
+                _line(
+                    f"Sale: a sell order for {units:,} units at {_isk(price)} ISK",
+                    sell_total,
+                    f"{units:,} x ({_isk(listing['best_ask'])} best ask, order "
+                    f"{listing['order_id']}, - {tick:g} tick) = {_isk(sell_total)}",
+                    [sell_ref],
+                )
+            )
+            broker_rate = fees.broker_fee_rate(listing["location_id"], skills, schedule)
+            broker_fee = (
+                float(fees.broker_charge(sell_total, broker_rate, schedule.broker_fee_min_charge))
+                if units
+                else 0.0
+            )
+            lines.append(
+                _line(
+                    "Broker fee on the sell order",
+                    -broker_fee,
+                    f"max({_percent(broker_rate)} x {_isk(sell_total)}, "
+                    f"{_isk(schedule.broker_fee_min_charge)}) = {_isk(broker_fee)}",
+                    [sell_ref],
+                )
+            )
+        else:
+            broker_rate, broker_fee = None, 0.0
+            notes.append("No sell order of this type at the sell place: nothing to undercut.")
+    sales_tax = sell_total * tax_rate
+    lines.append(
+        _line(
+            "Sales tax",
+            -sales_tax,
+            f"{_percent(tax_rate)} x {_isk(sell_total)} = {_isk(sales_tax)}",
+            [sell_ref],
+        )
+    )
+    net = sell_total - sales_tax - broker_fee - buy_total
+    both = [buy_ref] if buy_ref == sell_ref else [buy_ref, sell_ref]
+    lines.append(
+        _line(
+            "Net profit",
+            net,
+            f"{_isk(sell_total)} - {_isk(sales_tax)} - {_isk(broker_fee)} - {_isk(buy_total)}"
+            f" = {_isk(net)}",
+            both,
+        )
+    )
+    margin = net / sell_total if sell_total > 0 else None
+    roi = net / buy_total if buy_total > 0 else None
+    lines.append(
+        _line(
+            "Margin",
+            margin,
+            f"{_isk(net)} / {_isk(sell_total)}" if margin is not None else "nothing sold",
+            both,
+            unit="fraction",
+        )
+    )
+    lines.append(
+        _line(
+            "Return on investment",
+            roi,
+            f"{_isk(net)} / {_isk(buy_total)}" if roi is not None else "nothing bought",
+            both,
+            unit="fraction",
+        )
+    )
+    volume_m3 = units * unit_m3
+    lines.append(
+        _line(
+            "Cargo (packaged volume)",
+            volume_m3,
+            f"{units:,} x {unit_m3:g} m3 = {volume_m3:,.2f} m3",
+            [],
+            unit="m3",
+        )
+    )
+    from_systems = sorted({o["system_id"] for o in buy_orders}) or _place_systems(buy_place)
+    to_systems = (
+        sorted({o["system_id"] for o in sell_orders})
+        if mode == "instant"
+        else ([listing["system_id"]] if listing else [])
+    ) or _place_systems(sell_place)
+    jumps = None
+    if len(from_systems) == 1 and len(to_systems) == 1:
+        jumps = routes.jumps(from_systems[0], to_systems[0], preference, security)
+        if jumps is None:
+            notes.append(f"No route between the two systems with security filter {security!r}.")
+        lines.append(
+            _line(
+                "Jumps",
+                jumps,
+                f"{preference} route, security {security}: route length in systems minus one",
+                [],
+                unit="jumps",
+            )
+        )
+    elif from_systems and to_systems:
+        notes.append("The orders are in several systems: jumps differ from order to order.")
+
+    complete = units >= quantity
+    if not complete:
+        held = available_buy if mode == "list" else min(available_buy, available_sell or 0)
+        notes.insert(
+            0,
+            f"The books hold only {held:,} units for this trade (requested {quantity:,}): "
+            f"priced for {units:,}.",
+        )
+    rates_locations = [listing_location] if listing_location is not None else []
+    return {
+        "type_id": type_id,
+        "type_name": table.name(type_id),
+        "mode": mode,
+        "quantity_requested": quantity,
+        "quantity": units,
+        "quantity_available": {"buy": available_buy, "sell": available_sell},
+        "complete": complete,
+        "notes": notes,
+        "buy_orders": buy_orders,
+        "sell_orders": sell_orders,
+        "listing": listing,
+        "lines": lines,
+        "totals": {
+            "buy_total": round(buy_total, 2),
+            "sell_total": round(sell_total, 2),
+            "sales_tax": round(sales_tax, 2),
+            "broker_fee": round(broker_fee, 2),
+            "net_profit": round(net, 2),
+            "margin": None if margin is None else round(margin, 6),
+            "roi": None if roi is None else round(roi, 6),
+            "volume_m3": round(volume_m3, 3),
+            "unit_volume_m3": unit_m3,
+            "jumps": jumps,
+        },
+        "rates": {
+            "sales_tax": tax_rate,
+            "broker_fee": broker_rate,
+            "statement": fees.rates_used(skills, rates_locations, schedule),
+        },
+        "snapshots": both,
+    }
+
+
+# --- Books ---------------------------------------------------------------------------------
+
+
+def _snapshot_for(place: Place, pool: Sequence[Snapshot]) -> Snapshot:
+    for snapshot in pool:
+        if place.region_id is not None and snapshot.meta.region_id == place.region_id:
+            return snapshot
+    if place.region_id is None:  # a structure no snapshot placed: any snapshot with orders there
+        for snapshot in pool:
+            if np.any(snapshot.book["location_id"] == place.id):
+                return snapshot
+    raise CalculatorError(f"No market snapshot covers {place.name}.")
+
+
+def _orders(snapshot: Snapshot, place: Place, type_id: int, *, is_buy: bool) -> Columns:
+    """One side of a type's book inside a place, in price order (the snapshot's order)."""
+    book = snapshot.orders_of(type_id)
+    side = book["is_buy_order"] == is_buy
+    if place.kind == "region":
+        inside = np.full(len(side), snapshot.meta.region_id == place.id)
+    elif place.kind == "system":
+        inside = book["system_id"] == place.id
+    else:
+        inside = book["location_id"] == place.id
+    keep = side & inside
+    return {name: values[keep] for name, values in book.items()}
+
+
+def _fill(volumes: np.ndarray, units: int) -> np.ndarray:
+    """Units taken from each order, in order, to make `units` in all."""
+    before = np.cumsum(volumes) - volumes
+    return np.clip(units - before, 0, volumes).astype(np.int64)
+
+
+def _sell_into(bids: Columns, units: int) -> tuple[int, np.ndarray]:
+    """Sell `units` into buy orders dearest first, skipping an order whose minimum volume is
+    more than what would go into it (or all it still wants, when that is less)."""
+    volume = bids["volume_remain"].astype(np.int64).copy()
+    minimum = np.minimum(bids["min_volume"].astype(np.int64), volume)
+    for _ in range(len(volume) + 1):
+        fills = _fill(volume, units)
+        short = np.flatnonzero((fills > 0) & (fills < minimum))
+        if not len(short):
+            return int(fills.sum()), fills
+        volume[short[0]] = 0  # that order cannot take so few: skip it
+        minimum[short[0]] = 0
+    return int(fills.sum()), fills
+
+
+def _fills(orders: Columns, fills: np.ndarray) -> list[dict[str, Any]]:
+    used = np.flatnonzero(fills > 0)
+    names: dict[int, str] = {}
+    rows = []
+    for i in used.tolist():
+        location = int(orders["location_id"][i])
+        if location not in names:
+            try:
+                names[location] = resolve_place(location).name
+            except UnknownPlace:
+                names[location] = f"Location {location}"
+        rows.append(
+            {
+                "order_id": int(orders["order_id"][i]),
+                "location_id": location,
+                "location_name": names[location],
+                "system_id": int(orders["system_id"][i]),
+                "price": float(orders["price"][i]),
+                "units": int(fills[i]),
+                "min_volume": int(orders["min_volume"][i]),
+                "value": round(float(orders["price"][i]) * int(fills[i]), 2),
+            }
+        )
+    return rows
+
+
+def _place_systems(place: Place) -> list[int]:
+    return [place.system_id] if place.system_id is not None else []
+
+
+# --- Lines ---------------------------------------------------------------------------------
+
+
+def _isk(value: float) -> str:
+    return f"{value:,.2f} ISK"
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:.6g} %"
+
+
+def _sum_formula(orders: list[dict[str, Any]]) -> str:
+    if not orders:
+        return ""
+    parts = [f"{o['units']:,} x {o['price']:,.2f} (order {o['order_id']})" for o in orders]
+    shown = parts[:FORMULA_ORDERS]
+    if len(parts) > FORMULA_ORDERS:
+        rest = sum(o["value"] for o in orders[FORMULA_ORDERS:])
+        shown.append(f"{len(parts) - FORMULA_ORDERS} more orders ({_isk(rest)})")
+    total = sum(o["price"] * o["units"] for o in orders)
+    return " + ".join(shown) + f" = {_isk(total)}"
+
+
+def _line(
+    label: str,
+    amount: float | int | None,
+    formula: str,
+    snapshots: list[dict[str, Any]],
+    *,
+    unit: str = "ISK",
+) -> dict[str, Any]:
+    if isinstance(amount, float):
+        amount = round(amount, 6 if unit == "fraction" else 2)
+    return {
+        "label": label,
+        "amount": amount,
+        "unit": unit,
+        "formula": formula,
+        "snapshot": snapshots[0] if len(snapshots) == 1 else None,
+        "snapshots": snapshots,
+    }
