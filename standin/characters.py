@@ -30,7 +30,8 @@ same Expires); a matching `If-None-Match` gets a 304.
 
 The data is the synthetic character data of aa-memberaudit's tests (characters 1001-1003,
 see standin/data/characters/PROVENANCE.md) plus this project's additions (trading skills,
-standings, orders, hub assets), served under the stand-in characters' ids (`ROSTER`).
+standings, orders, hub assets), served under the stand-in characters' ids (`ROSTER`: the
+same 1001-1003 the SSO stand-in logs in as; `trust_sso(sso)` accepts its tokens).
 `add_character` serves more characters from the same templates; `update` changes one.
 """
 
@@ -46,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import orjson
@@ -68,12 +70,13 @@ class RosterEntry:
     template: int  # the synthetic character (1001-1003) whose data it serves
 
 
-# The stand-in characters (real-looking ids of recently created characters) and the synthetic
-# character each one plays. The SSO stand-in lets you log in as any of them.
+# The stand-in characters and the synthetic character each one plays: the same ids as the
+# synthetic data and the SSO stand-in's characters (standin/sso.py), so a token it issues
+# opens that character's data here.
 ROSTER: tuple[RosterEntry, ...] = (
-    RosterEntry(2112000001, "Bruce Wayne", 1001),  # trader: skills, standings, orders, assets
-    RosterEntry(2112000002, "Clark Kent", 1002),  # few skills, docked in a structure
-    RosterEntry(2112000003, "Peter Parker", 1003),  # a fresh character: nothing to show
+    RosterEntry(1001, "Bruce Wayne", 1001),  # trader: skills, standings, orders, assets
+    RosterEntry(1002, "Clark Kent", 1002),  # few skills, docked in a structure
+    RosterEntry(1003, "Peter Parker", 1003),  # a fresh character: nothing to show
 )
 
 # route name -> path pattern (after the optional version prefix; no trailing slash)
@@ -351,7 +354,7 @@ class CharacterRoutes:
         self.audience = AUDIENCE
         self.issuer: str | None = None
         self.leeway = 5.0
-        # Replaces the JWT check when set: token -> claims, raising jwt.InvalidTokenError.
+        # Replaces the JWT check when set: token -> claims, raising jwt.PyJWTError.
         self.verify_token: Callable[[str], Mapping[str, Any]] | None = None
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._windows: dict[tuple[Any, ...], datetime] = {}
@@ -373,6 +376,10 @@ class CharacterRoutes:
         with self._lock:
             self._keys = keys
             self.issuer = issuer
+
+    def trust_sso(self, sso: Any) -> None:
+        """Trust the SSO stand-in's (standin/sso.py) keys and issuer."""
+        self.trust(sso.jwks(), issuer=sso.issuer)
 
     def add_character(
         self, character_id: int, *, template: int = 1001, name: str | None = None, **fields: Any
@@ -583,7 +590,7 @@ class CharacterRoutes:
             claims = self._claims(token.strip())
         except jwt.ExpiredSignatureError:
             raise _Refused(401, "Token is expired") from None
-        except jwt.InvalidTokenError:
+        except (jwt.PyJWTError, ValueError, TypeError):  # forged, malformed, unknown key
             raise _Refused(401, "Invalid token") from None
         if character_id is not None and claims.get("sub") != subject(character_id):
             raise _Refused(403, "Token is not valid for this character")
@@ -612,11 +619,19 @@ class CharacterRoutes:
             key.key,
             algorithms=[algorithm],
             audience=self.audience,
-            issuer=self.issuer,
+            issuer=_issuer_forms(self.issuer),
             leeway=self.leeway,
             options={"require": ["exp", "sub"], "verify_iss": self.issuer is not None},
         )
         return claims
+
+
+def _issuer_forms(issuer: str | None) -> list[str] | None:
+    """EVE writes its issuer both as "login.eveonline.com" and "https://login.eveonline.com"."""
+    if issuer is None:
+        return None
+    host = urlsplit(issuer).netloc or issuer
+    return sorted({issuer, host, f"https://{host}"})
 
 
 def _etag(body: bytes) -> str:

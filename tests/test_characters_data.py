@@ -436,3 +436,84 @@ def test_unresolvable_structures_are_named_by_id(
     assert [g["location"]["name"] for g in section["data"]["locations"]] == [f"Structure {hidden}"]
     location = sections.section(clark, "location")["data"]
     assert location["docked"]["name"] == "Amamake - Test Structure Alpha"
+
+
+# --- Celery tasks --------------------------------------------------------------------------------
+
+
+def test_the_task_refreshes_with_the_stored_token(
+    esi: EsiStandIn, user: User, signer: TokenSigner
+) -> None:
+    from characters import tasks
+
+    bruce = make_character(user, BRUCE)
+    store_tokens(
+        bruce,
+        access_token=signer.token(BRUCE),
+        refresh_token="refresh-token-from-the-sso",
+        expires_at=datetime.now(UTC) + timedelta(minutes=20),
+    )
+    assert tasks.refresh_character_task(BRUCE) == "ok"
+    assert data.load_group(BRUCE, "orders") is not None
+    lock = get_store().lock(data.lock_name(BRUCE), ttl=30)
+    assert lock.acquire()
+    try:
+        assert tasks.refresh_character_task(BRUCE) == "busy"
+    finally:
+        lock.release()
+    assert tasks.refresh_character_task(12345) == "gone"
+
+
+def test_a_revoked_character_stops_without_a_loop(esi: EsiStandIn, sso: Any, user: User) -> None:
+    from characters import tasks
+
+    esi.characters.trust_sso(sso)
+    bruce = make_character(user, BRUCE)
+    store_tokens(  # an expired access token, and a refresh token the SSO no longer honours
+        bruce,
+        access_token=sso.mint(BRUCE, ALL_SCOPES),
+        refresh_token="revoked-refresh-token",
+        expires_at=datetime.now(UTC) - timedelta(minutes=1),
+    )
+    assert tasks.refresh_character_task(BRUCE) == "stopped"
+    assert sso.token_calls["refresh_token"] == 1
+    status = data.load_status(BRUCE)
+    assert status["stopped"] == "needs re-authorisation"
+    assert datetime.fromisoformat(status["next_at"]) > datetime.now(UTC)
+    bruce.refresh_from_db()
+    assert bruce.needs_reauth is True
+    assert tasks.refresh_character_task(BRUCE) == "stopped"  # at once, without the SSO
+    assert sso.token_calls["refresh_token"] == 1
+    assert tasks.dispatch_due_characters() == []  # and never queued again
+
+
+def test_dispatch_queues_only_due_characters(
+    esi: EsiStandIn, user: User, signer: TokenSigner, django_capture_on_commit_callbacks: Any
+) -> None:
+    from characters import tasks
+
+    bruce, clark = make_character(user, BRUCE), make_character(user, CLARK)
+    data.refresh_character(bruce, client=client(), token_source=Tokens(signer, BRUCE, ALL_SCOPES))
+    peter = make_character(user, PETER)
+    Character.objects.filter(pk=PETER).update(needs_reauth=True)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert tasks.dispatch_due_characters() == [CLARK]  # Bruce is not due, Peter revoked
+        assert tasks.dispatch_due_characters() == []  # Clark is already queued
+    assert len(callbacks) == 1
+    assert tasks.is_due(BRUCE, datetime.now(UTC) + timedelta(hours=2))
+    assert clark and peter
+
+
+def test_an_authorised_character_is_refreshed_and_a_deleted_one_forgotten(
+    esi: EsiStandIn, user: User, signer: TokenSigner, django_capture_on_commit_callbacks: Any
+) -> None:
+    from characters import tasks  # noqa: F401  (connects the receivers)
+    from characters.signals import character_authorised
+
+    bruce = make_character(user, BRUCE)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        character_authorised.send(sender=Character, character=bruce, created=True)
+    assert len(callbacks) == 1
+    data.refresh_character(bruce, client=client(), token_source=Tokens(signer, BRUCE, ALL_SCOPES))
+    bruce.delete()
+    assert data.load_group(BRUCE, "wallet") is None and data.load_status(BRUCE) == {}

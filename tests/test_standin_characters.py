@@ -291,3 +291,18 @@ def test_limits_and_cache_times_match_the_spec() -> None:
         security = paths[spec_path]["get"]["security"][0]["OAuth2"]
         assert security == [SCOPES[route]]
         assert SCOPES[route] in ALL_SCOPES
+
+
+@pytest.mark.parametrize("issuer_form", ["url", "host"])
+def test_tokens_of_the_sso_stand_in_open_its_characters(
+    http: requests.Session, issuer_form: str
+) -> None:
+    from standin.sso import SsoStandIn
+
+    with SsoStandIn(issuer_form=issuer_form) as sso, EsiStandIn(sample_data=False) as esi:
+        esi.characters.trust_sso(sso)
+        wallet = f"/characters/{BRUCE}/wallet/"
+        token = sso.mint(BRUCE, ["esi-wallet.read_character_wallet.v1"])
+        assert call(http, esi, wallet, token).json() == 123456789
+        sso.rotate_key()  # a key the ESI stand-in was not told about
+        assert call(http, esi, wallet, sso.mint(BRUCE, ["x"])).status_code == 401
