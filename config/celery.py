@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -17,3 +17,25 @@ def _profit_schedule(sender: Celery, **kwargs: object) -> None:
     sender.add_periodic_task(
         60.0, sender.signature("profit.tasks.recompute_boards"), name="profit-boards-check"
     )
+
+
+def _connect_observability() -> None:
+    """Request ids into and out of tasks, and task durations and outcomes as metrics."""
+    from config import metrics, requestid
+
+    signals.before_task_publish.connect(requestid.attach_to_task, weak=False)
+    signals.task_prerun.connect(requestid.enter_task, weak=False)
+    signals.task_postrun.connect(requestid.leave_task, weak=False)
+
+    def started(task_id: str, task: object, **_: object) -> None:
+        metrics.task_started(task_id)
+
+    def finished(task_id: str, task: object, state: str | None = None, **_: object) -> None:
+        outcome = {"SUCCESS": "success", "RETRY": "retry"}.get(state or "", "failure")
+        metrics.task_finished(task_id, getattr(task, "name", "unknown"), outcome)
+
+    signals.task_prerun.connect(started, weak=False)
+    signals.task_postrun.connect(finished, weak=False)
+
+
+_connect_observability()

@@ -12,7 +12,8 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # so recycle rarely; post_worker_init loads them before the new worker takes requests.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = 5000
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
+# Requests are logged by the app (JSON, with the request id); "-" adds gunicorn's own lines.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "") or None
 preload_app = True
 
 
@@ -22,3 +23,10 @@ def post_worker_init(worker: object) -> None:
     from market.publish import warm
 
     warm()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker is gone: drop its live figures from the shared metrics folder."""
+    from config.metrics import mark_process_dead
+
+    mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """Health probes: liveness, readiness, and a detailed check of each dependency.
 
 - `/health/live`: the process answers (no dependency is touched).
-- `/health/ready`: 200 only when the app database answers and an SDE is installed.
+- `/health/ready`: 200 only when the app database and the shared store answer and an SDE is
+  installed; it reports each tracked region's snapshot (missing, stale) without failing.
 - `/api/v1/health`: database, SDE (build and row counts), cache and the shared store, each
   with its status; 503 when any of them is down.
 """
@@ -87,10 +88,35 @@ def live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "alive"})
 
 
+def market_freshness() -> dict[str, Any]:
+    """Per tracked region: has a snapshot, and is it stale. Reported by readiness, never
+    failing it: a stale market is served (marked stale), not an outage."""
+    from market import publish
+
+    regions: dict[str, Any] = {}
+    for region_id in settings.MARKET_REGIONS:
+        meta = publish.current_meta(region_id)
+        if meta is None:
+            regions[str(region_id)] = {"snapshot": False}
+            continue
+        fresh = publish.freshness(meta)
+        regions[str(region_id)] = {
+            "snapshot": True,
+            "source": fresh["source"],
+            "stale": fresh["stale"],
+            "age_seconds": fresh["age_seconds"],
+        }
+    return regions
+
+
 def ready(request: HttpRequest) -> JsonResponse:
-    checks = {"database": check_database(), "sde": check_sde()}
+    """200 when this instance can serve: the app database, the shared store (Redis, when
+    configured) and the SDE answer. Stale or missing snapshots are reported, not failed."""
+    checks = {"database": check_database(), "store": check_store(), "sde": check_sde()}
     is_ready = all(c["status"] == "ok" for c in checks.values())
-    body = {"status": "ready" if is_ready else "not ready", "checks": checks}
+    body: dict[str, Any] = {"status": "ready" if is_ready else "not ready", "checks": checks}
+    if checks["store"]["status"] == "ok":
+        body["markets"] = market_freshness()
     return JsonResponse(body, status=200 if is_ready else 503)
 
 

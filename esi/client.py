@@ -29,6 +29,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+from config import metrics
 from esi import headers as h
 from esi.breaker import CircuitBreaker
 from esi.downtime import Downtime
@@ -260,9 +261,11 @@ class EsiClient:
         if entry is not None and entry.fresh(self.now().timestamp(), max_age):
             cached = self._from_entry(entry)
             if cached is not None:
+                metrics.cache_lookup("esi", hit=True)
                 return cached
             entry = None
         response, body = self._call(path, params, etag=entry.etag if entry else None, token=token)
+        metrics.cache_lookup("esi", hit=response.status == 304)  # a 304 reuses the stored body
         now = self.now().timestamp()
         if response.status == 304 and entry is not None:
             entry = entry.revalidated(
@@ -536,6 +539,7 @@ class EsiClient:
                 kind, reason = "unavailable", f"connection failed ({type(exc).__name__})"
             else:
                 status = reply.status_code
+                metrics.esi_call(route, status, time.monotonic() - started)
                 log.debug(
                     "ESI GET %s %s -> %d in %.0f ms",
                     path,
@@ -567,6 +571,8 @@ class EsiClient:
                     reason = f"ESI answered {status}"
                 else:
                     raise EsiHttpError(status, body, path)
+            if kind == "bad" or reason:
+                metrics.esi_call(route, kind, time.monotonic() - started)
             if kind == "bad":
                 if bad_retried >= min(1, max_retries) or retried >= max_retries:
                     raise EsiBadResponse(f"{path}: {reason}")

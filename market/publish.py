@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from config import metrics
 from market.snapshot import Snapshot, SnapshotMeta
 from store import Store, get_store
 
@@ -152,6 +153,7 @@ def load(
     try:
         if cached is not None and recent:
             _refresh_meta(cached, store)
+            metrics.cache_lookup("snapshot", hit=True)
             return cached
         wanted = _pointed_generation(region_id, store)
         if wanted is None:
@@ -159,7 +161,9 @@ def load(
         cached = _cached(region_id, wanted, read, started)
         if cached is not None:
             _refresh_meta(cached, store)
+            metrics.cache_lookup("snapshot", hit=True)
             return cached
+        metrics.cache_lookup("snapshot", hit=False)  # this process loads the blob
         return _load_current(region_id, wanted, read, started, store)
     except Exception:  # the store is down: keep serving what this process has
         log.warning(

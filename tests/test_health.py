@@ -60,6 +60,32 @@ def test_ready_needs_an_sde(client, settings, tmp_path):
     assert response.json()["checks"]["sde"]["status"] == "down"
 
 
+def test_ready_needs_the_shared_store(client, settings):
+    from store import reset_store
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    reset_store()
+    try:
+        response = client.get("/health/ready")
+    finally:
+        reset_store()
+    assert response.status_code == 503
+    assert response.json()["checks"]["store"]["status"] == "down"
+
+
+def test_ready_reports_stale_and_missing_snapshots_without_failing(client, market):
+    from market.refresh import publish_demo
+    from tests.market_env import DOMAIN, FORGE
+
+    publish_demo(FORGE)  # the demo market is always stale
+    response = client.get("/health/ready")
+    assert response.status_code == 200
+    markets = response.json()["markets"]
+    assert markets[str(FORGE)] == {**markets[str(FORGE)], "snapshot": True, "stale": True}
+    assert markets[str(FORGE)]["source"] == "demo"
+    assert markets[str(DOMAIN)] == {"snapshot": False}
+
+
 def test_health_is_503_without_an_sde(client, settings, tmp_path):
     settings.SDE_PATH = tmp_path / "missing.sqlite"
     response = client.get("/api/v1/health")
