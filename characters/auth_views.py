@@ -219,6 +219,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     """GET: confirm; POST: log out."""
     if request.method == "POST":
         auth_logout(request)
+        messages.info(request, "You are logged out.")
         return redirect("/")
     if request.method != "GET":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
