@@ -11,6 +11,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
@@ -38,13 +40,18 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = accepted(request.headers.get(HEADER))
-        token = _current.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current.reset(token)
+        # Not reset on the way out: Django logs a 4xx/5xx ("Not Found: ...") after the
+        # middleware chain has returned, and that line must carry the id too. It is cleared
+        # when the request is finished (request_finished, below).
+        _current.set(request_id)
+        response = self.get_response(request)
         response[HEADER] = request_id
         return response
+
+
+@receiver(request_finished)
+def _request_finished(**_: Any) -> None:
+    _current.set(None)
 
 
 class RequestIdFilter(logging.Filter):

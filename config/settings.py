@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.requestid.RequestIdMiddleware",  # first: every later log line carries the id
     "config.metrics.MetricsMiddleware",
+    "config.protection.RequestSizeMiddleware",
+    "config.protection.RateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -315,6 +317,22 @@ TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 # /metrics answers these networks, or a request with "Authorization: Bearer METRICS_TOKEN".
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Requests per client address per window, by path prefix (first match wins):
+# name:prefix:requests/seconds. RATE_LIMIT_ENABLED=false for load tests from one address.
+RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+RATE_LIMITS = env.list(
+    "RATE_LIMITS",
+    default=[
+        "profit-api:/api/v1/profit/:60/60",
+        "api:/api/:300/60",
+        "profit:/profit/:60/60",
+        "accounts:/accounts/:30/60",
+    ],
+)
+# Request bodies: the API takes small JSON; larger bodies are refused with 413.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 # --- Profit (profit/) ----------------------------------------------------------------------
 # Broker fee an Upwell structure's owner charges, percent, when a request names none (the

@@ -36,6 +36,13 @@ def no_real_esi(settings: object) -> None:
     settings.ESI_BASE_URL = "http://127.0.0.1:9"  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings: object) -> None:
+    """The suite sends many requests from one address; tests/test_protection.py turns the
+    rate limits back on."""
+    settings.RATE_LIMIT_ENABLED = False  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment: None, django_db_blocker: object) -> object:
     """Create only the `default` test database; the SDE is the real, read-only file."""

@@ -72,6 +72,12 @@ def test_every_log_line_of_a_request_is_json_with_its_id(client, json_log):
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
 
 
+def test_django_s_own_error_lines_carry_the_id_too(client, json_log):
+    client.get("/no/such/page/777", HTTP_X_REQUEST_ID="req-404")
+    warning = next(r for r in lines(json_log) if r["logger"] == "django.request")
+    assert warning["request_id"] == "req-404" and "Not Found" in warning["message"]
+
+
 def test_lines_outside_a_request_have_no_id(json_log):
     logging.getLogger("tests").warning("no request here")
     (record,) = lines(json_log)
