@@ -79,6 +79,18 @@ def test_login_again_with_the_same_character_finds_the_same_user(
     assert User.objects.count() == 1
 
 
+def test_logging_in_again_keeps_the_features_granted(client: Client, sso: SsoStandIn) -> None:
+    sso_login(client, sso, 1001)
+    sso_login(client, sso, 1001, action="feature", feature="wallet")
+    granted = stored_refresh_token(1001)
+    client.post(reverse("eve-logout"))
+    sso_login(client, sso, 1001)  # a plain login asks for no scope
+    character = Character.objects.get(pk=1001)
+    assert has_feature(character, "wallet")
+    assert stored_refresh_token(1001) == granted
+    assert sso.verify(tokens.access_token(character))["scp"] == WALLET  # type: ignore[index]
+
+
 def test_login_keeps_a_safe_next_and_drops_an_outside_one(client: Client, sso: SsoStandIn) -> None:
     start = client.post(reverse("eve-sso-login"), {"next": "/market/"})
     authorize = requests.get(
@@ -300,6 +312,7 @@ def test_revoked_token_marks_the_character_once_then_fails_fast(
     client: Client, sso: SsoStandIn
 ) -> None:
     sso_login(client, sso, 1001)
+    sso_login(client, sso, 1001, action="feature", feature="wallet")
     sso.revoke_character(1001)
     CharacterToken.objects.filter(pk=1001).update(access_expires_at=timezone.now())
     character = Character.objects.get(pk=1001)
@@ -321,10 +334,13 @@ def test_revoked_token_marks_the_character_once_then_fails_fast(
     # The page says so, with a button that re-authorises the same character.
     page = client.get(reverse("eve-characters")).content.decode()
     assert "data-needs-reauth" in page and "Needs re-authorisation" in page
+    assert "data-paused" in page and "data-enabled" not in page  # wallet waits for it
     assert reverse("eve-reauthorise", args=[1001]) in page
+    start = client.post(reverse("eve-reauthorise", args=[1001]))
+    assert parse_qs(urlsplit(start["Location"]).query)["scope"] == [WALLET]
     sso_login(client, sso, 1001, action="reauthorise")
     character.refresh_from_db()
-    assert not character.needs_reauth
+    assert not character.needs_reauth and has_feature(character, "wallet")
     assert tokens.access_token(character)
 
 

@@ -25,7 +25,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from characters import sso
-from characters.models import Character
+from characters.models import Character, CharacterToken
 from characters.scopes import join_scopes
 from characters.selectors import SESSION_KEY
 from characters.signals import character_authorised
@@ -134,18 +134,33 @@ def save_character(request: HttpRequest, user: User, sociallogin: SocialLogin) -
             character_id=claims.character_id,
             defaults={"user": user, "name": claims.name},
         )
+        keep = not created and _keeps_its_token(character, claims)
         character.user = user
         character.name = claims.name
-        character.scopes = join_scopes(claims.scopes)
         character.owner_hash = claims.owner
-        character.needs_reauth = False
+        if not keep:
+            character.scopes = join_scopes(claims.scopes)
+            character.needs_reauth = False
+            store_tokens(
+                character,
+                access_token=token.token,
+                refresh_token=token.token_secret,
+                expires_at=claims.expires_at,
+            )
         character.save()
-        store_tokens(
-            character,
-            access_token=token.token,
-            refresh_token=token.token_secret,
-            expires_at=claims.expires_at,
-        )
     request.session[SESSION_KEY] = character.character_id
     log.info("EVE character %s authorised by user %s", character.character_id, user.pk)
     character_authorised.send(sender=Character, character=character, created=created)
+
+
+def _keeps_its_token(character: Character, claims: sso.Claims) -> bool:
+    """A plain login (no scope) of a character that already granted more keeps its current
+    token: replacing it would silently turn its features off. (Its old refresh token stays
+    valid at the SSO; if it was revoked meanwhile, the next refresh says so.)"""
+    if character.needs_reauth:
+        return False
+    if character.owner_hash and claims.owner != character.owner_hash:
+        return False  # the character changed EVE accounts: the old token is not theirs
+    if not CharacterToken.objects.filter(character_id=character.pk).exists():
+        return False
+    return claims.scopes < character.scope_set
