@@ -31,7 +31,7 @@ from sde.models import (
     MapSolarSystem,
     StaStation,
 )
-from sde.selectors import display_security, image_url, per_installed_sde
+from sde.selectors import display_security, image_url, per_installed_sde, security_band
 
 if TYPE_CHECKING:
     from characters.models import Character
@@ -156,6 +156,7 @@ def system_info(system_id: int | None) -> dict[str, Any] | None:
         "id": system_id,
         "name": name,
         "security": display_security(security),
+        "band": security_band(security),
         "region_id": region,
         "region_name": _regions().get(region) if region else None,
     }

@@ -1,5 +1,13 @@
-"""Pages of the characters app."""
+"""Pages of the characters app: the dashboard (the SSO account pages are in auth_urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+import characters.tasks  # noqa: F401  (connects the refresh-on-authorise and forget receivers)
+import sde.converters  # noqa: F401  (registers the <eveid:...> converter)
+from characters import views
+
+urlpatterns = [
+    path("", views.dashboard, name="character-dashboard"),
+    path("<eveid:character_id>/", views.dashboard, name="character-dashboard-of"),
+    path("<eveid:character_id>/refresh/", views.refresh, name="character-refresh"),
+]

@@ -49,6 +49,7 @@ class SystemOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     security = serializers.FloatField(allow_null=True)
+    band = serializers.ChoiceField(choices=["high", "low", "null", "unknown"])
     region_id = serializers.IntegerField(allow_null=True)
     region_name = serializers.CharField(allow_null=True)
 

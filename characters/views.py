@@ -1,0 +1,55 @@
+"""The character dashboard: portrait, wallet, trading skills, orders with outbid flags, assets
+by location with their value, standings, location and ship, for one of the user's characters
+(the selected one by default). The same sections as the API (characters/sections.py)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from characters import data, sections, selectors
+from characters.models import Character
+from characters.tasks import queue_refresh
+
+
+def _own(request: HttpRequest, character_id: int) -> Character:
+    try:
+        return selectors.user_character(request.user, character_id)
+    except Character.DoesNotExist:
+        raise Http404("No such character.") from None
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, character_id: int | None = None) -> HttpResponse:
+    selected = selectors.selected_character(request)
+    character = selected if character_id is None else _own(request, character_id)
+    characters = list(selectors.user_characters(request.user))
+    context: dict[str, object] = {"character": character, "characters": characters}
+    if character is not None:
+        is_selected = selected is not None and selected.pk == character.pk
+        context.update(
+            {
+                "summary": sections.summary(character, selected=is_selected),
+                "status": data.load_status(character.character_id),
+                "identity": sections.section(character, "identity"),
+                **{group: sections.section(character, group) for group in sections.SECTIONS},
+            }
+        )
+    return render(request, "characters/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def refresh(request: HttpRequest, character_id: int) -> HttpResponse:
+    character = _own(request, character_id)
+    if character.needs_reauth:
+        messages.error(request, f"{character.name} must be authorised again first.")
+    elif queue_refresh(character.character_id):
+        messages.success(request, f"Fetching {character.name}'s data again.")
+    else:
+        messages.info(request, f"{character.name}'s data is already being fetched.")
+    return redirect("character-dashboard-of", character_id=character.character_id)
