@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from market.snapshot import Snapshot
-from sde.models import InvGroup, InvMarketGroup, InvType, InvVolume
+from sde.models import InvGroup, InvMarketGroup, InvType, InvVolume, StaStation
 from sde.selectors import per_installed_sde
 
 IntArray = npt.NDArray[np.int64]
@@ -125,6 +125,48 @@ def market_group_and_descendants(market_group_id: int) -> IntArray:
     return np.array(sorted(found), dtype=np.int64)
 
 
+@per_installed_sde
+def _station_names() -> dict[int, str]:
+    return {
+        station_id: name or f"Station {station_id}"
+        for station_id, name in StaStation.objects.values_list("station_id", "station_name")
+    }
+
+
+def location_names(location_ids: npt.ArrayLike) -> dict[int, str]:
+    """The name of each location id: an NPC station's from the SDE, "Structure <id>" for an
+    Upwell structure (its name needs an authenticated ESI call), else the place's name."""
+    from profit.locations import STRUCTURE_ID_MIN, UnknownPlace, resolve_place
+
+    stations = _station_names()
+    names: dict[int, str] = {}
+    for location in np.unique(np.asarray(location_ids, dtype=np.int64)).tolist():
+        if location in stations:
+            names[location] = stations[location]
+        elif location >= STRUCTURE_ID_MIN:
+            names[location] = f"Structure {location}"
+        else:
+            try:
+                names[location] = resolve_place(location).name
+            except UnknownPlace:
+                names[location] = f"Location {location}"
+    return names
+
+
+def type_names(type_ids: npt.ArrayLike) -> npt.NDArray[Any]:
+    """The SDE name of each type id ("Type <id>" for one the SDE does not know)."""
+    table = type_table()
+    ids = np.asarray(type_ids, dtype=np.int64)
+    pos, found = table.index(ids)
+    return np.array(
+        [
+            table.names[p] if f else f"Type {t}"
+            for p, f, t in zip(pos.tolist(), found.tolist(), ids.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+
+
 # --- Snapshots -----------------------------------------------------------------------------
 
 
@@ -195,6 +237,33 @@ def cross_join(left: IntArray, right: IntArray) -> tuple[IntArray, IntArray]:
     i = ls[key] + within // rc[key]
     j = rs[key] + within % rc[key]
     return i.astype(np.int64), j.astype(np.int64)
+
+
+# --- Result rows ---------------------------------------------------------------------------
+
+
+def rows_from_columns(
+    columns: Mapping[str, npt.NDArray[Any]],
+    fields: Sequence[str],
+    decimals: Mapping[str, int],
+    text: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Result columns as JSON-ready dicts with the keys in `fields` order: the fields in
+    `decimals` rounded to that many places (NaN becomes None), `text` as str, the rest int."""
+    lists: list[list[Any]] = []
+    for name in fields:
+        values = columns[name]
+        if name in decimals:
+            rounded = np.round(values.astype(np.float64), decimals[name])
+            as_list = rounded.tolist()
+            if np.isnan(rounded).any():
+                as_list = [None if v != v else v for v in as_list]
+        elif name in text:
+            as_list = [str(v) for v in values.tolist()]
+        else:
+            as_list = values.astype(np.int64).tolist()
+        lists.append(as_list)
+    return [dict(zip(fields, row, strict=True)) for row in zip(*lists, strict=True)]
 
 
 # --- Sorting result columns ----------------------------------------------------------------

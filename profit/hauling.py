@@ -43,14 +43,17 @@ from profit.engine import (
     cross_join,
     exclusive_cumsum,
     group_starts,
+    location_names,
     ranges,
+    rows_from_columns,
     segment_ids,
     snapshot_ref,
     sort_order,
+    type_names,
     type_table,
 )
 from profit.fees import Skills
-from profit.locations import Place, UnknownPlace, place_mask, resolve_place
+from profit.locations import Place, place_mask
 from profit.volumes import DailyVolumes, volume_lookup
 
 MODES = ("instant", "list")
@@ -806,61 +809,28 @@ def _filter(result: Columns, params: HaulingParams) -> BoolArray:
 # --- Rows ----------------------------------------------------------------------------------
 
 
-def _place_names(location_ids: IntArray) -> npt.NDArray[Any]:
-    names: dict[int, str] = {}
-    for location in np.unique(location_ids).tolist():
-        try:
-            names[location] = resolve_place(location).name
-        except UnknownPlace:
-            names[location] = f"Location {location}"
-    return np.array([names[x] for x in location_ids.tolist()], dtype=object)
-
-
 def _add_names(columns: Columns) -> None:
-    table = type_table()
-    pos, found = table.index(columns["type_id"])
-    columns["type_name"] = np.array(
-        [
-            table.names[p] if f else f"Type {t}"
-            for p, f, t in zip(
-                pos.tolist(), found.tolist(), columns["type_id"].tolist(), strict=True
-            )
-        ],
-        dtype=object,
-    )
-    columns["from_name"] = _place_names(columns["from_location_id"])
-    columns["to_name"] = _place_names(columns["to_location_id"])
+    columns["type_name"] = type_names(columns["type_id"])
+    locations = np.concatenate([columns["from_location_id"], columns["to_location_id"]])
+    names = location_names(locations)
+    for side in ("from", "to"):
+        ids = columns[f"{side}_location_id"].tolist()
+        columns[f"{side}_name"] = np.array([names[i] for i in ids], dtype=object)
 
 
-_ISK_TOTALS = (
-    *("buy_total", "sell_total", "buy_broker_fee", "sell_broker_fee", "sales_tax"),
-    *("net_profit", "isk_per_m3", "profit_per_jump"),
-)
+_DECIMALS = {
+    **dict.fromkeys(("volume_m3",), 3),
+    **dict.fromkeys(("avg_buy", "avg_sell"), 4),
+    **dict.fromkeys(
+        (
+            *("buy_total", "sell_total", "buy_broker_fee", "sell_broker_fee", "sales_tax"),
+            *("net_profit", "isk_per_m3", "profit_per_jump"),
+        ),
+        2,
+    ),
+    "roi": 6,
+}
 
 
 def _rows(columns: Columns) -> list[dict[str, Any]]:
-    lists = {name: values.tolist() for name, values in columns.items()}
-    rows = []
-    for k in range(len(lists["type_id"])):
-        row: dict[str, Any] = {
-            "type_id": lists["type_id"][k],
-            "type_name": str(lists["type_name"][k]),
-            "from_location_id": lists["from_location_id"][k],
-            "from_name": str(lists["from_name"][k]),
-            "to_location_id": lists["to_location_id"][k],
-            "to_name": str(lists["to_name"][k]),
-            "quantity": int(lists["quantity"][k]),
-            "volume_m3": round(lists["volume_m3"][k], 3),
-            "avg_buy": round(lists["avg_buy"][k], 4),
-            "avg_sell": round(lists["avg_sell"][k], 4),
-        }
-        for name in _ISK_TOTALS:
-            value = lists[name][k]
-            row[name] = None if value != value else round(value, 2)
-        roi = lists["roi"][k]
-        row["roi"] = None if roi != roi else round(roi, 6)
-        row["jumps"] = int(lists["jumps"][k])
-        row["buy_orders_used"] = int(lists["buy_orders_used"][k])
-        row["sell_orders_used"] = int(lists["sell_orders_used"][k])
-        rows.append({name: row[name] for name in FIELDS})
-    return rows
+    return rows_from_columns(columns, FIELDS, _DECIMALS, ("type_name", "from_name", "to_name"))

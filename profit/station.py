@@ -33,7 +33,9 @@ from profit.engine import (
     Columns,
     FloatArray,
     market_group_and_descendants,
+    rows_from_columns,
     sort_order,
+    type_names,
     type_table,
 )
 from profit.fees import Rates, Skills
@@ -63,7 +65,6 @@ _ISK = (
     *("best_bid", "best_ask", "buy_price", "sell_price", "buy_broker_fee", "sell_broker_fee"),
     *("sales_tax", "profit_per_unit"),
 )
-_COUNTS = ("type_id", "buy_orders", "sell_orders", "bid_volume", "ask_volume", "order_quantity")
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def station_trading(
     columns = {name: values[keep] for name, values in columns.items()}
     total = len(columns["type_id"])
     if filters.sort.removeprefix("-") == "type_name":
-        columns["type_name"] = _names(columns["type_id"])
+        columns["type_name"] = type_names(columns["type_id"])
     order = sort_order(columns, filters.sort, FIELDS, ("type_id",))
     if filters.limit is not None:
         order = order[: max(filters.limit, 0)]
@@ -199,30 +200,11 @@ def _filter(columns: Columns, filters: StationFilters) -> np.ndarray:
     return keep
 
 
-def _names(type_ids: np.ndarray) -> np.ndarray:
-    table = type_table()
-    pos, found = table.index(type_ids)
-    names = [
-        table.names[p] if f else f"Type {t}"
-        for p, f, t in zip(pos.tolist(), found.tolist(), type_ids.tolist(), strict=True)
-    ]
-    return np.array(names, dtype=object)
+_DECIMALS = {**dict.fromkeys(_ISK, 4), "margin": 6, "roi": 6, "daily_volume": 1}
 
 
 def _rows(columns: Columns, order: np.ndarray) -> list[dict[str, Any]]:
     picked = {name: values[order] for name, values in columns.items()}
-    names = picked["type_name"] if "type_name" in picked else _names(picked["type_id"])
-    as_lists = {name: values.tolist() for name, values in picked.items()}
-    rows = []
-    for i in range(len(order)):
-        row: dict[str, Any] = {"type_id": as_lists["type_id"][i], "type_name": str(names[i])}
-        for name in _ISK:  # per unit: cheap items need more than cents to add up
-            row[name] = round(as_lists[name][i], 4)
-        for name in ("margin", "roi"):
-            row[name] = round(as_lists[name][i], 6)
-        volume = as_lists["daily_volume"][i]
-        row["daily_volume"] = None if volume != volume else round(volume, 1)  # NaN: unknown
-        for name in _COUNTS[1:]:
-            row[name] = as_lists[name][i]
-        rows.append(row)
-    return rows
+    if "type_name" not in picked:
+        picked["type_name"] = type_names(picked["type_id"])
+    return rows_from_columns(picked, FIELDS, _DECIMALS, ("type_name",))
