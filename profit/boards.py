@@ -195,7 +195,12 @@ def publish_boards(
         for board in previous.get("boards", []):
             store.expire(_rank_key(previous["version"], board["id"]), BOARD_KEEP)
             store.expire(_rows_key(previous["version"], board["id"]), BOARD_KEEP)
-    log.info("published boards version=%s boards=%s", version, len(boards))
+    log.info(
+        "published boards version=%s boards=%s",
+        version,
+        len(boards),
+        extra={"board_version": version, "built_from": _generations(snapshots)},
+    )
     return pointer
 
 
@@ -300,7 +305,8 @@ def read_boards(
             publish.freshness(SnapshotMeta.from_json(meta))
             for _, meta in sorted(pointer.get("snapshots", {}).items())
         ],
-        "boards": [_board_rows(store, pointer["version"], b, limit) for b in boards],
+        # Copies: callers may decorate a board; the rows stay shared (read-only).
+        "boards": [dict(_board_rows(store, pointer["version"], b, limit)) for b in boards],
     }
 
 

@@ -26,6 +26,7 @@ from rest_framework import serializers
 from market.views import age_text, tracked_hubs
 from profit import boards, selectors
 from profit.api import serializers as s
+from profit.locations import UnknownPlace, resolve_place
 from profit.params import SKILL_FIELDS, skills_from_request, skills_json
 from sde.models import MapRegion
 from sde.search import search_items
@@ -156,9 +157,10 @@ def _validate(
     fields = params().fields
     data.update({k: v for k, v in values.items() if k in fields and k not in PERCENT_FIELDS})
     serializer = params(data=data)
-    if errors or not serializer.is_valid():
+    valid = serializer.is_valid()
+    if errors or not valid:
         back = {api: page for page, api in PERCENT_FIELDS.items()}
-        for name, messages in (serializer.errors if not errors else {}).items():
+        for name, messages in (serializer.errors if not valid else {}).items():
             text = (
                 " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
             )
@@ -462,6 +464,7 @@ def calculator_page(request: HttpRequest) -> HttpResponse:
                     + "?"
                     + _query({**values, "type_id": type_id}, snapshots=None),
                     "order_sides": _order_sides(result["breakdown"]),
+                    "region_names": _region_names(),
                 }
             )
     return render(request, "profit/calculator.html", context, status=status)
@@ -534,6 +537,9 @@ def boards_context(limit: int = HOME_BOARD_ROWS) -> dict[str, Any]:
     except Exception:
         log.warning("boards unavailable", exc_info=True)
         return {"boards": None, "unavailable": True, "poll_ms": _poll_ms()}
+    for board in answer["boards"]:
+        if board["kind"] == "hauling":
+            board["rows"] = [_with_systems(row) for row in board["rows"]]
     return {
         "boards": answer,
         "snapshots": _snapshot_rows(answer["snapshots"]),
@@ -543,6 +549,23 @@ def boards_context(limit: int = HOME_BOARD_ROWS) -> dict[str, Any]:
         "unavailable": False,
         "poll_ms": _poll_ms(),
         "limit": limit,
+    }
+
+
+def _system_name(location_id: int) -> str | None:
+    try:
+        where = resolve_place(location_id)
+        return resolve_place(where.system_id).name if where.system_id else None
+    except UnknownPlace:
+        return None
+
+
+def _with_systems(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A hauling row with its two systems' names (a board's narrow route column)."""
+    return {
+        **row,
+        "from_system": _system_name(row["from_location_id"]),
+        "to_system": _system_name(row["to_location_id"]),
     }
 
 

@@ -460,6 +460,7 @@ def places(ids: list[int], snapshots: dict[int, Snapshot]) -> list[tuple[Snapsho
     out = []
     for location in ids:
         place = resolve_place(location)
+        assert place.region_id is not None
         out.append((snapshots[place.region_id], place))
     return out
 

@@ -57,3 +57,16 @@ def get(mapping: Any, key: str) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def isk_short(value: Any) -> str:
+    """Compact ISK for narrow tables: 20790000.01 -> "20.79 M", 28510.01 -> "28.51 K",
+    1534.5 -> "1,534.50"."""
+    number = _number(value)
+    if number is None:
+        return "—"
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e4, "K")):
+        if abs(number) >= size:
+            return f"{number / (size if suffix != 'K' else 1e3):,.2f} {suffix}"
+    return f"{number:,.2f}"

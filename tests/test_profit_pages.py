@@ -1,0 +1,261 @@
+"""The profit pages without JavaScript: forms with defaults that submit GET, the same rows as
+the API, sortable headers, CSV and permalink links, helpful empty states and errors."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from market import publish
+from profit import selectors
+from tests.market_env import DOMAIN, FORGE
+from tests.test_profit_api import AMARR, HEK, JITA, STATION_URL, TRITANIUM, build
+
+pytestmark = pytest.mark.django_db(databases=["default", "sde"])
+
+
+@pytest.fixture
+def books(market) -> dict[int, Any]:
+    snapshots = {FORGE: build(FORGE, 12_000), DOMAIN: build(DOMAIN, 4_000)}
+    for snapshot in snapshots.values():
+        publish.publish(snapshot)
+    selectors.computed.clear()
+    return snapshots
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def row_types(page: str) -> list[int]:
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    return [int(t) for t in re.findall(r'<tr data-type="(\d+)"', body)]
+
+
+def link(page: str, marker: str) -> str:
+    match = re.search(r'<a href="([^"]+)" ' + marker, page)
+    assert match, marker
+    return unescape(match.group(1))
+
+
+def api(client, url: str, **params: Any) -> dict[str, Any]:
+    return dict(client.get(url, params, HTTP_ACCEPT="application/json").json())
+
+
+# --- Navigation ----------------------------------------------------------------------------
+
+
+def test_the_nav_links_the_profit_pages(client, books):
+    page = html(client.get("/profit/hauling/"))
+    for url in ("/profit/station-trading/", "/profit/hauling/", "/profit/calculator/"):
+        assert f'href="{url}"' in page
+    assert '<a href="/profit/hauling/" aria-current="page">Hauling</a>' in page
+    assert client.get("/profit/").url == "/profit/station-trading/"
+
+
+# --- Station trading -----------------------------------------------------------------------
+
+
+def test_station_trading_defaults_to_jita_and_shows_the_apis_rows(client, books):
+    response = client.get("/profit/station-trading/")
+    assert response.status_code == 200
+    page = html(response)
+    assert '<form class="panel profit-form" method="get"' in page
+    assert f'<option value="{JITA}" selected>' in page
+    expected = api(client, STATION_URL, station_id=JITA)["results"]
+    assert row_types(page) == [row["type_id"] for row in expected]
+    assert "Jita IV - Moon 4 - Caldari Navy Assembly Plant" in page
+    assert 'aria-sort="descending"' in page  # profit per unit, the default order
+
+
+def test_the_form_submits_filters_skills_and_sort(client, books):
+    response = client.get(
+        "/profit/station-trading/",
+        {
+            "station_id": AMARR,
+            "min_margin_pct": "2",
+            "accounting": "5",
+            "broker_relations": "3",
+            "sort": "-margin",
+        },
+    )
+    page = html(response)
+    expected = api(
+        client,
+        STATION_URL,
+        station_id=AMARR,
+        min_margin=0.02,
+        accounting=5,
+        broker_relations=3,
+        sort="-margin",
+    )["results"]
+    assert row_types(page) == [row["type_id"] for row in expected]
+    assert '<option value="5" selected>5</option>' in page
+    assert "skills from parameters" in page
+    assert 'data-key="margin" data-kind="pct" class="num" aria-sort="descending"' in page
+
+
+def test_headers_sort_on_the_server(client, books):
+    page = html(client.get("/profit/station-trading/"))
+    match = re.search(r'data-key="roi"[^>]*>\s*<a class="sort-link" href="([^"]+)"', page)
+    assert match
+    href = unescape(match.group(1))
+    assert "sort=-roi" in href
+    sorted_page = html(client.get("/profit/station-trading/" + href))
+    expected = api(client, STATION_URL, station_id=JITA, sort="-roi")["results"]
+    assert row_types(sorted_page) == [row["type_id"] for row in expected]
+    again = re.search(
+        r'data-key="roi"[^>]*aria-sort="descending"[^>]*>\s*<a class="sort-link" href="([^"]+)"',
+        sorted_page,
+    )
+    assert again and "sort=roi" in unescape(again.group(1))
+
+
+def test_csv_and_permalink_links(client, books):
+    page = html(client.get("/profit/station-trading/", {"min_margin_pct": "1", "accounting": "4"}))
+    csv_href = link(page, "data-csv")
+    query = parse_qs(urlsplit(csv_href).query)
+    assert urlsplit(csv_href).path == STATION_URL
+    assert query["format"] == ["csv"]
+    assert query["min_margin"] == ["0.01"]
+    assert query["accounting"] == ["4"]
+    csv_response = client.get(csv_href)
+    assert csv_response.status_code == 200
+    assert csv_response["Content-Type"].startswith("text/csv")
+    permalink = link(page, "data-permalink")
+    assert parse_qs(urlsplit(permalink).query)["snapshots"] == [
+        f"{FORGE}:{books[FORGE].meta.generation}"
+    ]
+    publish.publish(build(FORGE, 12_000, seed=3))
+    replay = html(client.get(permalink))
+    assert row_types(replay) == row_types(page)
+    assert "Use the current snapshot" in replay
+
+
+def test_pages_page_through_the_rows(client, books):
+    rows = api(client, STATION_URL, station_id=JITA, page_size=1000)["results"]
+    first = html(client.get("/profit/station-trading/", {"page_size": 4}))
+    assert row_types(first) == [r["type_id"] for r in rows[:4]]
+    assert 'data-complete="false"' in first
+    next_href = re.search(r'<a href="([^"]+)" rel="next"', first)
+    assert next_href
+    second = html(client.get("/profit/station-trading/" + unescape(next_href.group(1))))
+    assert row_types(second) == [r["type_id"] for r in rows[4:8]]
+
+
+def test_no_snapshot_yet_says_so_and_links_the_status(client, market):
+    response = client.get("/profit/station-trading/")
+    assert response.status_code == 503
+    page = html(response)
+    assert "No market snapshot yet" in page
+    assert 'href="/market/status/"' in page
+    assert "<table" not in page
+
+
+def test_an_expired_permalink_offers_the_current_snapshot(client, books):
+    response = client.get(
+        "/profit/station-trading/", {"snapshots": f"{FORGE}:20200101T000000-aaaaaa"}
+    )
+    assert response.status_code == 410
+    page = html(response)
+    assert "This permalink has expired" in page
+    current = re.search(r'<a href="([^"]+)">Run the same search on the current snapshot', page)
+    assert current and "snapshots" not in unescape(current.group(1))
+    assert client.get(unescape(current.group(1))).status_code == 200
+
+
+def test_bad_input_is_shown_on_the_form(client, books):
+    response = client.get("/profit/station-trading/", {"accounting": "7", "min_margin_pct": "lots"})
+    assert response.status_code == 400
+    page = html(response)
+    assert 'class="field__error"' in page
+    assert "less than or equal to 5" in page
+    assert "Enter a number (percent)." in page
+
+
+def test_an_untracked_station_is_explained(client, books):
+    response = client.get("/profit/station-trading/", {"station_id": HEK})
+    assert response.status_code == 503
+    assert "not tracked" in html(response)
+
+
+def test_no_matching_trades_is_an_empty_state(client, books):
+    page = html(client.get("/profit/station-trading/", {"min_profit": "1e15"}))
+    assert "data-no-rows" in page
+    assert "<tbody>" not in page
+
+
+# --- Hauling -------------------------------------------------------------------------------
+
+
+def test_hauling_defaults_to_jita_to_amarr(client, books):
+    page = html(client.get("/profit/hauling/"))
+    assert f'<option value="{JITA}" selected>' in page
+    assert f'<option value="{AMARR}" selected>' in page
+    expected = api(client, "/api/v1/profit/hauling", **{"from": JITA, "to": AMARR})["results"]
+    assert row_types(page) == [row["type_id"] for row in expected]
+    assert "Jita IV - Moon 4" in page and "Amarr VIII" in page
+
+
+def test_hauling_region_to_region_in_list_mode(client, books):
+    params = {"from": FORGE, "to": DOMAIN, "mode": "list", "cargo_m3": "10000", "min_roi_pct": "5"}
+    page = html(client.get("/profit/hauling/", params))
+    expected = api(
+        client,
+        "/api/v1/profit/hauling",
+        **{"from": FORGE, "to": DOMAIN},
+        mode="list",
+        cargo_m3=10000,
+        min_roi=0.05,
+    )["results"]
+    assert row_types(page) == [row["type_id"] for row in expected]
+    assert '<option value="list" selected>' in page
+    csv_query = parse_qs(urlsplit(link(page, "data-csv")).query)
+    assert csv_query["min_roi"] == ["0.05"]
+
+
+# --- The calculator ------------------------------------------------------------------------
+
+
+def test_the_calculator_form_has_defaults_and_no_result(client, books):
+    response = client.get("/profit/calculator/")
+    page = html(response)
+    assert response.status_code == 200
+    assert 'name="type_id"' in page and 'value="1000"' in page
+    assert "data-breakdown" not in page
+
+
+def test_the_calculator_prices_a_trade_by_name(client, books):
+    response = client.get(
+        "/profit/calculator/",
+        {"type_id": "tritanium", "quantity": "5000", "buy_location": JITA, "sell_location": AMARR},
+    )
+    assert response.status_code == 200
+    page = html(response)
+    body = client.post(
+        "/api/v1/profit/calculate",
+        {"type_id": TRITANIUM, "buy_location": JITA, "sell_location": AMARR, "quantity": 5000},
+        content_type="application/json",
+    ).json()
+    assert "data-breakdown" in page
+    for line in body["breakdown"]["lines"]:
+        assert unescape(line["label"]) in unescape(page)
+    net = body["breakdown"]["totals"]["net_profit"]
+    assert f'data-figure="net_profit">{net:,.2f}' in page
+    assert link(page, "data-permalink").startswith("/profit/calculator/?")
+
+
+def test_the_calculator_explains_an_unknown_item(client, books):
+    response = client.get("/profit/calculator/", {"type_id": "zzqqxx nothing"})
+    assert response.status_code == 400
+    assert "No market item matches" in html(response)
+
+
+def test_the_calculator_without_a_snapshot(client, market):
+    response = client.get("/profit/calculator/", {"type_id": TRITANIUM})
+    assert response.status_code == 503
+    assert "No market snapshot yet" in html(response)
