@@ -129,6 +129,7 @@ class RequestRecord:
     time: float
     status: int = 0
     body: bytes = b""
+    answered: float = 0.0  # time.time() when the answer was written (0: never)
 
 
 @dataclass
@@ -856,6 +857,7 @@ def _make_handler(standin: EsiStandIn) -> type[BaseHTTPRequestHandler]:
                 self._write(reply)
             except OSError:
                 self.close_connection = True
+            record.answered = time.time()
 
         def _write(self, reply: _Reply) -> None:
             """Status line, headers and body in one write (no Nagle/delayed-ACK stall)."""
