@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -159,10 +160,14 @@ def deployment(tmp_path: Path, standin: EsiStandIn) -> Iterator[Deployment]:
         topology.web("web-1")
         topology.web("web-2")
         for url in topology.urls:
-            wait_for(lambda url=url: requests.get(url + "/health/ready", timeout=5).ok, url)
+            wait_for(partial(ready, url), url)
         yield topology
     finally:
         topology.stop()
+
+
+def ready(base_url: str) -> bool:
+    return requests.get(base_url + "/health/ready", timeout=5).ok
 
 
 def staff_session(base_url: str, username: str, password: str) -> requests.Session:
