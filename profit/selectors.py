@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -24,9 +25,10 @@ from market import publish
 from market.snapshot import Snapshot
 from profit.fees import Skills
 from profit.params import snapshots_param
-from profit.volumes import daily_volume_table
+from profit.volumes import DailyVolumes, daily_volume_table
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class ProfitError(Exception):
@@ -178,6 +180,22 @@ class Computed:
 computed = Computed(getattr(settings, "PROFIT_COMPUTED_KEEP", 64))
 
 
+def daily_volumes(region_id: int) -> DailyVolumes:
+    """The region's stored daily volumes; none while the store cannot be read (they are a
+    column and a filter, never a reason to fail)."""
+    try:
+        return daily_volume_table(region_id)
+    except Exception:
+        log.warning("daily volumes of %s unreadable", region_id, exc_info=True)
+        return DailyVolumes(region_id, np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+def _volumes_seen(volumes: DailyVolumes) -> tuple[int, int, float]:
+    """A fingerprint of a region's stored daily volumes: they change as their task works
+    through the types, so answers that use them are keyed by it too."""
+    return (len(volumes.type_ids), int(volumes.days.sum()), float(volumes.volumes.sum()))
+
+
 def _key(*parts: Any) -> str:
     return json.dumps([_plain(p) for p in parts], sort_keys=True, default=str)
 
@@ -246,7 +264,7 @@ def station_trading(
             "a station or structure id."
         )
     snapshot, where = located(where, pinned)
-    volumes = daily_volume_table(snapshot.meta.region_id)
+    volumes = daily_volumes(snapshot.meta.region_id)
 
     def compute() -> dict[str, Any]:
         result = scan(snapshot, station_id, skills, filters, tick=tick, volumes=volumes)
@@ -256,10 +274,16 @@ def station_trading(
             "rates": rates_json(skills, [station_id]),
         }
 
-    # The daily volumes change as their task works through the types: part of the key.
-    volumes_seen = (len(volumes.type_ids), int(volumes.days.sum()), float(volumes.volumes.sum()))
     answer = computed.get_or_compute(
-        _key("station", station_id, skills, filters, tick, snapshot.meta.generation, volumes_seen),
+        _key(
+            "station",
+            station_id,
+            skills,
+            filters,
+            tick,
+            snapshot.meta.generation,
+            _volumes_seen(volumes),
+        ),
         compute,
     )
     return {"snapshots": [snapshot], "station": place_json(where), **answer}
@@ -309,8 +333,10 @@ def hauling(
     destinations = [located(place(i), pinned) for i in to_ids]
     used = [s for s, _ in sources] + [s for s, _ in destinations]
 
+    volumes = {s.meta.region_id: daily_volumes(s.meta.region_id) for s, _ in destinations}
+
     def compute() -> dict[str, Any]:
-        result = haul(sources, destinations, skills, params)
+        result = haul(sources, destinations, skills, params, volumes=volumes)
         return {
             "rows": list(result.rows),
             "total": int(result.total),
@@ -325,6 +351,10 @@ def hauling(
             skills,
             params,
             sorted(generations(used).items()),
+            # list mode caps quantities by the destinations' daily volumes
+            [_volumes_seen(v) for _, v in sorted(volumes.items())]
+            if getattr(params, "mode", None) == "list"
+            else None,
         ),
         compute,
     )

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from redis.exceptions import RedisError
 from rest_framework import serializers
 
 from market.views import age_text, tracked_hubs
@@ -276,6 +277,10 @@ def _run(
         return compute(), {}, 200
     except selectors.ProfitError as exc:
         return None, _error_context(exc), exc.status
+    except (RedisError, OSError):
+        log.warning("profit page: the shared store is unreachable", exc_info=True)
+        message = "The market data store cannot be reached right now; try again shortly."
+        return None, {"error": {"kind": "unavailable", "message": message}}, 503
 
 
 # --- Station trading -----------------------------------------------------------------------
@@ -363,6 +368,7 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
     values = _form_input(request, defaults)
     data, errors = _validate(s.HaulingParams, values)
     context = _form_context(request, values, errors, places, s.HAULING_SORTS)
+    context["engine_defaults"] = selectors.hauling_parameters(selectors.hauling_params({}))
     status = 400 if errors else 200
     if data is not None:
         skills, source = skills_from_request(request, data)

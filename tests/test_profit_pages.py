@@ -259,3 +259,20 @@ def test_the_calculator_without_a_snapshot(client, market):
     response = client.get("/profit/calculator/", {"type_id": TRITANIUM})
     assert response.status_code == 503
     assert "No market snapshot yet" in html(response)
+
+
+def test_a_store_outage_keeps_serving_the_loaded_snapshot(client, books, settings):
+    from store import reset_store
+
+    before = row_types(html(client.get("/profit/station-trading/")))
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    reset_store()
+    selectors.computed.clear()
+    response = client.get("/profit/station-trading/")
+    assert response.status_code == 200
+    page = html(response)
+    assert row_types(page) == before
+    assert 'data-banner="unavailable"' in page
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "The boards are unavailable" in html(home)
