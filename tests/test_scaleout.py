@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -29,33 +26,14 @@ from django.db import connection
 
 from standin.esi import EsiStandIn
 from tests.market_env import DOMAIN, FORGE
+from tests.processes import BIN, ROOT, free_port, ready, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 CONCURRENCY = 2  # ESI pages fetched at once by one refresh
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, databases=["default", "sde"]),
     pytest.mark.timeout(240),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Deployment:
@@ -164,10 +142,6 @@ def deployment(tmp_path: Path, standin: EsiStandIn) -> Iterator[Deployment]:
         yield topology
     finally:
         topology.stop()
-
-
-def ready(base_url: str) -> bool:
-    return requests.get(base_url + "/health/ready", timeout=5).ok
 
 
 def staff_session(base_url: str, username: str, password: str) -> requests.Session:

@@ -1,0 +1,5 @@
+"""The project's settings plus one slow view, for the graceful-shutdown test."""
+
+from config.settings import *  # noqa: F403
+
+ROOT_URLCONF = "tests.lifecycle.urls"
