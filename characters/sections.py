@@ -211,10 +211,13 @@ def place(location_id: int, structures: Mapping[str, Any] | None = None) -> dict
     }
 
 
+STANDING_KINDS = {"faction": "Faction", "npc_corp": "Corporation", "agent": "Agent"}
+
+
 def npc_name(from_id: int, from_type: str) -> str:
     if from_type == "agent":
         return f"Agent {from_id}"
-    return _npc_names().get(from_id) or f"{from_type.replace('_', ' ').title()} {from_id}"
+    return _npc_names().get(from_id) or f"{STANDING_KINDS.get(from_type, 'NPC')} {from_id}"
 
 
 # --- Envelope ----------------------------------------------------------------------------------
@@ -358,7 +361,11 @@ def _fees_summary(character: Character) -> dict[str, Any] | None:
 
 def standings_data(character: Character, stored: list[dict[str, Any]]) -> dict[str, Any]:
     rows = [
-        {**row, "name": npc_name(row["from_id"], row["from_type"])}
+        {
+            **row,
+            "name": npc_name(row["from_id"], row["from_type"]),
+            "kind": STANDING_KINDS.get(row["from_type"], row["from_type"]),
+        }
         for row in sorted(stored, key=lambda r: (-r["standing"], r["from_id"]))
     ]
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)

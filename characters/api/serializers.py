@@ -109,6 +109,7 @@ class StandingOut(serializers.Serializer):
     from_type = serializers.ChoiceField(choices=["agent", "npc_corp", "faction"])
     standing = serializers.FloatField()
     name = serializers.CharField()
+    kind = serializers.CharField(help_text="Faction, Corporation or Agent")
 
 
 class StandingsOut(serializers.Serializer):
