@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -51,6 +52,7 @@ from urllib.parse import urlsplit
 
 import jwt
 import orjson
+import requests
 from requests.structures import CaseInsensitiveDict
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "characters"
@@ -356,6 +358,9 @@ class CharacterRoutes:
         self.leeway = 5.0
         # Replaces the JWT check when set: token -> claims, raising jwt.PyJWTError.
         self.verify_token: Callable[[str], Mapping[str, Any]] | None = None
+        # An SSO to fetch the keys from when a token names a key not trusted yet (for running
+        # both stand-ins by hand: `STANDIN_SSO_URL=http://127.0.0.1:8091 python -m standin`).
+        self.sso_url: str | None = os.environ.get("STANDIN_SSO_URL") or None
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._windows: dict[tuple[Any, ...], datetime] = {}
         self._lock = threading.RLock()
@@ -601,6 +606,23 @@ class CharacterRoutes:
             raise _Refused(403, "Token not valid for scope")
         return claims
 
+    def _key(self, kid: str | None) -> jwt.PyJWK | None:
+        with self._lock:
+            key = self._keys.get(kid)
+            if key is None and len(self._keys) == 1 and kid is None:
+                key = next(iter(self._keys.values()))
+        return key
+
+    def _fetch_keys(self, sso_url: str) -> None:
+        """Trust the keys and issuer an SSO publishes (its metadata document and JWKS)."""
+        try:
+            base = sso_url.rstrip("/")
+            meta = requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=5)
+            jwks = requests.get(meta.json().get("jwks_uri") or f"{base}/oauth/jwks", timeout=5)
+            self.trust(jwks.json(), issuer=meta.json().get("issuer"))
+        except (requests.RequestException, ValueError, jwt.PyJWTError):
+            return  # the SSO is not up: the token stays untrusted (401)
+
     def _claims(self, token: str) -> Mapping[str, Any]:
         if self.verify_token is not None:
             return self.verify_token(token)
@@ -608,10 +630,10 @@ class CharacterRoutes:
         algorithm = header.get("alg")
         if algorithm not in ALGORITHMS:
             raise jwt.InvalidAlgorithmError(f"algorithm {algorithm!r} is not accepted")
-        with self._lock:
-            key = self._keys.get(header.get("kid"))
-            if key is None and len(self._keys) == 1 and header.get("kid") is None:
-                key = next(iter(self._keys.values()))
+        key = self._key(header.get("kid"))
+        if key is None and self.sso_url:
+            self._fetch_keys(self.sso_url)
+            key = self._key(header.get("kid"))
         if key is None:
             raise jwt.InvalidKeyError("no trusted key for this token")
         claims: dict[str, Any] = jwt.decode(

@@ -306,3 +306,19 @@ def test_tokens_of_the_sso_stand_in_open_its_characters(
         assert call(http, esi, wallet, token).json() == 123456789
         sso.rotate_key()  # a key the ESI stand-in was not told about
         assert call(http, esi, wallet, sso.mint(BRUCE, ["x"])).status_code == 401
+
+
+def test_keys_can_come_from_a_running_sso(http: requests.Session) -> None:
+    """With `sso_url` (STANDIN_SSO_URL when run by hand) the keys are fetched when a token
+    names one not trusted yet, e.g. after the SSO rotated its key."""
+    from standin.sso import SsoStandIn
+
+    with SsoStandIn() as sso, EsiStandIn(sample_data=False) as esi:
+        wallet = f"/characters/{BRUCE}/wallet/"
+        token = sso.mint(BRUCE, ["esi-wallet.read_character_wallet.v1"])
+        assert call(http, esi, wallet, token).status_code == 401  # no keys, no SSO known
+        esi.characters.sso_url = sso.base_url
+        assert call(http, esi, wallet, token).status_code == 200
+        sso.rotate_key()
+        fresh = sso.mint(BRUCE, ["esi-wallet.read_character_wallet.v1"])
+        assert call(http, esi, wallet, fresh).status_code == 200
