@@ -21,11 +21,12 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from characters import crypto, sso
 from characters.models import Character, CharacterToken
 from characters.scopes import join_scopes
-from store import get_store
+from store import Lock, get_store
 
 # Refresh when the access token has less than this left (EVE's live 20 minutes).
 REFRESH_MARGIN = timedelta(seconds=60)
@@ -102,7 +103,7 @@ def access_token(character: Character) -> str:
 
     lock = get_store().lock(f"char:{character.character_id}:token-refresh", LOCK_TTL)
     deadline = time.monotonic() + LOCK_WAIT
-    while not lock.acquire():
+    while not _acquire(lock):
         # Someone else is refreshing it: wait for their result.
         if time.monotonic() > deadline:
             raise TokenUnavailable(f"token refresh of {character.character_id} is stuck")
@@ -118,6 +119,13 @@ def access_token(character: Character) -> str:
         return _refresh(character, token)
     finally:
         lock.release()
+
+
+def _acquire(lock: Lock) -> bool:
+    try:
+        return lock.acquire()
+    except (OSError, RedisError) as exc:
+        raise TokenUnavailable(f"the shared store is unreachable: {type(exc).__name__}") from None
 
 
 def _refresh(character: Character, token: CharacterToken) -> str:

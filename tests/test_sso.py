@@ -23,6 +23,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from characters import crypto, tokens
 from characters.models import Character, CharacterToken
@@ -355,6 +356,27 @@ def test_sso_outage_during_refresh_changes_nothing(client: Client, sso: SsoStand
     assert not character.needs_reauth
     sso.fail_token_status = None
     assert tokens.access_token(character)
+
+
+def test_an_unreachable_store_during_refresh_is_a_passing_failure(
+    client: Client, sso: SsoStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sso_login(client, sso, 1001)
+    CharacterToken.objects.filter(pk=1001).update(access_expires_at=timezone.now())
+
+    class DownLock:
+        def acquire(self) -> bool:
+            raise RedisConnectionError("connection refused")
+
+    class DownStore:
+        def lock(self, name: str, ttl: float) -> DownLock:
+            return DownLock()
+
+    monkeypatch.setattr(tokens, "get_store", DownStore)
+    with pytest.raises(tokens.TokenUnavailable):
+        tokens.access_token(Character.objects.get(pk=1001))
+    assert not Character.objects.get(pk=1001).needs_reauth
+    assert sso.token_calls["refresh_token"] == 0
 
 
 def test_character_without_a_token_needs_reauth(client: Client, sso: SsoStandIn) -> None:
