@@ -398,6 +398,10 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
     known = {str(p["id"]) for group in places.values() for p in group}
     context["custom_from"] = values.get("from") if values.get("from") not in known else None
     context["custom_to"] = values.get("to") if values.get("to") not in known else None
+    for side in ("from", "to"):
+        named = context.get(f"{side}_places")
+        if named:
+            context[f"{side}_label"] = ", ".join(str(p["name"]) for p in named)
     return render(request, "profit/hauling.html", context, status=status)
 
 
