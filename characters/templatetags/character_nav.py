@@ -18,8 +18,12 @@ def character_switcher(context: template.Context) -> dict[str, Any]:
     request: HttpRequest | None = context.get("request")
     if request is None:
         return {"request": None}
-    characters = list(selectors.user_characters(request.user))
-    selected = selectors.selected_character(request) if characters else None
+    characters = list(selectors.user_characters(request.user))  # one query per page
+    chosen = request.session.get(selectors.SESSION_KEY) if characters else None
+    # As selectors.selected_character, without a second query.
+    selected = next((c for c in characters if c.character_id == chosen), None) or (
+        characters[0] if characters else None
+    )
     return {
         "request": request,
         "user": request.user,
