@@ -10,24 +10,22 @@ from rest_framework import serializers
 
 from market.api.serializers import SnapshotOut
 
-STATES = ["ok", "pending", "disabled", "needs_reauth"]
 
-
-class NoParams(serializers.Serializer):
+class CharacterNoParams(serializers.Serializer):
     pass
 
 
 # --- Shared blocks -------------------------------------------------------------------------
 
 
-class FeatureOut(serializers.Serializer):
+class CharacterFeatureOut(serializers.Serializer):
     key = serializers.CharField(help_text="fees, assets, wallet, orders or location")
     label = serializers.CharField()  # type: ignore[assignment]  # (Field.label in stubs)
     grants = serializers.CharField(help_text="What granting its scopes lets this site read.")
     enabled = serializers.BooleanField(help_text="Whether the character granted its scopes.")
 
 
-class EsiTimesOut(serializers.Serializer):
+class CharacterEsiTimesOut(serializers.Serializer):
     last_modified = serializers.DateTimeField(
         allow_null=True, help_text="The latest Last-Modified of the ESI answers used."
     )
@@ -36,7 +34,7 @@ class EsiTimesOut(serializers.Serializer):
     )
 
 
-class PlaceOut(serializers.Serializer):
+class CharacterPlaceOut(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["station", "structure", "solar_system", "other"])
     id = serializers.IntegerField()
     name = serializers.CharField(help_text='"Structure <id>" when it cannot be resolved.')
@@ -45,11 +43,11 @@ class PlaceOut(serializers.Serializer):
     region_name = serializers.CharField(allow_null=True)
 
 
-class SystemOut(serializers.Serializer):
+class CharacterSystemOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     security = serializers.FloatField(allow_null=True)
-    band = serializers.ChoiceField(choices=["high", "low", "null", "unknown"])
+    band = serializers.CharField(help_text="high, low, null or unknown (security band)")
     region_id = serializers.IntegerField(allow_null=True)
     region_name = serializers.CharField(allow_null=True)
 
@@ -57,7 +55,7 @@ class SystemOut(serializers.Serializer):
 # --- Group data ----------------------------------------------------------------------------
 
 
-class IdentityOut(serializers.Serializer):
+class CharacterIdentityOut(serializers.Serializer):
     name = serializers.CharField(allow_null=True)
     birthday = serializers.DateTimeField(allow_null=True)
     security_status = serializers.FloatField(allow_null=True)
@@ -72,14 +70,14 @@ class IdentityOut(serializers.Serializer):
     )
 
 
-class TradingSkillOut(serializers.Serializer):
+class CharacterTradingSkillOut(serializers.Serializer):
     skill_id = serializers.IntegerField()
     name = serializers.CharField()
     level = serializers.IntegerField(help_text="Active level, 0 if not trained.")
     effect = serializers.CharField()
 
 
-class SkillOut(serializers.Serializer):
+class CharacterSkillOut(serializers.Serializer):
     skill_id = serializers.IntegerField()
     name = serializers.CharField()
     group = serializers.CharField(allow_null=True)
@@ -89,7 +87,7 @@ class SkillOut(serializers.Serializer):
     trading = serializers.BooleanField(help_text="One of the trading skills.")
 
 
-class FeesOut(serializers.Serializer):
+class CharacterFeesOut(serializers.Serializer):
     station_id = serializers.IntegerField(help_text="Jita IV - Moon 4")
     sales_tax = serializers.FloatField(help_text="fraction of the sale value")
     broker_fee = serializers.FloatField(help_text="fraction of the order value")
@@ -99,12 +97,14 @@ class FeesOut(serializers.Serializer):
 class SkillsOut(serializers.Serializer):
     total_sp = serializers.IntegerField()
     unallocated_sp = serializers.IntegerField()
-    trading = TradingSkillOut(many=True)
-    skills = SkillOut(many=True)
-    fees = FeesOut(allow_null=True, help_text="What these skills and standings pay at Jita.")
+    trading = CharacterTradingSkillOut(many=True)
+    skills = CharacterSkillOut(many=True)
+    fees = CharacterFeesOut(
+        allow_null=True, help_text="What these skills and standings pay at Jita."
+    )
 
 
-class StandingOut(serializers.Serializer):
+class CharacterStandingOut(serializers.Serializer):
     from_id = serializers.IntegerField()
     from_type = serializers.ChoiceField(choices=["agent", "npc_corp", "faction"])
     standing = serializers.FloatField()
@@ -112,13 +112,13 @@ class StandingOut(serializers.Serializer):
     kind = serializers.CharField(help_text="Faction, Corporation or Agent")
 
 
-class StandingsOut(serializers.Serializer):
-    factions = StandingOut(many=True)
-    corporations = StandingOut(many=True)
-    agents = StandingOut(many=True)
+class CharacterStandingsOut(serializers.Serializer):
+    factions = CharacterStandingOut(many=True)
+    corporations = CharacterStandingOut(many=True)
+    agents = CharacterStandingOut(many=True)
 
 
-class ValuationOut(serializers.Serializer):
+class CharacterValuationOut(serializers.Serializer):
     basis = serializers.CharField(help_text="best bid")
     station_id = serializers.IntegerField()
     station_name = serializers.CharField()
@@ -126,7 +126,7 @@ class ValuationOut(serializers.Serializer):
     note = serializers.CharField()
 
 
-class AssetOut(serializers.Serializer):
+class CharacterAssetOut(serializers.Serializer):
     item_id = serializers.IntegerField()
     type_id = serializers.IntegerField()
     type_name = serializers.CharField()
@@ -142,21 +142,21 @@ class AssetOut(serializers.Serializer):
     value = serializers.FloatField(allow_null=True, help_text="null: no bid, or a copy")
 
 
-class AssetLocationOut(serializers.Serializer):
-    location = PlaceOut()
-    items = AssetOut(many=True)
+class CharacterAssetLocationOut(serializers.Serializer):
+    location = CharacterPlaceOut()
+    items = CharacterAssetOut(many=True)
     value = serializers.FloatField()
     unvalued = serializers.IntegerField(help_text="Items without a value.")
 
 
-class AssetsOut(serializers.Serializer):
-    valuation = ValuationOut()
+class CharacterAssetsOut(serializers.Serializer):
+    valuation = CharacterValuationOut()
     total_value = serializers.FloatField()
     items = serializers.IntegerField()
-    locations = AssetLocationOut(many=True)
+    locations = CharacterAssetLocationOut(many=True)
 
 
-class TransactionOut(serializers.Serializer):
+class CharacterTransactionOut(serializers.Serializer):
     transaction_id = serializers.IntegerField()
     date = serializers.DateTimeField()
     type_id = serializers.IntegerField()
@@ -167,12 +167,12 @@ class TransactionOut(serializers.Serializer):
     is_buy = serializers.BooleanField()
     is_personal = serializers.BooleanField(allow_null=True)
     location_id = serializers.IntegerField()
-    location = PlaceOut()
+    location = CharacterPlaceOut()
     client_id = serializers.IntegerField(allow_null=True)
     journal_ref_id = serializers.IntegerField(allow_null=True)
 
 
-class JournalOut(serializers.Serializer):
+class CharacterJournalOut(serializers.Serializer):
     id = serializers.IntegerField()
     date = serializers.DateTimeField()
     ref_type = serializers.CharField()
@@ -186,10 +186,10 @@ class JournalOut(serializers.Serializer):
     tax = serializers.FloatField(allow_null=True)
 
 
-class WalletOut(serializers.Serializer):
+class CharacterWalletOut(serializers.Serializer):
     balance = serializers.FloatField()
-    transactions = TransactionOut(many=True)
-    journal = JournalOut(many=True)
+    transactions = CharacterTransactionOut(many=True)
+    journal = CharacterJournalOut(many=True)
 
 
 class CharacterOrderOut(serializers.Serializer):
@@ -198,7 +198,7 @@ class CharacterOrderOut(serializers.Serializer):
     type_name = serializers.CharField()
     region_id = serializers.IntegerField()
     location_id = serializers.IntegerField()
-    location = PlaceOut()
+    location = CharacterPlaceOut()
     side = serializers.ChoiceField(choices=["buy", "sell"])
     is_buy_order = serializers.BooleanField(allow_null=True)
     price = serializers.FloatField()
@@ -223,7 +223,7 @@ class CharacterOrderOut(serializers.Serializer):
     snapshot_generation = serializers.CharField(allow_null=True)
 
 
-class OrdersOut(serializers.Serializer):
+class CharacterOrdersOut(serializers.Serializer):
     orders = CharacterOrderOut(many=True)
     buy_total = serializers.FloatField(help_text="ISK in escrow")
     sell_total = serializers.FloatField(help_text="ISK of the remaining sell volume")
@@ -232,7 +232,7 @@ class OrdersOut(serializers.Serializer):
     snapshots = SnapshotOut(many=True)
 
 
-class ShipOut(serializers.Serializer):
+class CharacterShipOut(serializers.Serializer):
     ship_item_id = serializers.IntegerField()
     ship_name = serializers.CharField()
     ship_type_id = serializers.IntegerField()
@@ -240,43 +240,42 @@ class ShipOut(serializers.Serializer):
     image = serializers.CharField(allow_null=True)
 
 
-class LocationOut(serializers.Serializer):
-    system = SystemOut(allow_null=True)
-    docked = PlaceOut(allow_null=True, help_text="The station or structure, if docked.")
-    ship = ShipOut(allow_null=True)
+class CharacterLocationOut(serializers.Serializer):
+    system = CharacterSystemOut(allow_null=True)
+    docked = CharacterPlaceOut(allow_null=True, help_text="The station or structure, if docked.")
+    ship = CharacterShipOut(allow_null=True)
 
 
 # --- Sections and characters ---------------------------------------------------------------
 
 
-class SectionOut(serializers.Serializer):
+class CharacterSectionOut(serializers.Serializer):
     character_id = serializers.IntegerField()
     group = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # (Field.label in stubs)
-    state = serializers.ChoiceField(
-        choices=STATES,
+    state = serializers.CharField(
         help_text="ok; pending (not fetched yet); disabled (feature not granted: data is null); "
         "needs_reauth (the last data, if any, is still shown)",
     )
-    feature = FeatureOut(allow_null=True, help_text="null for public data (identity)")
+    feature = CharacterFeatureOut(allow_null=True, help_text="null for public data (identity)")
     fetched_at = serializers.DateTimeField(allow_null=True, help_text="When it was fetched.")
-    esi = EsiTimesOut(help_text="The ESI cache times of the answers it was made of.")
+    esi = CharacterEsiTimesOut(help_text="The ESI cache times of the answers it was made of.")
     error = serializers.CharField(allow_null=True, help_text="Why the last refresh failed.")
 
 
 def _section(name: str, data: serializers.Serializer) -> type[serializers.Serializer]:
     """A section envelope whose `data` is `data` (null unless the state is ok/needs_reauth)."""
     fields: dict[str, Any] = {"data": data, "__module__": __name__}
-    return type(name, (SectionOut,), fields)
+    return type(name, (CharacterSectionOut,), fields)
 
 
-IdentitySection = _section("IdentitySection", IdentityOut(allow_null=True))
+IdentitySection = _section("IdentitySection", CharacterIdentityOut(allow_null=True))
 SkillsSection = _section("SkillsSection", SkillsOut(allow_null=True))
-StandingsSection = _section("StandingsSection", StandingsOut(allow_null=True))
-AssetsSection = _section("AssetsSection", AssetsOut(allow_null=True))
-WalletSection = _section("WalletSection", WalletOut(allow_null=True))
-OrdersSection = _section("OrdersSection", OrdersOut(allow_null=True))
-LocationSection = _section("LocationSection", LocationOut(allow_null=True))
+StandingsSection = _section("StandingsSection", CharacterStandingsOut(allow_null=True))
+AssetsSection = _section("AssetsSection", CharacterAssetsOut(allow_null=True))
+WalletSection = _section("WalletSection", CharacterWalletOut(allow_null=True))
+OrdersSection = _section("OrdersSection", CharacterOrdersOut(allow_null=True))
+LocationSection = _section("LocationSection", CharacterLocationOut(allow_null=True))
 
 
 class CharacterOut(serializers.Serializer):
@@ -302,19 +301,19 @@ class CharacterListOut(serializers.Serializer):
     characters = CharacterOut(many=True)
 
 
-class SectionStateOut(serializers.Serializer):
+class CharacterSectionStateOut(serializers.Serializer):
     group = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # (Field.label in stubs)
-    state = serializers.ChoiceField(choices=STATES)
+    state = serializers.CharField(help_text="ok, pending, disabled or needs_reauth")
     fetched_at = serializers.DateTimeField(allow_null=True)
-    feature = FeatureOut(allow_null=True)
+    feature = CharacterFeatureOut(allow_null=True)
 
 
 class CharacterDetailOut(CharacterOut):
     identity = IdentitySection()
-    sections = SectionStateOut(many=True)
+    sections = CharacterSectionStateOut(many=True)
 
 
-class RefreshOut(serializers.Serializer):
+class CharacterRefreshOut(serializers.Serializer):
     queued = serializers.BooleanField(help_text="False when a refresh was already queued.")
     detail = serializers.CharField()

@@ -42,7 +42,7 @@ class CharacterListView(APIView):
         responses={200: s.CharacterListOut, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        validated(s.NoParams, request)
+        validated(s.CharacterNoParams, request)
         selected = selectors.selected_character(request)
         selected_id = selected.character_id if selected else None
         return Response(
@@ -65,7 +65,7 @@ class CharacterDetailView(APIView):
         responses={200: s.CharacterDetailOut, **ERRORS},
     )
     def get(self, request: Request, character_id: int) -> Response:
-        validated(s.NoParams, request)
+        validated(s.CharacterNoParams, request)
         character = own_character(request, character_id)
         selected = selectors.selected_character(request)
         states = []
@@ -92,7 +92,7 @@ class _SectionView(APIView):
     group = ""
 
     def get(self, request: Request, character_id: int) -> Response:
-        validated(s.NoParams, request)
+        validated(s.CharacterNoParams, request)
         return Response(sections.section(own_character(request, character_id), self.group))
 
 
@@ -126,10 +126,10 @@ class RefreshView(APIView):
         summary="Fetch the character's data again now",
         description="Queues a refresh; ESI answers that are still fresh are reused.",
         request=None,
-        responses={202: s.RefreshOut, **ERRORS},
+        responses={202: s.CharacterRefreshOut, **ERRORS},
     )
     def post(self, request: Request, character_id: int) -> Response:
-        validated(s.NoParams, request)
+        validated(s.CharacterNoParams, request)
         character = own_character(request, character_id)
         if character.needs_reauth:
             return Response(
