@@ -372,6 +372,10 @@ def test_a_pinned_region_the_query_does_not_use_is_ignored(client, books):
         ({"station_id": JITA, "advanced_broker_relations": 2.5}, "advanced_broker_relations"),
         ({"station_id": JITA, "faction_standing": 10.01}, "faction_standing"),
         ({"station_id": JITA, "corp_standing": -11}, "corp_standing"),
+        ({"station_id": JITA, "faction_standing": "nan"}, "faction_standing"),
+        ({"station_id": JITA, "min_margin": "nan"}, "min_margin"),
+        ({"station_id": JITA, "max_price": "inf"}, "max_price"),
+        ({"station_id": JITA, "min_profit": "-inf"}, "min_profit"),
         ({"station_id": JITA, "sort": "-colour"}, "sort"),
         ({"station_id": JITA, "min_margin": 0.5, "max_margin": 0.1}, "max_margin"),
         ({"station_id": JITA, "page": 0}, "page"),
@@ -560,6 +564,7 @@ def test_hauling_csv_and_pages(client, books):
         ({"from": JITA, "to": AMARR, "security": "null"}, "security"),
         ({"from": JITA, "to": AMARR, "sort": "profit_per_unit"}, "sort"),
         ({"from": JITA, "to": AMARR, "corp_standing": 11}, "corp_standing"),
+        ({"from": JITA, "to": AMARR, "min_roi": "nan"}, "min_roi"),
         ({"from": JITA, "to": AMARR, "station_id": JITA}, "station_id"),
     ],
 )

@@ -7,6 +7,7 @@ schema (tests/test_profit_api.py checks real answers against it).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rest_framework import serializers
@@ -57,6 +58,18 @@ HAULING_SORTS = (
 )
 
 
+class FiniteFloatField(serializers.FloatField):
+    """A float that is a real number: "nan" and "inf" are a 400, not a value."""
+
+    default_error_messages = {"not_finite": "Must be a finite number."}
+
+    def to_internal_value(self, data: Any) -> float:
+        value = float(super().to_internal_value(data))
+        if not math.isfinite(value):
+            self.fail("not_finite")
+        return value
+
+
 def sort_choices(columns: tuple[str, ...]) -> list[str]:
     return [f"-{c}" for c in columns] + list(columns)
 
@@ -82,9 +95,9 @@ def skill_level(help_text: str) -> serializers.IntegerField:
     )
 
 
-def standing(help_text: str) -> serializers.FloatField:
+def standing(help_text: str) -> FiniteFloatField:
     low, high = STANDING_RANGE
-    return serializers.FloatField(
+    return FiniteFloatField(
         min_value=low,
         max_value=high,
         required=False,
@@ -128,8 +141,8 @@ class SnapshotsParam(serializers.Serializer):
             raise serializers.ValidationError(str(exc)) from exc
 
 
-def tick_field() -> serializers.FloatField:
-    return serializers.FloatField(
+def tick_field() -> FiniteFloatField:
+    return FiniteFloatField(
         min_value=0.0001,
         max_value=1_000_000,
         default=0.01,
@@ -163,17 +176,17 @@ class StationTradingParams(SkillsParams, PageParams, SnapshotsParam):
     station_id = serializers.IntegerField(
         min_value=1, max_value=MAX_BIG_ID, help_text="An NPC station or Upwell structure id."
     )
-    min_profit = serializers.FloatField(
+    min_profit = FiniteFloatField(
         default=0.0, help_text="Least profit per unit, ISK, after fees and tax (default 0)."
     )
-    min_margin = serializers.FloatField(
+    min_margin = FiniteFloatField(
         required=False, help_text="Least margin, a fraction of the buy price (0.05 = 5 %)."
     )
-    max_margin = serializers.FloatField(required=False, help_text="Most margin, a fraction.")
-    min_daily_volume = serializers.FloatField(
+    max_margin = FiniteFloatField(required=False, help_text="Most margin, a fraction.")
+    min_daily_volume = FiniteFloatField(
         min_value=0, required=False, help_text="Least average units traded a day (30 days)."
     )
-    max_price = serializers.FloatField(
+    max_price = FiniteFloatField(
         min_value=0, required=False, help_text="Most ISK paid per unit (the buy price)."
     )
     market_group_id = serializers.IntegerField(
@@ -215,16 +228,14 @@ class HaulingParams(SkillsParams, PageParams, SnapshotsParam):
             "(best ask minus one tick, with its broker fee)."
         ),
     )
-    cargo_m3 = serializers.FloatField(
+    cargo_m3 = FiniteFloatField(
         min_value=0.01, max_value=1e9, required=False, help_text="Cargo capacity, m3 (packaged)."
     )
-    budget = serializers.FloatField(
+    budget = FiniteFloatField(
         min_value=1, max_value=1e15, required=False, help_text="ISK to spend per item."
     )
-    min_profit = serializers.FloatField(required=False, help_text="Least net profit, ISK.")
-    min_roi = serializers.FloatField(
-        required=False, help_text="Least ROI, a fraction (0.1 = 10 %)."
-    )
+    min_profit = FiniteFloatField(required=False, help_text="Least net profit, ISK.")
+    min_roi = FiniteFloatField(required=False, help_text="Least ROI, a fraction (0.1 = 10 %).")
     max_jumps = serializers.IntegerField(min_value=0, max_value=1000, required=False)
     preference = route_preference()
     security = route_security()
