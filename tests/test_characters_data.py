@@ -5,6 +5,7 @@ kept to their group, and assets valued and orders flagged against a published sn
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,10 +127,17 @@ def test_a_refresh_stores_every_granted_group(esi: EsiStandIn, user: User, signe
     assert status["stored"] == list(data.GROUPS) and status["next_at"]
 
 
-def test_no_token_is_ever_stored_or_in_a_key(esi: EsiStandIn, user: User, signer: TokenSigner):
+def test_no_token_is_ever_stored_logged_or_in_a_key(
+    esi: EsiStandIn, user: User, signer: TokenSigner, caplog: pytest.LogCaptureFixture
+):
     bruce = make_character(user, BRUCE)
-    tokens = Tokens(signer, BRUCE, ALL_SCOPES)
-    data.refresh_character(bruce, client=client(), token_source=tokens)
+    no_orders = tuple(s for s in ALL_SCOPES if s != "esi-markets.read_character_orders.v1")
+    tokens = Tokens(signer, BRUCE, no_orders)  # the orders call fails (403) and is logged
+    with caplog.at_level(logging.DEBUG):
+        outcome = data.refresh_character(bruce, client=client(), token_source=tokens)
+    assert outcome.failed and caplog.records
+    for token in tokens.issued:
+        assert not any(token.rsplit(".", 1)[1] in r.getMessage() for r in caplog.records)
     stored = everything_stored(get_store())
     assert any(b"char:" in key for key, _ in stored)
     for token in tokens.issued:
