@@ -4,6 +4,7 @@ handled without a loop; token keys rotated; the admin never shows a token."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -405,12 +406,27 @@ def test_rotate_token_keys_reencrypts_with_the_newest_key(
     new_key = Fernet.generate_key().decode()
     settings.TOKEN_KEYS = [new_key, TEST_TOKEN_KEY]
     assert crypto.decrypt(before.refresh_token_encrypted) == refresh_token  # old key decrypts
-    call_command("rotate_token_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("rotate_token_keys", stdout=io.StringIO())
     after = CharacterToken.objects.get(pk=1001)
     assert after.refresh_token_encrypted != before.refresh_token_encrypted
     settings.TOKEN_KEYS = [new_key]  # the old key removed
     assert crypto.decrypt(after.refresh_token_encrypted) == refresh_token
     assert tokens.access_token(Character.objects.get(pk=1001))
+
+
+def test_rotate_token_keys_reports_and_can_mark_unreadable_tokens(
+    client: Client, sso: SsoStandIn, settings: Any
+) -> None:
+    sso_login(client, sso, 1001)
+    sso_login(client, sso, 1002, action="link")
+    settings.TOKEN_KEYS = [Fernet.generate_key().decode()]  # opens neither
+    out, err = io.StringIO(), io.StringIO()
+    call_command("rotate_token_keys", stdout=out, stderr=err)
+    assert "0 characters (2 unreadable)" in out.getvalue()
+    assert not Character.objects.filter(needs_reauth=True).exists()
+    call_command("rotate_token_keys", "--mark-unreadable", stdout=out, stderr=err)
+    assert Character.objects.filter(needs_reauth=True).count() == 2
+    assert not CharacterToken.objects.exists()
 
 
 def test_token_under_a_removed_key_means_reauth_not_a_crash(
