@@ -39,6 +39,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--page-latency", type=float, default=0.0, help="seconds slept before each orders page"
     )
+    parser.add_argument(
+        "--turnover",
+        type=float,
+        default=0.0,
+        help="every N seconds, regenerate each book (new prices, new Last-Modified); 0: never",
+    )
     parser.add_argument("--no-samples", action="store_true", help="leave out the real samples")
     parser.add_argument("--log", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
@@ -100,8 +106,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(esi.base_url, flush=True)
     print("Serving ESI's market routes; Ctrl-C stops.", flush=True)
     try:
+        round_ = 0
         while True:
-            time.sleep(3600)
+            time.sleep(args.turnover or 3600)
+            if args.turnover:  # ESI's cache turns over: every book changes
+                round_ += 1
+                for i, region_id in enumerate(regions):
+                    size = args.orders if i == 0 else max(1, args.orders // 5)
+                    esi.generate(region_id, size, seed=args.seed + round_ * 100 + i)
+                print(f"turnover {round_}: every book regenerated", flush=True)
     except KeyboardInterrupt:
         pass
     finally:

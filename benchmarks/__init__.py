@@ -1,0 +1,1 @@
+"""Benchmark and suite scripts (run them as files: see each one's docstring)."""
