@@ -1,6 +1,6 @@
 """Profit engine speed: the vectorised engines against plain per-order Python, same process.
 
-    .venv/bin/python benchmarks/profit.py [--forge-orders 380000] [--runs 7] [--ref-runs 3]
+    .venv/bin/python benchmarks/profit.py [--forge-orders 380000] [--runs 5] [--rounds 3]
 
 Builds generated snapshots of the five hub regions (market/generator.py; The Forge at its
 real size, about 380,000 orders, the others smaller as in the game), then times three
@@ -13,12 +13,15 @@ figures, each against a plain Python implementation of the same computation writ
 3. a full recompute of all boards: the station scan at each of the five hubs (top 20) and
    hauling between every ordered pair of hub stations (20 routes, default parameters, top 20).
 
-Each figure is the median of --runs engine runs (after one warm-up run, so the per-SDE
-tables and the route rows are loaded) and of --ref-runs reference runs; the speedup is the
-ratio of the medians. Peak memory is what tracemalloc sees allocated during one run (numpy
-reports its buffers to it); the process's peak RSS is printed at the end. Rates are the
-seeded fee schedule's with no skills (sales tax 7.5 %, broker fee 3 %, minimum 100 ISK),
-given to the engines directly so that no app database is needed; the SDE must be installed.
+After one warm-up run of each (so the per-SDE tables and route rows are loaded; its time is
+printed as "first"), each figure is measured in --rounds rounds of --runs engine runs followed
+by one reference run; the engine time is the median of all its runs, the speedup the median
+over the rounds of (reference run / median engine run of that round), so both sides of a
+ratio ran under the same outside load. Peak memory is what tracemalloc sees allocated
+during one run (numpy reports its buffers to it); the process's peak RSS is printed at the
+end. Rates are the seeded fee schedule's with no skills (sales tax 7.5 %, broker fee 3 %,
+minimum 100 ISK), given to the engines directly so that no app database is needed; the SDE
+must be installed.
 
 On a shared machine other processes' CPU skews the times: each figure prints the cores other
 processes used while it ran.
@@ -238,9 +241,10 @@ class Cpu:
 @dataclass
 class Figure:
     name: str
-    engine: list[float]
-    reference: list[float]
-    others: list[float]
+    engine: list[float]  # every engine run
+    reference: list[float]  # every reference run
+    ratios: list[float]  # per round: reference run / median of that round's engine runs
+    others: list[float]  # cores other processes used, per run
     engine_peak: int
     reference_peak: int
     cold: float
@@ -248,13 +252,15 @@ class Figure:
     def line(self) -> str:
         engine = statistics.median(self.engine) * 1000
         reference = statistics.median(self.reference) * 1000
+        speedup = statistics.median(self.ratios)
         target = TARGETS_MS[self.name]
         spread = f"{min(self.engine) * 1000:.1f}-{max(self.engine) * 1000:.1f}"
+        rounds = ", ".join(f"{r:.0f}" for r in self.ratios)
         return (
             f"{self.name:<8} engine {engine:8.1f} ms (runs {spread}, first {self.cold * 1000:.0f})"
             f"  target {target:.0f} ms {'ok' if engine <= target else 'MISSED'}\n"
-            f"{'':<8} reference {reference:8.1f} ms  speedup {reference / engine:6.1f}x "
-            f"{'ok' if reference / engine >= TARGET_SPEEDUP else 'MISSED'}\n"
+            f"{'':<8} reference {reference:8.1f} ms  speedup {speedup:6.1f}x (rounds {rounds}) "
+            f"{'ok' if speedup >= TARGET_SPEEDUP else 'MISSED'}\n"
             f"{'':<8} peak traced memory: engine {self.engine_peak / 2**20:.1f} MB, "
             f"reference {self.reference_peak / 2**20:.1f} MB; other processes used "
             f"{statistics.median(self.others):.2f} cores (max {max(self.others):.2f})"
@@ -276,26 +282,35 @@ def measure(
     reference: Callable[[], Any],
     same: Callable[[Any, Any], None],
     runs: int,
-    ref_runs: int,
+    rounds: int,
     cpu: Cpu,
 ) -> Figure:
+    """`rounds` rounds of `runs` engine runs then one reference run, back to back, so that
+    both sides of each round's ratio see the same outside load."""
     cold, _, first = cpu.run(engine)
     ref_result = reference()
     same(first, ref_result)
-    engine_times, ref_times, others = [], [], []
-    for _ in range(runs):
-        wall, other, result = cpu.run(engine)
-        engine_times.append(wall)
+    engine_times: list[float] = []
+    ref_times: list[float] = []
+    ratios: list[float] = []
+    others: list[float] = []
+    for _ in range(rounds):
+        walls = []
+        for _ in range(runs):
+            wall, other, result = cpu.run(engine)
+            walls.append(wall)
+            others.append(other)
+        same(result, ref_result)
+        wall, other, _ = cpu.run(reference)
         others.append(other)
-    same(result, ref_result)
-    for _ in range(ref_runs):
-        wall, other, result = cpu.run(reference)
+        engine_times += walls
         ref_times.append(wall)
-        others.append(other)
+        ratios.append(wall / statistics.median(walls))
     return Figure(
         name,
         engine_times,
         ref_times,
+        ratios,
         others,
         traced_peak(engine),
         traced_peak(reference),
@@ -332,8 +347,8 @@ def same_hauling(engine_rows: list[dict], ref_rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forge-orders", type=int, default=HUB_ORDERS[FORGE])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--ref-runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5, help="engine runs per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (one reference run each)")
     args = parser.parse_args()
 
     import django
@@ -448,17 +463,17 @@ def main() -> None:
             lambda: ref_station(orders[FORGE], jita),
             same_station,
             args.runs,
-            args.ref_runs,
+            args.rounds,
             cpu,
         ),
-        measure("region", engine_region, ref_region, same_hauling, args.runs, args.ref_runs, cpu),
+        measure("region", engine_region, ref_region, same_hauling, args.runs, args.rounds, cpu),
         measure(
             "boards",
             engine_boards,
             ref_boards,
             same_boards,
-            max(3, args.runs // 2),
-            max(1, args.ref_runs // 2),
+            max(2, args.runs // 2),
+            max(1, args.rounds - 1),
             cpu,
         ),
     ]

@@ -21,7 +21,7 @@ counts per type), as numpy columns; rows are made only for the page asked for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -87,7 +87,6 @@ class Scan:
     total: int  # rows that passed the filters, before `limit`
     station_id: int = 0
     tick: float = 0.01
-    notes: list[str] = field(default_factory=list)
 
 
 def per_unit_broker_fee(
