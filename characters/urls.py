@@ -2,7 +2,6 @@
 
 from django.urls import path
 
-import characters.tasks  # noqa: F401  (connects the refresh-on-authorise and forget receivers)
 import sde.converters  # noqa: F401  (registers the <eveid:...> converter)
 from characters import views
 

@@ -163,6 +163,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
     },
     "market-refresh-prices": {"task": "market.tasks.refresh_prices", "schedule": 600.0},
+    # Checks which characters' data is due (ESI's Expires); each refresh takes its own lock.
+    # Average daily volumes (30 days of history) per hub type, within the history budget.
+    "profit-daily-volumes": {
+        "task": "profit.volume_tasks.dispatch_daily_volumes",
+        "schedule": 300.0,
+    },
+    "characters-dispatch-due": {
+        "task": "characters.tasks.dispatch_due_characters",
+        "schedule": 30.0,
+    },
 }
 
 # The shared store (store/): Redis with REDIS_URL, else files under VAR_DIR/store.

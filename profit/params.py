@@ -43,8 +43,10 @@ def skills_from_request(
     defaults, every skill 0 and neutral standings. `request` is there for the logged-in
     character's skills (the characters app extends this)."""
     given = {name: data[name] for name in SKILL_FIELDS if data.get(name) is not None}
-    if not given:
-        return Skills(), FROM_DEFAULTS
+    if not given:  # the selected character's own, when logged in (docs/characters.md)
+        from characters.fees import character_skills_for_request
+
+        return character_skills_for_request(request) or (Skills(), FROM_DEFAULTS)
     return (
         Skills(
             accounting=int(given.get("accounting", 0)),

@@ -93,9 +93,9 @@ def snapshot_for(region_id: int, pinned: Mapping[int, str]) -> Snapshot:
                 "current one."
             )
         return snapshot
-    if region_id not in settings.MARKET_REGIONS:
+    if region_id not in settings.MARKET_REGIONS:  # a 404: it will never have one
         tracked = ", ".join(str(r) for r in settings.MARKET_REGIONS)
-        raise NoSnapshot(
+        raise NotFound(
             f"Region {region_id} is not tracked, so it has no market snapshot "
             f"(tracked regions: {tracked}; see /market/status/)."
         )

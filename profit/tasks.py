@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+import profit.volume_tasks  # noqa: F401  (Celery's autodiscovery reads tasks.py modules only)
 from profit import boards
 
 

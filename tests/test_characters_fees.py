@@ -194,12 +194,6 @@ def station_trading(client: Client, **params: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="until profit/params.py calls characters.fees.character_skills_for_request "
-    "(the hook line in docs/characters.md); then remove this marker",
-)
 def test_profit_answers_use_the_selected_character_unless_parameters_say_otherwise(
     traders: User,
 ) -> None:

@@ -430,9 +430,9 @@ def test_a_tracked_region_without_a_snapshot_is_503(client, market):
     assert "No market snapshot of region 10000043 yet" in response.json()["detail"]
 
 
-def test_an_untracked_region_is_503_with_the_tracked_ones(client, books):
+def test_an_untracked_region_is_404_with_the_tracked_ones(client, books):
     response = get(client, STATION_URL, station_id=HEK)
-    assert response.status_code == 503
+    assert response.status_code == 404
     detail = response.json()["detail"]
     assert "not tracked" in detail and str(FORGE) in detail
 
@@ -574,9 +574,10 @@ def test_bad_hauling_parameters_are_400(client, books, params, field):
     assert field in response.json()["errors"]
 
 
-def test_hauling_to_an_unknown_place_is_404_and_to_an_untracked_one_503(client, books):
+def test_hauling_to_an_unknown_place_or_an_untracked_region_is_404(client, books):
     assert get(client, HAULING_URL, **{"from": JITA, "to": 60_999_999}).status_code == 404
-    assert get(client, HAULING_URL, **{"from": JITA, "to": DERELIK}).status_code == 503
+    untracked = get(client, HAULING_URL, **{"from": JITA, "to": DERELIK})
+    assert untracked.status_code == 404 and "not tracked" in untracked.json()["detail"]
 
 
 # --- The trade calculator ------------------------------------------------------------------
@@ -685,7 +686,7 @@ def test_calculate_replays_pinned_snapshots(client, books, settings):
                 "skills": {"accounting": 6},
             },
             400,
-            "skills",
+            "skills.accounting",
         ),
         (
             {
@@ -715,7 +716,7 @@ def test_calculate_replays_pinned_snapshots(client, books, settings):
         ),
         (
             {"type_id": TRITANIUM, "buy_location": JITA, "sell_location": HEK, "quantity": 1},
-            503,
+            404,
             None,
         ),
     ],
@@ -727,6 +728,21 @@ def test_bad_calculations(client, books, body, status, field):
     assert answer["detail"]
     if field:
         assert field in answer["errors"]
+
+
+def test_calculate_names_a_nested_skill_error_by_its_dotted_path(client, books):
+    response = post_calculate(
+        client,
+        type_id=TRITANIUM,
+        buy_location=JITA,
+        sell_location=AMARR,
+        quantity=1,
+        skills={"accounting": 9, "corp_standing": -11},
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {"skills.accounting", "skills.corp_standing"}
+    assert all(isinstance(m, str) for messages in errors.values() for m in messages)
 
 
 def test_calculate_is_post_only(client, books):
@@ -862,7 +878,7 @@ def test_answers_match_the_schema(client, books, schema):
             "400",
         ),
         ("/api/v1/profit/station-trading", get(client, STATION_URL, station_id=60_999_999), "404"),
-        ("/api/v1/profit/station-trading", get(client, STATION_URL, station_id=HEK), "503"),
+        ("/api/v1/profit/station-trading", get(client, STATION_URL, station_id=HEK), "404"),
         (
             "/api/v1/profit/hauling",
             get(client, HAULING_URL, **{"from": JITA, "to": AMARR}, snapshots=f"{FORGE}:x"),

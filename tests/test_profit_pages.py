@@ -179,7 +179,7 @@ def test_bad_input_is_shown_on_the_form(client, books):
 
 def test_an_untracked_station_is_explained(client, books):
     response = client.get("/profit/station-trading/", {"station_id": HEK})
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert "not tracked" in html(response)
 
 
