@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served locally: the docs work offline
+    "csp",
     "sde",
     "market",
     "profit",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "config.metrics.MetricsMiddleware",
     "config.protection.RequestSizeMiddleware",
     "config.protection.RateLimitMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -342,6 +344,22 @@ RATE_LIMITS = env.list(
         "accounts:/accounts/:30/60",
     ],
 )
+# Content-Security-Policy (config/csp.py): scripts and styles from this site only, images
+# also from CCP's image server; the SSO's origin is added to form-action per request.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https://images.evetech.net"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 # Request bodies: the API takes small JSON; larger bodies are refused with 413.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
