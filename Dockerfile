@@ -9,7 +9,8 @@ RUN pip wheel --wheel-dir /wheels -r requirements.txt
 
 FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    VAR_DIR=/data SDE_PATH=/data/sde.sqlite GUNICORN_BIND=0.0.0.0:8000
+    VAR_DIR=/data SDE_PATH=/data/sde.sqlite GUNICORN_BIND=0.0.0.0:8000 \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
 RUN groupadd --system app && useradd --system --gid app --home /app app \
     && mkdir -p /data && chown app:app /data
 WORKDIR /app
@@ -23,5 +24,6 @@ VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4).status == 200 else 1)"
-# Migrate and install the bundled SDE when none is present, then serve.
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py sde_install --bundled --if-missing && exec gunicorn -c config/gunicorn.py config.wsgi"]
+# Migrate and install the bundled SDE when none is present, then serve (metrics of every
+# gunicorn worker in one folder, emptied at start: docs/observability.md).
+CMD ["sh", "-c", "rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && python manage.py migrate --noinput && python manage.py sde_install --bundled --if-missing && exec gunicorn -c config/gunicorn.py config.wsgi"]
