@@ -369,3 +369,6 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 # Broker fee an Upwell structure's owner charges, percent, when a request names none (the
 # SCC surcharge of the fee schedule is added on top; see docs/profit-fees.md).
 PROFIT_STRUCTURE_BROKER_FEE = env.float("PROFIT_STRUCTURE_BROKER_FEE", default=1.0)
+# The hauling board's hauler: cargo hold (packaged m3) and the ISK it may spend per trip.
+PROFIT_BOARD_CARGO_M3 = env.float("PROFIT_BOARD_CARGO_M3", default=60_000.0)
+PROFIT_BOARD_BUDGET = env.float("PROFIT_BOARD_BUDGET", default=500_000_000.0)

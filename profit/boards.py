@@ -128,16 +128,28 @@ def hauling_board(snapshots: Mapping[int, Snapshot], size: int = BOARD_SIZE) -> 
             [(snapshot, places[source])],
             others,
             Skills(),
-            HaulingParams(sort="-net_profit", limit=size),
+            HaulingParams(
+                sort="-net_profit",
+                limit=size,
+                cargo_m3=settings.PROFIT_BOARD_CARGO_M3,
+                budget=settings.PROFIT_BOARD_BUDGET,
+            ),
         )
         rows.extend(haul.rows)
     rows.sort(key=lambda row: -row["net_profit"])
     board = Board(
         id=HAULING_BOARD,
         kind="hauling",
-        title="Hauling between the hubs",
+        title=(
+            f"Hauling between the hubs ({settings.PROFIT_BOARD_CARGO_M3:,.0f} m³, "
+            f"{settings.PROFIT_BOARD_BUDGET / 1e6:,.0f}M ISK)"
+        ),
         score_key="net_profit",
-        extra={"station_ids": [HUB_STATIONS[r] for r in sorted(snapshots)]},
+        extra={
+            "station_ids": [HUB_STATIONS[r] for r in sorted(snapshots)],
+            "cargo_m3": settings.PROFIT_BOARD_CARGO_M3,
+            "budget": settings.PROFIT_BOARD_BUDGET,
+        },
     )
     board.rows = {
         f"{row['type_id']}:{row['from_location_id']}:{row['to_location_id']}": row

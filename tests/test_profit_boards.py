@@ -122,12 +122,14 @@ def test_station_boards_rank_the_hubs_best_trades(hubs, settings):
 
 def test_the_hauling_board_ranks_routes_between_the_hubs(hubs, settings):
     settings.PROFIT_BOARD_SIZE = 12
+    settings.PROFIT_BOARD_CARGO_M3, settings.PROFIT_BOARD_BUDGET = 5_000.0, 20_000_000.0
     boards.recompute()
     jita, amarr = resolve_place(JITA), resolve_place(AMARR)
-    expected = hauling([(hubs[FORGE], jita)], [(hubs[DOMAIN], amarr)], Skills(), HaulingParams())
+    hauler = HaulingParams(cargo_m3=5_000.0, budget=20_000_000.0)
+    expected = hauling([(hubs[FORGE], jita)], [(hubs[DOMAIN], amarr)], Skills(), hauler)
     expected_rows = (
         expected.rows
-        + hauling([(hubs[DOMAIN], amarr)], [(hubs[FORGE], jita)], Skills(), HaulingParams()).rows
+        + hauling([(hubs[DOMAIN], amarr)], [(hubs[FORGE], jita)], Skills(), hauler).rows
     )
     expected_rows.sort(key=lambda row: -row["net_profit"])
     (board,) = boards.read_boards(limit=12, board_id=boards.HAULING_BOARD)["boards"]
@@ -136,6 +138,10 @@ def test_the_hauling_board_ranks_routes_between_the_hubs(hubs, settings):
     ]
     assert all(row["from_location_id"] != row["to_location_id"] for row in board["rows"])
     assert {row["from_location_id"] for row in board["rows"]} <= {JITA, AMARR}
+    # The board's hauler: every row fits its hold and its purse.
+    assert all(row["volume_m3"] <= 5_000.0 + 1e-6 for row in board["rows"])
+    assert all(row["buy_total"] <= 20_000_000.0 + 1e-6 for row in board["rows"])
+    assert "5,000 m³, 20M ISK" in board["title"]
 
 
 def test_the_api_serves_the_ranked_boards(client, hubs):

@@ -526,6 +526,8 @@ class OpportunityBoardOut(serializers.Serializer):
     station_ids = serializers.ListField(
         child=serializers.IntegerField(), required=False, help_text="The hauling board's hubs."
     )
+    cargo_m3 = serializers.FloatField(required=False, help_text="The hauling board's cargo.")
+    budget = serializers.FloatField(required=False, help_text="The hauling board's ISK.")
     rows = serializers.ListField(
         child=serializers.DictField(),
         help_text="Best first: station rows as station-trading's, hauling rows as hauling's.",
