@@ -36,8 +36,9 @@ from tests.sso_env import TEST_TOKEN_KEY, sso_login
 pytestmark = pytest.mark.django_db
 
 WALLET = "esi-wallet.read_character_wallet.v1"
-SYNTHETIC = Path(__file__).resolve().parents[2] / (
-    "shared/data/esi/responses/synthetic/aa-memberaudit-4.3.1_esi_testdata.json"
+# The repository's copy of the synthetic character data (standin/data/characters/PROVENANCE.md).
+SYNTHETIC = Path(__file__).resolve().parents[1] / (
+    "standin/data/characters/aa-memberaudit-4.3.1_esi_testdata_characters.json"
 )
 
 
