@@ -26,13 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ingest import start_standin  # noqa: E402
+from benchmarks.topology import free_port, wait_for_url  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CHECKS = ",".join(
@@ -66,14 +66,6 @@ def deployment_env(folder: Path, port: int) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def publish_demo_markets(env: dict[str, str]) -> None:
     script = (
         "import django; django.setup()\n"
@@ -83,17 +75,6 @@ def publish_demo_markets(env: dict[str, str]) -> None:
         "from profit.boards import recompute; recompute()\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
-
-
-def wait_until_up(url: str) -> None:
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer {url}")
 
 
 def count_requests(report_dir: Path) -> tuple[int, int]:
@@ -128,7 +109,7 @@ def main() -> int:
         stderr=(folder / "gunicorn.log").open("wb"),
     )
     try:
-        wait_until_up(base_url + "/health/ready")
+        wait_for_url(base_url + "/health/ready")
         report_dir = folder / "report"
         started = time.monotonic()
         run = subprocess.run(

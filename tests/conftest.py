@@ -7,7 +7,9 @@ read-only. Tests that read it are marked `django_db(databases=["default", "sde"]
 (see `sde_db`).
 """
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -15,7 +17,7 @@ from django.test.utils import setup_databases, teardown_databases
 
 from sde import install
 
-pytest_plugins = ["tests.market_env", "tests.sso_env"]  # ESI and EVE SSO stand-ins
+pytest_plugins = ["tests.market_env", "tests.sso_env", "tests.browser_env"]  # stand-ins, Chromium
 
 sde_db = pytest.mark.django_db(databases=["default", "sde"])
 
@@ -34,6 +36,19 @@ def no_real_esi(settings: object) -> None:
     """No test reaches for the real ESI: by default it is a closed local port (fails at
     once). Market tests point ESI_BASE_URL at the stand-in instead (tests/market_env.py)."""
     settings.ESI_BASE_URL = "http://127.0.0.1:9"  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def store_down(settings: Any) -> Iterator[None]:
+    """The shared store (Redis) cannot be reached: nothing listens on its port."""
+    from market import publish
+    from store import reset_store
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    reset_store()
+    publish.forget_loaded()  # as a process that has loaded nothing yet
+    yield
+    reset_store()
 
 
 @pytest.fixture(autouse=True)

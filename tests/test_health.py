@@ -24,15 +24,8 @@ def test_health_reports_each_dependency(client):
     assert checks["store"] == {**checks["store"], "status": "ok", "backend": "RedisStore"}
 
 
-def test_health_is_503_when_the_store_is_down(client, settings):
-    from store import reset_store
-
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    reset_store()
-    try:
-        response = client.get("/api/v1/health")
-    finally:
-        reset_store()
+def test_health_is_503_when_the_store_is_down(client, store_down):
+    response = client.get("/api/v1/health")
     assert response.status_code == 503
     assert response.json()["checks"]["store"]["status"] == "down"
 
@@ -60,15 +53,8 @@ def test_ready_needs_an_sde(client, settings, tmp_path):
     assert response.json()["checks"]["sde"]["status"] == "down"
 
 
-def test_ready_needs_the_shared_store(client, settings):
-    from store import reset_store
-
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    reset_store()
-    try:
-        response = client.get("/health/ready")
-    finally:
-        reset_store()
+def test_ready_needs_the_shared_store(client, store_down):
+    response = client.get("/health/ready")
     assert response.status_code == 503
     assert response.json()["checks"]["store"]["status"] == "down"
 

@@ -721,12 +721,7 @@ def test_answers_match_the_schema(client, published, schema, eager_celery):
 
 @pytest.mark.django_db(databases=["default", "sde"])
 @pytest.mark.parametrize("url", ["/api/v1/market/status", "/api/v1/market/orders/10000002/34"])
-def test_an_unreachable_store_is_a_503_with_a_message(client, market, settings, url):
-    from store import reset_store
-
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    reset_store()
-    publish.forget_loaded()
+def test_an_unreachable_store_is_a_503_with_a_message(client, market, store_down, url):
     response = client.get(url, HTTP_ACCEPT="application/json")
     assert response.status_code == 503  # never a 500
     assert response.json()["detail"]
