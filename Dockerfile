@@ -10,7 +10,7 @@ RUN pip wheel --wheel-dir /wheels -r requirements.txt
 FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     VAR_DIR=/data SDE_PATH=/data/sde.sqlite GUNICORN_BIND=0.0.0.0:8000 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus MALLOC_ARENA_MAX=2
 RUN groupadd --system app && useradd --system --gid app --home /app app \
     && mkdir -p /data && chown app:app /data
 WORKDIR /app

@@ -63,6 +63,7 @@ class Topology:
             "MARKET_DEMO_FALLBACK": "false",
             "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
             "LOG_LEVEL": "WARNING",
+            "MALLOC_ARENA_MAX": "2",  # as bin/run-all and the image run it
         }
         (folder / "prometheus").mkdir(exist_ok=True)
         self.base_url = ""
