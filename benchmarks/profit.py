@@ -485,6 +485,20 @@ def main() -> None:
     print("engine and reference agree on every row compared")
     for figure in figures:
         print(f"{figure.line()}\n{'':<8} rows: {rows[figure.name]:,}")
+    # The product's own recompute, as a worker runs it (profit.boards: station boards with
+    # their margin cap, the hauling board with its stated hauler), for the record.
+    from profit.boards import compute_boards
+
+    compute_boards(snapshots)  # warm
+    product = []
+    for _ in range(max(3, args.runs)):
+        started = time.perf_counter()
+        compute_boards(snapshots)
+        product.append((time.perf_counter() - started) * 1000)
+    print(
+        f"profit.boards.compute_boards (the worker's recompute): "
+        f"{statistics.median(product):.0f} ms median of {len(product)} (target 2,000 ms)"
+    )
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak RSS {peak_rss:.0f} MB (snapshots, the order dicts and both engines)")
 
