@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -51,6 +51,7 @@ from requests.structures import CaseInsensitiveDict
 
 from market import generator
 from standin import characters as character_routes
+from standin.serving import QuietServer, Served
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -188,17 +189,11 @@ def _downtime_before(moment: datetime) -> datetime:
     return mark if mark <= moment else mark - timedelta(days=1)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
+class _Server(QuietServer):
     request_queue_size = 128
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: a client that hung up is not news."""
 
-
-class EsiStandIn:
+class EsiStandIn(Served):
     """The stand-in server. Start it (or use it as a context manager), then talk to base_url."""
 
     def __init__(
@@ -226,8 +221,6 @@ class EsiStandIn:
         self.started_at = datetime.now(UTC).replace(microsecond=0)
         self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._books: dict[int, _Book] = {}
         self._generation = 0
@@ -246,38 +239,24 @@ class EsiStandIn:
 
     # --- Lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> EsiStandIn:
-        handler = _make_handler(self)
+    server_class = _Server
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
+
+    def start(self) -> Self:
         self._stopping.clear()
-        self._server = _Server((self.host, self.port), handler)
-        self.port = int(self._server.server_address[1])
-        self.base_url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self) -> None:
+        """Stop serving, and hang up on the clients still connected (their threads end)."""
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        super().stop()
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
             with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> EsiStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- Data --------------------------------------------------------------------------------
 

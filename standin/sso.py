@@ -41,13 +41,15 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
 import orjson
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from standin.serving import Served
 
 EVE_AUDIENCE = "EVE Online"
 CODE_TTL = 300.0
@@ -96,21 +98,12 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: a client that hung up is not news."""
-
-
 def _b64url_sha256(text: str) -> str:
     digest = hashlib.sha256(text.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class SsoStandIn:
+class SsoStandIn(Served):
     """The stand-in server. Start it (or use it as a context manager), then talk to base_url."""
 
     def __init__(
@@ -152,36 +145,12 @@ class SsoStandIn:
         self._codes: dict[str, _Code] = {}
         self._refresh: dict[str, _Refresh] = {}
         self._keys: list[tuple[str, rsa.RSAPrivateKey]] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.rotate_key()
 
     # --- Lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> SsoStandIn:
-        self._server = _Server((self.host, self.port), _make_handler(self))
-        self.port = int(self._server.server_address[1])
-        self.base_url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> SsoStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
 
     # --- Keys and tokens ---------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from market.refresh import refresh_region
 from standin.characters import ROSTER
 from standin.esi import EsiStandIn
 from store import Store, get_store
+from tests.characters_setup import make_character
 from tests.characters_tokens import ALL_SCOPES, ISSUER, TokenSigner
 from tests.market_env import FORGE
 
@@ -48,10 +49,13 @@ def user() -> User:
     return User.objects.create_user("alice")
 
 
-def make_character(user: User, entry_id: int, scopes: tuple[str, ...] = ALL_SCOPES) -> Character:
-    name = next(e.name for e in ROSTER if e.character_id == entry_id)
-    return Character.objects.create(
-        character_id=entry_id, user=user, name=name, scopes=join_scopes(scopes)
+def store_logged_in_tokens(character: Character, signer: TokenSigner) -> None:
+    """The tokens a login leaves: an access token valid for 20 minutes and a refresh token."""
+    store_tokens(
+        character,
+        access_token=signer.token(character.character_id),
+        refresh_token="refresh-token-from-the-sso",
+        expires_at=datetime.now(UTC) + timedelta(minutes=20),
     )
 
 
@@ -223,12 +227,7 @@ def test_the_stored_access_token_is_used_by_default(
     esi: EsiStandIn, user: User, signer: TokenSigner
 ):
     bruce = make_character(user, BRUCE)
-    store_tokens(
-        bruce,
-        access_token=signer.token(BRUCE),
-        refresh_token="refresh-token-from-the-sso",
-        expires_at=datetime.now(UTC) + timedelta(minutes=20),
-    )
+    store_logged_in_tokens(bruce, signer)
     outcome = data.refresh_character(bruce, client=client())
     assert outcome.stored == list(data.GROUPS)
 
@@ -455,12 +454,7 @@ def test_the_task_refreshes_with_the_stored_token(
     from characters import tasks
 
     bruce = make_character(user, BRUCE)
-    store_tokens(
-        bruce,
-        access_token=signer.token(BRUCE),
-        refresh_token="refresh-token-from-the-sso",
-        expires_at=datetime.now(UTC) + timedelta(minutes=20),
-    )
+    store_logged_in_tokens(bruce, signer)
     assert tasks.refresh_character_task(BRUCE) == "ok"
     assert data.load_group(BRUCE, "orders") is not None
     lock = get_store().lock(data.lock_name(BRUCE), ttl=30)

@@ -4,7 +4,6 @@ the selected character's (parameters override them; each answer says which it us
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pytest
@@ -23,7 +22,6 @@ from characters.fees import (
 from characters.models import Character
 from characters.scopes import FEATURES, join_scopes
 from characters.selectors import SESSION_KEY
-from esi.client import EsiClient
 from market.hubs import HUB_STATIONS
 from market.refresh import refresh_region
 from profit.fees import Skills, broker_fee_rate
@@ -31,6 +29,7 @@ from sde.models import InvType
 from standin.characters import ROSTER
 from standin.esi import EsiStandIn
 from store import get_store
+from tests.characters_setup import fetch, make_character
 from tests.characters_tokens import ALL_SCOPES, ISSUER, TokenSigner
 from tests.market_env import FORGE
 
@@ -56,13 +55,6 @@ def skill(skill_id: int, level: int) -> dict[str, int]:
 @pytest.fixture
 def alice(market: EsiStandIn) -> User:  # market: an isolated store per test
     return User.objects.create_user("alice")
-
-
-def make_character(user: User, character_id: int, scopes: tuple[str, ...]) -> Character:
-    name = next(e.name for e in ROSTER if e.character_id == character_id)
-    return Character.objects.create(
-        character_id=character_id, user=user, name=name, scopes=join_scopes(scopes)
-    )
 
 
 def test_the_skill_ids_are_the_sde_s() -> None:
@@ -176,11 +168,7 @@ def traders(market: EsiStandIn, signer: TokenSigner) -> User:
     refresh_region(FORGE)
     alice = User.objects.create_user("alice")
     for character_id in (BRUCE, CLARK):
-        character = make_character(alice, character_id, ALL_SCOPES)
-        token = signer.token(character_id, ALL_SCOPES)
-        data.refresh_character(
-            character, client=EsiClient.from_settings(), token_source=functools.partial(str, token)
-        )
+        fetch(make_character(alice, character_id, ALL_SCOPES), signer, ALL_SCOPES)
     return alice
 
 

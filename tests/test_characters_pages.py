@@ -12,15 +12,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from characters import data
 from characters.models import Character
 from characters.scopes import FEATURES, join_scopes
-from esi.client import EsiClient
 from market.hubs import HUB_STATIONS
 from market.refresh import refresh_region
 from profit.templatetags.profit_format import pct
 from standin.characters import ROSTER
 from standin.esi import EsiStandIn
+from tests.characters_setup import fetch, make_character
 from tests.characters_tokens import ALL_SCOPES, ISSUER, TokenSigner
 from tests.market_env import FORGE
 
@@ -30,22 +29,6 @@ pytestmark = pytest.mark.django_db(databases=["default", "sde"])
 BRUCE, CLARK, PETER = (entry.character_id for entry in ROSTER)
 JITA = HUB_STATIONS[FORGE]
 TRITANIUM = 34
-
-
-def make_character(user: User, character_id: int, scopes: tuple[str, ...]) -> Character:
-    name = next(e.name for e in ROSTER if e.character_id == character_id)
-    return Character.objects.create(
-        character_id=character_id, user=user, name=name, scopes=join_scopes(scopes)
-    )
-
-
-def fetch(character: Character, signer: TokenSigner, scopes: tuple[str, ...]) -> None:
-    cid = character.character_id
-    data.refresh_character(
-        character,
-        client=EsiClient.from_settings(),
-        token_source=lambda: signer.token(cid, scopes),
-    )
 
 
 def order(order_id: int, *, buy: bool, price: float) -> dict[str, Any]:

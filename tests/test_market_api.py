@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from jsonschema import Draft202012Validator
 
 from market import publish
 from market.hubs import HUB_STATIONS
@@ -20,6 +19,7 @@ from market.refresh import refresh_region
 from standin.esi import EsiStandIn
 from store import get_store
 from tests.market_env import DOMAIN, FORGE
+from tests.schema_check import validator
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
 
@@ -656,30 +656,6 @@ def test_the_schema_documents_every_market_path_with_serializers(schema):
             ref = response["content"]["application/json"]["schema"]["$ref"]
             component = components[ref.rsplit("/", 1)[1]]
             assert component["properties"], (path, status)
-
-
-def json_schema(node: Any) -> Any:
-    """An OpenAPI 3.0 schema as JSON Schema: `nullable` as a null alternative, and objects
-    closed to properties they do not document."""
-    if isinstance(node, list):
-        return [json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: json_schema(value) for key, value in node.items() if key != "nullable"}
-    if "properties" in out and "additionalProperties" not in out:
-        out["additionalProperties"] = False
-    if node.get("nullable"):
-        return {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
-def validator(schema: dict[str, Any], path: str, method: str, status: str):
-    response = schema["paths"][path][method]["responses"][status]
-    root = {
-        "components": {"schemas": json_schema(schema["components"]["schemas"])},
-        **response["content"]["application/json"]["schema"],
-    }
-    return Draft202012Validator(root)
 
 
 def test_answers_match_the_schema(client, published, schema, eager_celery):

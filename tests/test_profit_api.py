@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from jsonschema import Draft202012Validator
 
 from market import publish
 from market.generator import generate_orders
@@ -36,6 +35,7 @@ from profit.volumes import _save as save_daily_volumes
 from profit.volumes import forget_read
 from store import get_store
 from tests.market_env import DOMAIN, FORGE
+from tests.schema_check import validator
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
 
@@ -765,29 +765,6 @@ def schema(client) -> dict[str, Any]:
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     return dict(response.json())
-
-
-def json_schema(node: Any) -> Any:
-    """OpenAPI 3.0 as JSON Schema: `nullable` as a null alternative, objects closed."""
-    if isinstance(node, list):
-        return [json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: json_schema(value) for key, value in node.items() if key != "nullable"}
-    if "properties" in out and "additionalProperties" not in out:
-        out["additionalProperties"] = False
-    if node.get("nullable"):
-        return {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
-def validator(schema: dict[str, Any], path: str, method: str, status: str):
-    response = schema["paths"][path][method]["responses"][status]
-    root = {
-        "components": {"schemas": json_schema(schema["components"]["schemas"])},
-        **response["content"]["application/json"]["schema"],
-    }
-    return Draft202012Validator(root)
 
 
 def test_the_schema_documents_every_profit_path_and_parameter(schema):

@@ -1,0 +1,33 @@
+"""Helpers for the character tests: a roster character of the ESI stand-in linked to a user,
+and its data fetched from the stand-in (the fixtures are in tests/characters_env.py)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+
+from characters import data
+from characters.models import Character
+from characters.scopes import join_scopes
+from esi.client import EsiClient
+from standin.characters import ROSTER
+from tests.characters_tokens import ALL_SCOPES, TokenSigner
+
+
+def make_character(
+    user: User, character_id: int, scopes: tuple[str, ...] = ALL_SCOPES
+) -> Character:
+    """The stand-in roster's character `character_id`, linked to `user` with `scopes`."""
+    name = next(e.name for e in ROSTER if e.character_id == character_id)
+    return Character.objects.create(
+        character_id=character_id, user=user, name=name, scopes=join_scopes(scopes)
+    )
+
+
+def fetch(character: Character, signer: TokenSigner, scopes: tuple[str, ...]) -> None:
+    """Fetch `character`'s data from the ESI stand-in with tokens `signer` makes for `scopes`."""
+    cid = character.character_id
+    data.refresh_character(
+        character,
+        client=EsiClient.from_settings(),
+        token_source=lambda: signer.token(cid, scopes),
+    )
