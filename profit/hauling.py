@@ -468,32 +468,31 @@ def _with_jumps(
     reach (no route under the security filter, or more than `max_jumps`)."""
     listing = params.mode == "list"
     n = len(pairs["type_id"])
-    src_books, src_book = _gather(
-        snapshots,
-        pairs["src_snap"],
-        pairs["type_id"],
-        pairs["src_loc"],
-        is_buy=False,
-        limit=pairs["dst_value"],
-        factor=1.0,
-    )
-    pairs["src_book"] = src_book
-    src_system = _book_system(src_books, src_book)
+
+    def side(
+        name: str, *, is_buy: bool, limit: FloatArray, factor: float
+    ) -> tuple[_Books, IntArray]:
+        """One side's books (`src`: sell orders, `dst`: buy orders), each pair's book index
+        stored as `<name>_book`, and each pair's system on that side."""
+        books, book = _gather(
+            snapshots,
+            pairs[f"{name}_snap"],
+            pairs["type_id"],
+            pairs[f"{name}_loc"],
+            is_buy=is_buy,
+            limit=limit,
+            factor=factor,
+        )
+        pairs[f"{name}_book"] = book
+        return books, _book_system(books, book)
+
+    src_books, src_system = side("src", is_buy=False, limit=pairs["dst_value"], factor=1.0)
+    dst_books: _Books | None
     if listing:
         dst_system = _location_systems(snapshots, pairs["dst_snap"], pairs["dst_loc"])
         dst_books = None
     else:
-        dst_books, dst_book = _gather(
-            snapshots,
-            pairs["dst_snap"],
-            pairs["type_id"],
-            pairs["dst_loc"],
-            is_buy=True,
-            limit=pairs["src_best"],
-            factor=1.0 - tax,
-        )
-        pairs["dst_book"] = dst_book
-        dst_system = _book_system(dst_books, dst_book)
+        dst_books, dst_system = side("dst", is_buy=True, limit=pairs["src_best"], factor=1.0 - tax)
     pairs["src_system"], pairs["dst_system"] = src_system, dst_system
     jumps = np.full(n, -1, dtype=np.int64)
     if n:

@@ -289,6 +289,17 @@ def station_trading(
     return {"snapshots": [snapshot], "station": place_json(where), **answer}
 
 
+def station_trading_for(data: Mapping[str, Any], skills: Skills) -> dict[str, Any]:
+    """`station_trading` for validated StationTradingParams (the API's and the page's)."""
+    return station_trading(
+        station_id=data["station_id"],
+        skills=skills,
+        filters=station_filters(data),
+        tick=data["tick"],
+        pinned=data.get("snapshots", {}),
+    )
+
+
 # --- Hauling -------------------------------------------------------------------------------
 
 HAULING_FIELDS = (
@@ -366,6 +377,17 @@ def hauling(
     }
 
 
+def hauling_for(data: Mapping[str, Any], skills: Skills) -> dict[str, Any]:
+    """`hauling` for validated HaulingParams (the API's and the page's)."""
+    return hauling(
+        from_ids=data["from"],
+        to_ids=data["to"],
+        skills=skills,
+        params=hauling_params(data),
+        pinned=data.get("snapshots", {}),
+    )
+
+
 # --- The trade calculator ------------------------------------------------------------------
 
 
@@ -414,6 +436,22 @@ def calculate(
         "sell_location": place_json(sell_place),
         "breakdown": breakdown,
     }
+
+
+def calculate_for(data: Mapping[str, Any], skills: Skills) -> dict[str, Any]:
+    """`calculate` for a validated CalculateIn body (the API's and the page's)."""
+    return calculate(
+        type_id=data["type_id"],
+        buy_location=data["buy_location"],
+        sell_location=data["sell_location"],
+        quantity=data["quantity"],
+        mode=data["mode"],
+        skills=skills,
+        pinned=data.get("snapshots", {}),
+        preference=data.get("preference"),
+        security=data.get("security"),
+        tick=data["tick"],
+    )
 
 
 def market_type(type_id: int) -> str:

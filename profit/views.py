@@ -27,6 +27,7 @@ from rest_framework import serializers
 from market.views import age_text, tracked_hubs
 from profit import boards, selectors
 from profit.api import serializers as s
+from profit.fees import Skills
 from profit.locations import UnknownPlace, resolve_place
 from profit.params import SKILL_FIELDS, skills_from_request, skills_json
 from sde.models import MapRegion
@@ -283,41 +284,57 @@ def _run(
         return None, {"error": {"kind": "unavailable", "message": message}}, 503
 
 
-# --- Station trading -----------------------------------------------------------------------
+# --- Station trading and hauling: a form, then a page of rows ------------------------------
+
+
+def _list_search(
+    request: HttpRequest,
+    places: dict[str, list[dict[str, Any]]],
+    defaults: Mapping[str, Any],
+    *,
+    params: type[serializers.Serializer],
+    sorts: Sequence[str],
+    columns: Sequence[Column],
+    api_name: str,
+    compute: Callable[[Mapping[str, Any], Skills], dict[str, Any]],
+) -> tuple[dict[str, str], dict[str, Any], dict[str, Any] | None, int]:
+    """Validate a list page's form and run its search: (the form values, the page context,
+    the selector's answer or None, the status)."""
+    values = _form_input(request, defaults)
+    data, errors = _validate(params, values)
+    context = _form_context(request, values, errors, places, sorts)
+    if data is None:
+        return values, context, None, 400
+    skills, source = skills_from_request(request, data)
+    result, error, status = _run(lambda: compute(data, skills))
+    context.update(error)
+    if result is not None:
+        context.update(_results_context(request, result, data, values, skills_json(skills, source)))
+        context["heads"] = _sort_links(columns, values, data["sort"])
+        context["csv_href"] = (
+            reverse(api_name)
+            + "?"
+            + _query(_api_params(values), page=None, page_size=None, format="csv")
+        )
+    return values, context, result, status
 
 
 def station_trading_page(request: HttpRequest) -> HttpResponse:
     places = _places()
     defaults = {"station_id": _default_hub(places) or 60003760, "sort": "-profit_per_unit"}
-    values = _form_input(request, defaults)
-    data, errors = _validate(s.StationTradingParams, values)
-    context = _form_context(request, values, errors, places, s.STATION_SORTS)
-    status = 400 if errors else 200
-    if data is not None:
-        skills, source = skills_from_request(request, data)
-        filters = selectors.station_filters(data)
-        result, error, status = _run(
-            lambda: selectors.station_trading(
-                station_id=data["station_id"],
-                skills=skills,
-                filters=filters,
-                tick=data["tick"],
-                pinned=data.get("snapshots", {}),
-            )
-        )
-        context.update(error)
-        if result is not None:
-            context.update(
-                _results_context(request, result, data, values, skills_json(skills, source))
-            )
-            context["station"] = result["station"]
-            context["heads"] = _sort_links(STATION_COLUMNS, values, data["sort"])
-            context["api_url"] = reverse("api-profit-station")
-            context["csv_href"] = (
-                reverse("api-profit-station")
-                + "?"
-                + _query(_api_params(values), page=None, page_size=None, format="csv")
-            )
+    values, context, result, status = _list_search(
+        request,
+        places,
+        defaults,
+        params=s.StationTradingParams,
+        sorts=s.STATION_SORTS,
+        columns=STATION_COLUMNS,
+        api_name="api-profit-station",
+        compute=selectors.station_trading_for,
+    )
+    if result is not None:
+        context["station"] = result["station"]
+        context["api_url"] = reverse("api-profit-station")
     if values.get("station_id") and not any(
         str(h["id"]) == values["station_id"] for h in places["hubs"]
     ):
@@ -335,19 +352,18 @@ def _sort_options(columns: Sequence[str]) -> list[dict[str, str]]:
     return options
 
 
-def _results_context(
+def _answer_context(
     request: HttpRequest,
-    result: dict[str, Any],
+    result: Mapping[str, Any],
     data: Mapping[str, Any],
-    values: Mapping[str, str],
+    values: Mapping[str, Any],
     skills: dict[str, Any],
 ) -> dict[str, Any]:
+    """What every answer shows: the snapshots it read, the skills, its permalink (these
+    snapshots) and the same search on the current snapshots."""
     pinned = selectors.permalink_snapshots(result["snapshots"])
     return {
-        **_page_of(request, result["rows"], data, values),
-        "total": result["total"],
         "snapshots": _snapshot_rows(selectors.freshness(result["snapshots"])),
-        "rates": result["rates"],
         "skills": skills,
         "permalink": request.path + "?" + _query(values, snapshots=pinned, page=None),
         "pinned": "snapshots" in data,
@@ -355,7 +371,28 @@ def _results_context(
     }
 
 
+def _results_context(
+    request: HttpRequest,
+    result: dict[str, Any],
+    data: Mapping[str, Any],
+    values: Mapping[str, str],
+    skills: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        **_page_of(request, result["rows"], data, values),
+        "total": result["total"],
+        "rates": result["rates"],
+        **_answer_context(request, result, data, values, skills),
+    }
+
+
 # --- Hauling -------------------------------------------------------------------------------
+
+
+def _unlisted(places: Mapping[str, Sequence[Mapping[str, Any]]], value: str | None) -> str | None:
+    """A submitted place the pickers do not offer (shown as "From the link"), else None."""
+    known = {str(p["id"]) for group in places.values() for p in group}
+    return value if value not in known else None
 
 
 def hauling_page(request: HttpRequest) -> HttpResponse:
@@ -365,39 +402,22 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
         "to": _default_hub(places, 1) or 60008494,
         "sort": "-net_profit",
     }
-    values = _form_input(request, defaults)
-    data, errors = _validate(s.HaulingParams, values)
-    context = _form_context(request, values, errors, places, s.HAULING_SORTS)
+    values, context, result, status = _list_search(
+        request,
+        places,
+        defaults,
+        params=s.HaulingParams,
+        sorts=s.HAULING_SORTS,
+        columns=HAULING_COLUMNS,
+        api_name="api-profit-hauling",
+        compute=selectors.hauling_for,
+    )
     context["engine_defaults"] = selectors.hauling_parameters(selectors.hauling_params({}))
-    status = 400 if errors else 200
-    if data is not None:
-        skills, source = skills_from_request(request, data)
-        params = selectors.hauling_params(data)
-        result, error, status = _run(
-            lambda: selectors.hauling(
-                from_ids=data["from"],
-                to_ids=data["to"],
-                skills=skills,
-                params=params,
-                pinned=data.get("snapshots", {}),
-            )
-        )
-        context.update(error)
-        if result is not None:
-            context.update(
-                _results_context(request, result, data, values, skills_json(skills, source))
-            )
-            context["from_places"] = result["from"]
-            context["to_places"] = result["to"]
-            context["heads"] = _sort_links(HAULING_COLUMNS, values, data["sort"])
-            context["csv_href"] = (
-                reverse("api-profit-hauling")
-                + "?"
-                + _query(_api_params(values), page=None, page_size=None, format="csv")
-            )
-    known = {str(p["id"]) for group in places.values() for p in group}
-    context["custom_from"] = values.get("from") if values.get("from") not in known else None
-    context["custom_to"] = values.get("to") if values.get("to") not in known else None
+    if result is not None:
+        context["from_places"] = result["from"]
+        context["to_places"] = result["to"]
+    context["custom_from"] = _unlisted(places, values.get("from"))
+    context["custom_to"] = _unlisted(places, values.get("to"))
     for side in ("from", "to"):
         named = context.get(f"{side}_places")
         if named:
@@ -418,13 +438,8 @@ def calculator_page(request: HttpRequest) -> HttpResponse:
     }
     values = _form_input(request, defaults)
     context = _form_context(request, values, {}, places)
-    known = {str(p["id"]) for group in places.values() for p in group}
-    context["custom_buy"] = (
-        values.get("buy_location") if values.get("buy_location") not in known else None
-    )
-    context["custom_sell"] = (
-        values.get("sell_location") if values.get("sell_location") not in known else None
-    )
+    context["custom_buy"] = _unlisted(places, values.get("buy_location"))
+    context["custom_sell"] = _unlisted(places, values.get("sell_location"))
     context["values_query"] = _query(values, type_id=None)
     status = 200
     item = values.get("type_id", "")
@@ -441,38 +456,22 @@ def calculator_page(request: HttpRequest) -> HttpResponse:
             return render(request, "profit/calculator.html", context, status=400)
         data = dict(serializer.validated_data)
         skills, source = skills_from_request(request, dict(data.get("skills") or {}))
-        result, error, status = _run(
-            lambda: selectors.calculate(
-                type_id=data["type_id"],
-                buy_location=data["buy_location"],
-                sell_location=data["sell_location"],
-                quantity=data["quantity"],
-                mode=data["mode"],
-                skills=skills,
-                pinned=data.get("snapshots", {}),
-                preference=data.get("preference"),
-                security=data.get("security"),
-                tick=data["tick"],
-            )
-        )
+        result, error, status = _run(lambda: selectors.calculate_for(data, skills))
         context.update(error)
         if result is not None:
-            pinned = selectors.permalink_snapshots(result["snapshots"])
             context.update(
                 {
                     "type_id": type_id,
                     "type_name": selectors.market_type(type_id),
                     "result": result,
                     "breakdown": result["breakdown"],
-                    "skills": skills_json(skills, source),
-                    "snapshots": _snapshot_rows(selectors.freshness(result["snapshots"])),
-                    "permalink": request.path
-                    + "?"
-                    + _query({**values, "type_id": type_id}, snapshots=pinned),
-                    "pinned": "snapshots" in data,
-                    "current_href": request.path
-                    + "?"
-                    + _query({**values, "type_id": type_id}, snapshots=None),
+                    **_answer_context(
+                        request,
+                        result,
+                        data,
+                        {**values, "type_id": type_id},
+                        skills_json(skills, source),
+                    ),
                     "order_sides": _order_sides(result["breakdown"]),
                     "region_names": _region_names(),
                 }

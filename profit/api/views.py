@@ -15,11 +15,17 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from config.api import ErrorOut, validated
@@ -142,8 +148,66 @@ def list_answer(
     return response
 
 
-class StationTradingView(ProfitView):
-    @extend_schema(
+def list_schema(
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    params: type[Serializer],
+    out: type[Serializer],
+    errors: Mapping[int, Any] = ERRORS,
+) -> Callable[[Any], Any]:
+    """The schema of a list operation: its parameters, its JSON and CSV answers, its errors."""
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        parameters=[params, CSV_PARAMETER],
+        responses={
+            (200, "application/json"): out,
+            (200, "text/csv"): CSV_RESPONSE,
+            **errors,
+        },
+    )
+
+
+class ProfitListView(ProfitView):
+    """A list operation: validate the parameters, run the search, answer a page of rows."""
+
+    params: type[Serializer]
+
+    def search(self, data: dict[str, Any], skills: Skills) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parameters(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter of the answer (the engine's defaults filled in)."""
+        raise NotImplementedError
+
+    def extra(self, result: dict[str, Any]) -> dict[str, Any]:
+        """What the answer adds before its rows (the places searched)."""
+        raise NotImplementedError
+
+    def filename(self, data: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def get(self, request: Request) -> Response:
+        data = validated(self.params, request)
+        skills, source = skills_from_request(request, data)
+        result = _answer(lambda: self.search(data, skills))
+        return list_answer(
+            request,
+            data,
+            result,
+            skills=skills,
+            source=source,
+            parameters=self.parameters(data),
+            extra=self.extra(result),
+            filename=self.filename(data),
+        )
+
+
+@extend_schema_view(
+    get=list_schema(
         operation_id="profit_station_trading",
         summary="Station trading opportunities at one station",
         description=(
@@ -151,40 +215,28 @@ class StationTradingView(ProfitView):
             "plus one tick, sell at the best ask minus one tick; profit per unit after both "
             "broker fees and the sales tax, margin, ROI, daily volume and order counts."
         ),
-        parameters=[s.StationTradingParams, CSV_PARAMETER],
-        responses={
-            (200, "application/json"): s.StationTradingOut,
-            (200, "text/csv"): CSV_RESPONSE,
-            **ERRORS,
-        },
+        params=s.StationTradingParams,
+        out=s.StationTradingOut,
     )
-    def get(self, request: Request) -> Response:
-        data = validated(s.StationTradingParams, request)
-        skills, source = skills_from_request(request, data)
-        filters = selectors.station_filters(data)
-        result = _answer(
-            lambda: selectors.station_trading(
-                station_id=data["station_id"],
-                skills=skills,
-                filters=filters,
-                tick=data["tick"],
-                pinned=data.get("snapshots", {}),
-            )
-        )
-        return list_answer(
-            request,
-            data,
-            result,
-            skills=skills,
-            source=source,
-            parameters=_parameters(data, selectors.station_parameters(filters)),
-            extra={"station": result["station"]},
-            filename=f"station-trading-{data['station_id']}",
-        )
+)
+class StationTradingView(ProfitListView):
+    params = s.StationTradingParams
+
+    def search(self, data: dict[str, Any], skills: Skills) -> dict[str, Any]:
+        return selectors.station_trading_for(data, skills)
+
+    def parameters(self, data: dict[str, Any]) -> dict[str, Any]:
+        return _parameters(data, selectors.station_parameters(selectors.station_filters(data)))
+
+    def extra(self, result: dict[str, Any]) -> dict[str, Any]:
+        return {"station": result["station"]}
+
+    def filename(self, data: dict[str, Any]) -> str:
+        return f"station-trading-{data['station_id']}"
 
 
-class HaulingView(ProfitView):
-    @extend_schema(
+@extend_schema_view(
+    get=list_schema(
         operation_id="profit_hauling",
         summary="Hauling opportunities between stations, systems or regions",
         description=(
@@ -193,39 +245,28 @@ class HaulingView(ProfitView):
             "price order, capped by cargo (packaged volume) and budget; jumps on the "
             "stargate graph with the route preference and security filter."
         ),
-        parameters=[s.HaulingParams, CSV_PARAMETER],
-        responses={
-            (200, "application/json"): s.HaulingOut,
-            (200, "text/csv"): CSV_RESPONSE,
-            **ERRORS,
-        },
+        params=s.HaulingParams,
+        out=s.HaulingOut,
     )
-    def get(self, request: Request) -> Response:
-        data = validated(s.HaulingParams, request)
-        skills, source = skills_from_request(request, data)
-        params = selectors.hauling_params(data)
-        result = _answer(
-            lambda: selectors.hauling(
-                from_ids=data["from"],
-                to_ids=data["to"],
-                skills=skills,
-                params=params,
-                pinned=data.get("snapshots", {}),
-            )
-        )
-        parameters = _parameters(data, selectors.hauling_parameters(params))
-        parameters["from"] = ",".join(str(i) for i in data["from"])
-        parameters["to"] = ",".join(str(i) for i in data["to"])
-        return list_answer(
-            request,
-            data,
-            result,
-            skills=skills,
-            source=source,
-            parameters=parameters,
-            extra={"from": result["from"], "to": result["to"]},
-            filename="hauling",
-        )
+)
+class HaulingView(ProfitListView):
+    params = s.HaulingParams
+
+    def search(self, data: dict[str, Any], skills: Skills) -> dict[str, Any]:
+        return selectors.hauling_for(data, skills)
+
+    def parameters(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **_parameters(data, selectors.hauling_parameters(selectors.hauling_params(data))),
+            "from": ",".join(str(i) for i in data["from"]),
+            "to": ",".join(str(i) for i in data["to"]),
+        }
+
+    def extra(self, result: dict[str, Any]) -> dict[str, Any]:
+        return {"from": result["from"], "to": result["to"]}
+
+    def filename(self, data: dict[str, Any]) -> str:
+        return "hauling"
 
 
 class CalculateView(ProfitView):
@@ -246,20 +287,7 @@ class CalculateView(ProfitView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         skills, source = skills_from_request(request, dict(data.get("skills") or {}))
-        result = _answer(
-            lambda: selectors.calculate(
-                type_id=data["type_id"],
-                buy_location=data["buy_location"],
-                sell_location=data["sell_location"],
-                quantity=data["quantity"],
-                mode=data["mode"],
-                skills=skills,
-                pinned=data.get("snapshots", {}),
-                preference=data.get("preference"),
-                security=data.get("security"),
-                tick=data["tick"],
-            )
-        )
+        result = _answer(lambda: selectors.calculate_for(data, skills))
         parameters = {k: v for k, v in data.items() if k not in ("skills", "snapshots")}
         parameters.update(result["route"])
         if "snapshots" in data:
@@ -286,20 +314,16 @@ class CalculateView(ProfitView):
 
 
 class BoardsView(ProfitView):
-    @extend_schema(
+    @list_schema(
         operation_id="profit_boards",
         summary="The opportunity boards: best trades at each hub and between the hubs",
         description=(
             "Recomputed after each snapshot publish with default parameters (every skill 0) "
             "and kept ranked in the shared store. CSV: one line per row, with its board."
         ),
-        parameters=[s.BoardsParams, CSV_PARAMETER],
-        responses={
-            (200, "application/json"): s.OpportunityBoardsOut,
-            (200, "text/csv"): CSV_RESPONSE,
-            400: ErrorOut,
-            404: ErrorOut,
-        },
+        params=s.BoardsParams,
+        out=s.OpportunityBoardsOut,
+        errors={400: ErrorOut, 404: ErrorOut},
     )
     def get(self, request: Request) -> Response:
         data = validated(s.BoardsParams, request)
