@@ -153,12 +153,23 @@ def permalink_snapshots(snapshots: Sequence[Snapshot]) -> str:
 
 class Computed:
     """Least recently used answers of this process, keyed by their inputs and the snapshot
-    generations they read (a new snapshot is a new key: nothing to invalidate)."""
+    generations they read (a new snapshot is a new key: nothing to invalidate).
 
-    def __init__(self, size: int) -> None:
+    Bounded by the rows it holds, not only by the answers: a region-to-region haul is
+    thousands of rows (a few MB), and every gunicorn worker keeps its own. At most
+    `max_rows` rows (`PROFIT_COMPUTED_ROWS`) and `size` answers are kept."""
+
+    def __init__(self, size: int, max_rows: int) -> None:
         self.size = size
+        self.max_rows = max_rows
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._rows = 0
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _weight(value: Any) -> int:
+        rows = value.get("rows") if isinstance(value, dict) else None
+        return max(1, len(rows)) if isinstance(rows, list) else 1
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
@@ -166,18 +177,31 @@ class Computed:
                 self._items.move_to_end(key)
                 return self._items[key]
         value = compute()
+        weight = self._weight(value)
+        if weight > self.max_rows:
+            return value  # larger than the whole budget: answered, not kept
         with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            if key not in self._items:
+                self._items[key] = value
+                self._rows += weight
+            while len(self._items) > self.size or self._rows > self.max_rows:
+                _, dropped = self._items.popitem(last=False)
+                self._rows -= self._weight(dropped)
         return value
+
+    @property
+    def rows(self) -> int:
+        return self._rows
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._rows = 0
 
 
-computed = Computed(getattr(settings, "PROFIT_COMPUTED_KEEP", 64))
+computed = Computed(
+    getattr(settings, "PROFIT_COMPUTED_KEEP", 64), getattr(settings, "PROFIT_COMPUTED_ROWS", 20_000)
+)
 
 
 def daily_volumes(region_id: int) -> DailyVolumes:

@@ -865,3 +865,26 @@ def test_answers_match_the_schema(client, books, schema):
     for path, response, status in errors:
         assert str(response.status_code) == status, path
         validator(schema, path, "get", status).validate(response.json())
+
+
+# --- The per-process answer cache ----------------------------------------------------------
+
+
+def test_kept_answers_are_bounded_by_their_rows():
+    """Every gunicorn worker keeps its own answers: a budget of rows, not only of answers,
+    keeps a few region-to-region hauls from holding hundreds of MB."""
+    kept = selectors.Computed(size=64, max_rows=1_000)
+
+    def answer(rows: int) -> dict[str, Any]:
+        return {"rows": [{"n": i} for i in range(rows)]}
+
+    for key in range(5):
+        kept.get_or_compute(key, lambda: answer(300))
+    assert kept.rows <= 1_000  # the oldest went
+    calls = []
+    kept.get_or_compute(4, lambda: calls.append(1) or answer(300))
+    assert calls == []  # the newest is still kept
+    kept.get_or_compute(0, lambda: calls.append(1) or answer(300))
+    assert calls == [1]  # the oldest was dropped
+    huge = kept.get_or_compute("huge", lambda: answer(5_000))
+    assert len(huge["rows"]) == 5_000 and kept.rows <= 1_000  # answered, not kept
