@@ -49,6 +49,8 @@ class Topology:
 
         self.folder = folder
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        # A SIGTERM (a timeout, Ctrl-C from a supervisor) still stops every process started.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         unique = f"bench-{uuid.uuid4().hex[:12]}"
         self.env = {
             **os.environ,
