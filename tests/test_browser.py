@@ -3,60 +3,18 @@
 Screenshots go to var/screenshots/ (git-ignored) for a human look.
 """
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+from tests.browser_env import CHROMIUM, new_page, open_page, screenshot
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases=["default", "sde"]),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
 ]
-
-
-@pytest.fixture
-def browser(live_server: object) -> Iterator[Browser]:
-    # Function-scoped on purpose: Playwright's sync API runs an event loop in this thread, and
-    # Django refuses database work (test database setup, the flush after each transactional
-    # test) while one runs. Started after the database fixtures, stopped before their teardown.
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def open_page(page: Page, url: str) -> None:
-    # Not waiting for "load": icons come from images.evetech.net, which may be unreachable.
-    page.goto(url, wait_until="domcontentloaded")
 
 
 def test_css_is_served(page, live_server):
@@ -122,8 +80,7 @@ def test_nav_search_on_item_page(page, live_server):
 
 
 def test_mobile_layout(browser, live_server):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
-    page = context.new_page()
+    page = new_page(browser, viewport={"width": 375, "height": 740}, is_mobile=True)
     try:
         for name, url in [
             ("mobile-home", "/"),
@@ -140,7 +97,7 @@ def test_mobile_layout(browser, live_server):
         expect(page.locator("#home-search-list [role=option]").first).to_be_visible()
         screenshot(page, "mobile-suggestions")
     finally:
-        context.close()
+        page.context.close()
 
 
 def test_other_pages_screenshots(page, live_server):

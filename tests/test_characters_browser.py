@@ -12,30 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from market.hubs import HUB_STATIONS
 from market.refresh import refresh_region
 from standin.esi import EsiStandIn
 from standin.sso import SsoStandIn
+from tests.browser_env import new_page, screenshot, without_image_server
 from tests.market_env import FORGE
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
 BRUCE = 1001
 JITA = HUB_STATIONS[FORGE]
 
@@ -81,21 +69,14 @@ def stand_ins(market: EsiStandIn, sso: SsoStandIn) -> Iterator[tuple[EsiStandIn,
 
 
 @pytest.fixture
-def page(live_server: Any, stand_ins: Any) -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser: Browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.route(re.compile(r"^https://images\.evetech\.net/.*"), lambda route: route.abort())
-        yield page
-        context.close()
-        browser.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"characters-dashboard-{name}.png"), full_page=True)
+def page(stand_ins: Any, browser: Browser) -> Iterator[Page]:
+    # The stand-ins first: they refresh a region through the ORM, which Django refuses once
+    # the browser's event loop runs.
+    page = new_page(browser)
+    page.set_default_timeout(15_000)
+    without_image_server(page)
+    yield page
+    page.context.close()
 
 
 def section(page: Page, key: str) -> Any:
@@ -122,7 +103,7 @@ def test_log_in_enable_features_and_read_the_dashboard(page: Page, live_server: 
     for key in ("skills", "orders", "assets", "wallet", "standings", "location"):
         expect(section(page, key)).to_have_attribute("data-state", "disabled")
     expect(section(page, "orders")).to_contain_text("Reads your open market orders")
-    screenshot(page, "no-features")
+    screenshot(page, "characters-dashboard-no-features")
 
     enable(page, "orders")
     orders = section(page, "orders")
@@ -145,7 +126,7 @@ def test_log_in_enable_features_and_read_the_dashboard(page: Page, live_server: 
     enable(page, "wallet")
     expect(section(page, "wallet").locator("[data-balance]")).to_have_text("123,456,789.00 ISK")
     expect(section(page, "wallet").locator("[data-fetched]")).to_contain_text("Fetched")
-    screenshot(page, "all-features")
+    screenshot(page, "characters-dashboard-all-features")
 
     # Sort the trading skills by level (largest first), then back.
     table = skills.locator("table.char-skills")

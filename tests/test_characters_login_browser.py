@@ -8,29 +8,15 @@ Screenshots go to var/screenshots/characters-*.png (git-ignored) for a human loo
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from characters.models import Character
 from standin.sso import SsoStandIn
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
+from tests.browser_env import new_page, off_the_event_loop, screenshot, without_image_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -39,38 +25,11 @@ pytestmark = [
 
 
 @pytest.fixture
-def browser(live_server: Any, sso: SsoStandIn) -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    # Portraits come from the (offline) image server: fail them at once.
-    page.route(re.compile(r"^https://images\.evetech\.net/.*"), lambda route: route.abort())
+def page(sso: SsoStandIn, browser: Browser) -> Iterator[Page]:
+    page = new_page(browser)
+    without_image_server(page)  # portraits come from the (offline) image server
     yield page
-    context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SCREENSHOTS / f"characters-{name}.png"), full_page=True)
-
-
-def outside_the_event_loop(query: Callable[[], Any]) -> Any:
-    """Run an ORM query in a thread: Playwright's sync API keeps an event loop running here,
-    in which Django refuses database calls."""
-    result: list[Any] = []
-    worker = threading.Thread(target=lambda: result.append(query()))
-    worker.start()
-    worker.join(timeout=30)
-    return result[0]
+    page.context.close()
 
 
 def switcher(page: Page) -> Any:
@@ -86,7 +45,7 @@ def open_menu(page: Page) -> None:
 def test_login_link_switch_unlink_logout(page: Page, live_server: Any, sso: SsoStandIn) -> None:
     page.goto(f"{live_server.url}/accounts/login/?next=/accounts/characters/")
     expect(page.locator("[data-action=login]")).to_be_visible()  # the header, logged out
-    screenshot(page, "login")
+    screenshot(page, "characters-login")
     page.get_by_role("button", name="Log in with EVE Online").click()
 
     # The SSO stand-in's own page: pick a character.
@@ -98,7 +57,7 @@ def test_login_link_switch_unlink_logout(page: Page, live_server: Any, sso: SsoS
     expect(page.get_by_role("heading", name="Your characters")).to_be_visible()
     expect(switcher(page).locator("summary")).to_contain_text("Bruce Wayne")
     expect(page.locator("[data-character]")).to_have_count(1)
-    screenshot(page, "one-character")
+    screenshot(page, "characters-one-character")
 
     # Link a second character from the header menu.
     open_menu(page)
@@ -111,7 +70,7 @@ def test_login_link_switch_unlink_logout(page: Page, live_server: Any, sso: SsoS
     # Switch back to Bruce Wayne in the header.
     open_menu(page)
     expect(switcher(page).locator("[data-switch-to]")).to_have_count(2)
-    screenshot(page, "switcher-open")
+    screenshot(page, "characters-switcher-open")
     switcher(page).locator("[data-switch-to='1001']").click()
     expect(switcher(page).locator("summary")).to_contain_text("Bruce Wayne")
     expect(page.locator("[data-character='1001'] [data-selected]")).to_be_visible()
@@ -122,10 +81,9 @@ def test_login_link_switch_unlink_logout(page: Page, live_server: Any, sso: SsoS
     page.get_by_role("button", name="Unlink Clark Kent").click()
     expect(page.locator("[data-character]")).to_have_count(1)
     expect(page.locator("[data-char-messages]")).to_contain_text("Clark Kent is unlinked")
-    assert outside_the_event_loop(
-        lambda: sorted(Character.objects.values_list("pk", flat=True))
-    ) == [1001]
-    screenshot(page, "after-unlink")
+    linked = off_the_event_loop(lambda: sorted(Character.objects.values_list("pk", flat=True)))
+    assert linked == [1001]
+    screenshot(page, "characters-after-unlink")
 
     # Log out from the header menu.
     open_menu(page)

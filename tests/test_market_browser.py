@@ -9,31 +9,18 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.test import Client
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from market import publish
 from market.refresh import publish_demo, refresh_region
+from tests.browser_env import SCREENSHOTS, new_page, open_page, screenshot
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
 FORGE, DOMAIN = 10000002, 10000043
 JITA, AMARR = 60003760, 60008494
 TRITANIUM = 34
@@ -53,35 +40,6 @@ def live_esi(market) -> Any:
     refresh_region(FORGE)
     refresh_region(DOMAIN)
     return market
-
-
-@pytest.fixture
-def browser(live_server: object) -> Iterator[Browser]:
-    # Function-scoped, started after the database fixtures (see tests/test_browser.py).
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header lands mid-page
-    page.screenshot(path=str(SCREENSHOTS / f"market-{name}.png"), full_page=True)
-
-
-def open_page(page: Page, url: str) -> None:
-    # Not waiting for "load": icons come from images.evetech.net, which may be unreachable.
-    page.goto(url, wait_until="domcontentloaded")
 
 
 def api(page: Page, live_server: Any, path: str) -> dict[str, Any]:
@@ -216,7 +174,7 @@ def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_se
     assert any(re.fullmatch(r"\d+(\.\d+)?[kMBT]", t) for t in labels), labels  # volume axis
     assert any(re.fullmatch(r"\d+ [A-Z][a-z]{2}", t) for t in labels), labels  # dates
     # Hovering shows the day's numbers.
-    screenshot(page, "item-desktop")
+    screenshot(page, "market-item-desktop")
     box = chart.bounding_box()
     assert box is not None
     chart.hover(position={"x": box["width"] - 15, "y": box["height"] / 2})
@@ -247,7 +205,7 @@ def test_item_page_labels_the_demo_market(market, page, live_server):
     expect(page.locator(".site-banner")).to_contain_text(
         "Demo market: prices are generated from the static data, not live."
     )
-    screenshot(page, "item-demo")
+    screenshot(page, "market-item-demo")
 
 
 def test_item_page_says_a_region_is_on_its_way(market, page, live_server):
@@ -258,7 +216,7 @@ def test_item_page_says_a_region_is_on_its_way(market, page, live_server):
     expect(compare_row(page, FORGE, "hub").locator('[data-cell="hub-ask"]')).to_be_visible()
     page.get_by_role("tab", name=re.compile("Amarr")).click()
     expect(page.locator("[data-book-snapshot]")).to_contain_text(pending)
-    screenshot(page, "item-pending")
+    screenshot(page, "market-item-pending")
 
 
 def test_item_not_on_the_market_calls_no_market_api(market, page, live_server):
@@ -273,8 +231,7 @@ def test_item_not_on_the_market_calls_no_market_api(market, page, live_server):
 
 
 def test_item_page_without_javascript_points_to_the_api(live_esi, browser, live_server):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
+    page = new_page(browser, java_script_enabled=False)
     try:
         open_page(page, live_server.url + f"/items/{TRITANIUM}/")
         fallback = page.locator("[data-market-fallback]")
@@ -284,15 +241,13 @@ def test_item_page_without_javascript_points_to_the_api(live_esi, browser, live_
         )
         expect(page.locator("[data-market-live]").first).to_be_hidden()
         expect(page.get_by_role("tab")).to_have_count(0)  # the tabs need JavaScript
-        screenshot(page, "item-no-js")
+        screenshot(page, "market-item-no-js")
     finally:
-        context.close()
+        page.context.close()
 
 
 def test_market_pages_fit_a_phone(live_esi, browser, live_server):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = new_page(browser, viewport={"width": 375, "height": 740}, is_mobile=True)
     try:
         open_page(page, live_server.url + f"/items/{TRITANIUM}/")
         expect(page.locator("[data-chart] path.chart__avg")).to_be_attached()
@@ -303,15 +258,15 @@ def test_market_pages_fit_a_phone(live_esi, browser, live_server):
         chart = page.locator("[data-chart] svg")
         svg_width = chart.evaluate("s => s.getBoundingClientRect().width")
         assert svg_width <= 375
-        screenshot(page, "item-mobile")
+        screenshot(page, "market-item-mobile")
 
         open_page(page, live_server.url + "/market/status/")
         expect(page.locator(f'.region-status[data-region="{FORGE}"]')).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"the status page scrolls sideways ({width}px)"
-        screenshot(page, "status-mobile")
+        screenshot(page, "market-status-mobile")
     finally:
-        context.close()
+        page.context.close()
 
 
 # --- Status page ---------------------------------------------------------------------------
@@ -351,7 +306,7 @@ def test_status_page_shows_a_refresh_live(live_esi, page, live_server, settings)
         expect(page.locator(f'.region-status[data-region="{FORGE}"]')).to_have_class(
             re.compile(r"\bis-running\b")
         )
-        screenshot(page, "status-progress")
+        screenshot(page, "market-status-progress")
         expect(field(page, FORGE, "progress-state")).to_have_text("Published", timeout=20_000)
     finally:
         worker.join(timeout=30)
@@ -364,7 +319,7 @@ def test_status_page_shows_a_refresh_live(live_esi, page, live_server, settings)
     )
     expect(page.locator('[data-field="breaker-state"]')).to_have_text("closed")
     expect(page.locator('[data-field="groups"]')).to_contain_text("market-order")
-    screenshot(page, "status-desktop")
+    screenshot(page, "market-status-desktop")
 
 
 @pytest.fixture
@@ -411,4 +366,4 @@ def test_staff_refresh_button_posts_with_csrf_and_shows_progress(
     assert posted[0]["headers"].get("x-csrftoken")
     assert posted[0]["body"] == f'{{"region_id":{DOMAIN}}}'
     expect(field(page, DOMAIN, "orders")).to_have_text("3,000")
-    screenshot(page, "status-staff")
+    screenshot(page, "market-status-staff")

@@ -7,20 +7,16 @@ pushed to the home page. Screenshots go to var/screenshots/profit-*.png (git-ign
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from market import publish
 from profit import boards, selectors
+from tests.browser_env import off_the_event_loop, open_page, screenshot
 from tests.market_env import DOMAIN, FORGE
-from tests.test_market_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, open_page
 from tests.test_profit_api import AMARR, JITA, build
-
-T = TypeVar("T")
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,29 +31,6 @@ def books(market) -> dict[int, Any]:
         publish.publish(snapshot)
     selectors.computed.clear()
     return snapshots
-
-
-@pytest.fixture
-def browser(live_server: object) -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SCREENSHOTS / f"profit-{name}.png"), full_page=True)
 
 
 def api(page: Page, live_server: Any, path: str, **params: Any) -> dict[str, Any]:
@@ -99,7 +72,7 @@ def test_a_station_trading_search_sorted_by_a_column(books, page, live_server):
     ids = rows.evaluate_all("rows => rows.map(r => Number(r.dataset.type))")
     assert ids == [row["type_id"] for row in expected["results"]]
     expect(page.locator("[data-snapshots]")).to_contain_text("Domain")
-    screenshot(page, "station-trading")
+    screenshot(page, "profit-station-trading")
 
     # Sort by margin: in place, highest first, then lowest first.
     margin = page.locator('th[data-key="margin"]')
@@ -145,14 +118,7 @@ def test_the_calculator_shows_its_breakdown(books, page, live_server):
     net = expected["totals"]["net_profit"]
     expect(page.locator('[data-figure="net_profit"]')).to_have_text(f"{net:,.2f}")
     expect(breakdown.locator("h2")).to_contain_text("Tritanium")
-    screenshot(page, "calculator")
-
-
-def off_the_event_loop(work: Callable[[], T]) -> T:
-    """Run database work in a thread of its own (Playwright's sync API runs an event loop in
-    the test's thread, where Django refuses database calls)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(work).result()
+    screenshot(page, "profit-calculator")
 
 
 def test_a_new_board_is_pushed_to_the_home_page(books, page, live_server, settings):
@@ -163,7 +129,7 @@ def test_a_new_board_is_pushed_to_the_home_page(books, page, live_server, settin
     board = page.locator("[data-boards]")
     expect(board).to_have_attribute("data-version", first)
     expect(page.locator("[data-boards-live]")).to_have_attribute("data-live", "on")
-    screenshot(page, "home-boards")
+    screenshot(page, "profit-home-boards")
 
     publish.publish(build(FORGE, 12_000, seed=11))
     assert off_the_event_loop(boards.recompute) == "published"
