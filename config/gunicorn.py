@@ -5,7 +5,11 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# One request at a time per worker process (gunicorn's sync worker): on a 2-core machine at
+# 64 connections the order book's p99 was 43 ms with 5 workers x 1 thread against 128-245 ms
+# with 5 workers x 2 threads (docs/benchmarks.md). Nothing holds a connection open (open
+# pages poll for new boards), so threads buy no concurrency worth their tail latency.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # Recycling a worker costs its loaded snapshots (tens of MB each, read again from the store),

@@ -120,3 +120,16 @@ def test_pages_and_api_send_the_security_headers(client):
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Referrer-Policy"] == "same-origin"
         assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_the_content_security_policy_names_this_site_the_image_server_and_the_sso(client, settings):
+    settings.SSO_BASE_URL = "https://login.eveonline.com"
+    policy = client.get("/")["Content-Security-Policy"]
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    assert directives["script-src"] == ["'self'"] and directives["style-src"] == ["'self'"]
+    assert "https://images.evetech.net" in directives["img-src"]
+    assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"]
+    assert directives["form-action"] == ["'self'", "https://login.eveonline.com"]
+    settings.SSO_BASE_URL = "http://127.0.0.1:8765/"  # a local SSO stand-in
+    moved = client.get("/api/v1/regions")["Content-Security-Policy"]
+    assert "form-action 'self' http://127.0.0.1:8765" in moved
