@@ -38,6 +38,29 @@ def no_real_esi(settings: object) -> None:
     settings.ESI_BASE_URL = "http://127.0.0.1:9"  # type: ignore[attr-defined]
 
 
+def drop_store_prefix(prefix: str) -> None:
+    """Delete every key a test wrote under its own store prefix (snapshots are tens of MB:
+    left behind, run after run, they would fill Redis)."""
+    import redis
+
+    if not settings.REDIS_URL:
+        return
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 500:
+                client.unlink(*batch)
+                batch.clear()
+        if batch:
+            client.unlink(*batch)
+    except redis.ConnectionError:
+        pass  # a test that made the store unreachable: it wrote nothing there
+    finally:
+        client.close()
+
+
 @pytest.fixture
 def store_down(settings: Any) -> Iterator[None]:
     """The shared store (Redis) cannot be reached: nothing listens on its port."""

@@ -11,6 +11,7 @@ import pytest
 from market import publish
 from standin.esi import EsiStandIn
 from store import reset_store
+from tests.conftest import drop_store_prefix
 
 FORGE, DOMAIN = 10000002, 10000043
 
@@ -41,3 +42,4 @@ def market(settings, esi: EsiStandIn) -> Iterator[EsiStandIn]:
     yield esi
     reset_store()
     publish.forget_loaded()
+    drop_store_prefix(settings.STORE_KEY_PREFIX)

@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 from market import publish
 from standin.esi import EsiStandIn
 from store import reset_store
+from tests.conftest import drop_store_prefix
 from tests.market_env import FORGE
 from tests.processes import BIN, ROOT, free_port, wait_for
 
@@ -120,3 +121,4 @@ def test_sigterm_lets_a_refresh_in_flight_publish(tmp_path, settings):
                 worker.wait()
             reset_store()
             publish.forget_loaded()
+            drop_store_prefix(prefix)

@@ -6,7 +6,7 @@ import pytest
 
 from config.protection import parse_rules
 from store import get_store, reset_store
-from tests.conftest import sde_db
+from tests.conftest import drop_store_prefix, sde_db
 
 pytestmark = sde_db
 
@@ -22,6 +22,7 @@ def limited(settings):
     reset_store()
     yield settings
     reset_store()
+    drop_store_prefix(settings.STORE_KEY_PREFIX)
 
 
 def test_past_the_limit_the_api_answers_429_with_retry_after(client, limited):

@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from standin.esi import EsiStandIn
+from tests.conftest import drop_store_prefix
 from tests.market_env import DOMAIN, FORGE
 from tests.processes import BIN, ROOT, free_port, ready, wait_for
 
@@ -142,6 +143,7 @@ def deployment(tmp_path: Path, standin: EsiStandIn) -> Iterator[Deployment]:
         yield topology
     finally:
         topology.stop()
+        drop_store_prefix(env["STORE_KEY_PREFIX"])
 
 
 def staff_session(base_url: str, username: str, password: str) -> requests.Session:
