@@ -32,7 +32,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from standin.processes import free_port  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # The benchmark's own keys, so it never replaces the snapshots of a running installation.
 os.environ["STORE_KEY_PREFIX"] = "bench-market-api"
@@ -272,12 +274,6 @@ def run_wrk(
     ]
     errors = f"   !! {'; '.join(problems)}" if problems else ""
     return WrkResult(rate, p50, p99, total, errors, cpu)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_gunicorn(

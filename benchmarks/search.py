@@ -17,7 +17,6 @@ import argparse
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from standin.processes import free_port  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 POPULAR = [
@@ -115,12 +117,6 @@ def bench_in_process(queries: list[str]) -> list[float]:
         search_items(query, 10)
         samples.append((time.perf_counter() - started) * 1000)
     return samples
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def bench_http(queries: list[str]) -> list[float]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -10,14 +9,12 @@ from pathlib import Path
 
 import requests
 
+from standin.processes import free_port
+
+__all__ = ["BIN", "ROOT", "free_port", "ready", "wait_for"]
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's gunicorn and celery
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float = 90.0) -> None:

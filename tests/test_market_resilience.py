@@ -19,6 +19,7 @@ from django.core.management import CommandError, call_command
 from market import publish
 from market.refresh import refresh_region
 from market.tasks import dispatch_due_refreshes
+from standin.processes import free_port
 from store import get_store, reset_store
 from tests.market_env import DOMAIN, FORGE
 
@@ -67,12 +68,6 @@ def test_a_worker_killed_mid_refresh_leaves_the_previous_snapshot(market, settin
     time.sleep(2.1)  # the dead worker's lock expires (file locks die with the process)
     assert refresh_region(FORGE).result == "published"
     assert publish.current_generation(FORGE) != first.meta.generation
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:

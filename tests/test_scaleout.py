@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from standin.esi import EsiStandIn
+from standin.processes import stop_all
 from tests.conftest import drop_store_prefix
 from tests.market_env import DOMAIN, FORGE
 from tests.processes import BIN, ROOT, free_port, ready, wait_for
@@ -76,15 +76,7 @@ class Deployment:
         return records
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_all(self.processes.values(), grace=20)
 
 
 @pytest.fixture
