@@ -17,7 +17,8 @@ from django.test.utils import setup_databases, teardown_databases
 
 from sde import install
 
-pytest_plugins = ["tests.market_env", "tests.sso_env", "tests.browser_env"]  # stand-ins, Chromium
+# Fixtures: the ESI and SSO stand-ins, Chromium, the ESI client's clock and stores.
+pytest_plugins = ["tests.market_env", "tests.sso_env", "tests.browser_env", "tests.esi_env"]
 
 sde_db = pytest.mark.django_db(databases=["default", "sde"])
 

@@ -4,46 +4,17 @@ open again."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from esi.breaker import CircuitBreaker
 from esi.errors import EsiCircuitOpen
 from store.base import Store
-from store.file_store import FileStore
-from store.redis_store import RedisStore
-
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+from tests.esi_env import T0, FakeClock
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.moment = T0
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, seconds: float) -> None:
-        self.moment += timedelta(seconds=seconds)
-
-
-@pytest.fixture(params=["redis", "files"])
-def store(request, tmp_path) -> Store:
-    if request.param == "redis":
-        return RedisStore(REDIS_URL, prefix=f"test-{uuid.uuid4().hex}:")
-    return FileStore(tmp_path / "store")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-def breaker(store: Store, clock: Clock, failures: int = 3, reset: float = 60) -> CircuitBreaker:
+def breaker(store: Store, clock: FakeClock, failures: int = 3, reset: float = 60) -> CircuitBreaker:
     return CircuitBreaker(store, failures=failures, reset=reset, probe_ttl=30, now=clock)
 
 

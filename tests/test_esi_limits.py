@@ -4,8 +4,6 @@ store pauses too."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,41 +12,7 @@ from esi import headers as h
 from esi.errors import EsiRateLimited
 from esi.limits import Limits, route_of
 from store.base import Store
-from store.file_store import FileStore
-from store.redis_store import RedisStore
-
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """A clock that only moves when something sleeps on it."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.moment = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.moment += timedelta(seconds=seconds)
-
-    def advance(self, seconds: float) -> None:
-        self.moment += timedelta(seconds=seconds)
-
-
-@pytest.fixture(params=["redis", "files"])
-def store(request, tmp_path) -> Store:
-    if request.param == "redis":
-        return RedisStore(REDIS_URL, prefix=f"test-{uuid.uuid4().hex}:")
-    return FileStore(tmp_path / "store")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+from tests.esi_env import T0, FakeClock
 
 
 def make(store: Store, clock: FakeClock, *, error_floor: int = 10, rl_floor: float = 0.05):
