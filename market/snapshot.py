@@ -4,7 +4,8 @@ Orders are held as numpy arrays (one per field), sorted by type, then side (sell
 buys), then price (sells cheapest first, buys dearest first), so one type's book is a
 contiguous slice found by binary search. Best bid, best ask, depth and order counts per
 (station, type) are computed once, when the snapshot is built. A snapshot serialises to one
-bytes blob (numpy's uncompressed .npz) plus a small JSON `SnapshotMeta`.
+bytes blob (the raw arrays behind a small index, read back in place) plus a small JSON
+`SnapshotMeta`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 # ESI's order ranges as small integers: a number of jumps, or one of these.
 RANGE_STATION, RANGE_SOLARSYSTEM, RANGE_REGION = -1, 0, 32767
@@ -42,6 +44,9 @@ COLUMNS: dict[str, npt.DTypeLike] = {
 }
 
 Arrays = dict[str, npt.NDArray[Any]]
+
+_MAGIC = b"EVESNAP1"  # the blob layout of `Snapshot.to_bytes`
+_ALIGN = 64
 
 
 class InvalidOrders(ValueError):
@@ -185,14 +190,43 @@ class Snapshot:
     # --- Serialisation -------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        buffer = io.BytesIO()
-        arrays: dict[str, Any] = {f"book.{k}": v for k, v in self.book.items()}
-        arrays.update({f"stations.{k}": v for k, v in self.stations.items()})
-        np.savez(buffer, **arrays)
-        return buffer.getvalue()
+        """One blob: a magic, a JSON index (name, dtype, shape, offset of each array), then
+        the arrays' raw bytes, each at a 64-byte boundary. No zip container and no checksum
+        to compute, and `from_bytes` reads the arrays in place, without copying them."""
+        arrays = [(f"book.{k}", v) for k, v in self.book.items()]
+        arrays += [(f"stations.{k}", v) for k, v in self.stations.items()]
+        index, offset = [], 0
+        for name, values in arrays:
+            values = np.ascontiguousarray(values)
+            index.append([name, values.dtype.str, list(values.shape), offset])
+            offset += -(-values.nbytes // _ALIGN) * _ALIGN
+        header = orjson.dumps(index)
+        head = _MAGIC + len(header).to_bytes(8, "little") + header
+        start = -(-len(head) // _ALIGN) * _ALIGN
+        pieces: list[bytes | memoryview] = [head, bytes(start - len(head))]
+        for _, values in arrays:
+            raw = np.ascontiguousarray(values).view(np.uint8).reshape(-1).data
+            pieces += [raw, bytes(-raw.nbytes % _ALIGN)]
+        return b"".join(pieces)  # one copy of each array
 
     @classmethod
     def from_bytes(cls, meta: SnapshotMeta, blob: bytes) -> Snapshot:
+        """The arrays are read-only views of `blob` (a snapshot is never changed)."""
+        if not blob.startswith(_MAGIC):
+            return cls._from_npz(meta, blob)  # written by an earlier version
+        size = int.from_bytes(blob[len(_MAGIC) : len(_MAGIC) + 8], "little")
+        index = orjson.loads(blob[len(_MAGIC) + 8 : len(_MAGIC) + 8 + size])
+        start = -(-(len(_MAGIC) + 8 + size) // _ALIGN) * _ALIGN
+        parts: dict[str, Arrays] = {"book": {}, "stations": {}}
+        for name, dtype, shape, at in index:
+            kind, column = name.split(".", 1)
+            count = int(np.prod(shape)) if shape else 1
+            values = np.frombuffer(blob, dtype=np.dtype(dtype), count=count, offset=start + at)
+            parts[kind][column] = values.reshape(shape)
+        return cls(meta, parts["book"], parts["stations"])
+
+    @classmethod
+    def _from_npz(cls, meta: SnapshotMeta, blob: bytes) -> Snapshot:
         with np.load(io.BytesIO(blob), allow_pickle=False) as data:
             book = {k.removeprefix("book."): data[k] for k in data.files if k.startswith("book.")}
             stations = {

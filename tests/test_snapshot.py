@@ -115,10 +115,30 @@ def test_orders_round_trip_to_esi_shape(snapshot):
 
 def test_bytes_round_trip_keeps_everything(snapshot):
     copy = Snapshot.from_bytes(snapshot.meta, snapshot.to_bytes())
-    for name, values in snapshot.book.items():
-        assert copy.book[name].tolist() == values.tolist(), name
-    assert copy.stations["best_price"].tolist() == snapshot.stations["best_price"].tolist()
+    for part, original in (("book", snapshot.book), ("stations", snapshot.stations)):
+        kept = getattr(copy, part)
+        assert set(kept) == set(original), part
+        for name, values in original.items():
+            assert kept[name].dtype == values.dtype, name
+            assert kept[name].tolist() == values.tolist(), name
+            assert not kept[name].flags.writeable  # views of the blob: a snapshot never changes
     assert copy.orders_of(PLEX)["order_id"].tolist() == [6]
+
+
+def test_a_blob_written_by_the_earlier_npz_format_still_loads(snapshot):
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        **{f"book.{k}": v for k, v in snapshot.book.items()},
+        **{f"stations.{k}": v for k, v in snapshot.stations.items()},
+    )
+    old = Snapshot.from_bytes(snapshot.meta, buffer.getvalue())
+    assert old.orders_of(PLEX)["order_id"].tolist() == [6]
+    assert old.stations["best_price"].tolist() == snapshot.stations["best_price"].tolist()
 
 
 def test_page_rows_give_back_one_pages_orders(snapshot):
@@ -159,4 +179,5 @@ def test_an_empty_book_is_a_valid_snapshot():
     empty = Snapshot.build(meta(orders=0), columns_from_pages([(1, [])]))
     assert len(empty.orders_of(TRITANIUM)["order_id"]) == 0
     assert len(empty.stations["type_id"]) == 0
-    assert Snapshot.from_bytes(empty.meta, empty.to_bytes()).meta.orders == 0
+    back = Snapshot.from_bytes(empty.meta, empty.to_bytes())
+    assert back.meta.orders == 0 and len(back.book["order_id"]) == 0
