@@ -18,7 +18,7 @@ from django.shortcuts import render
 
 from market import publish, selectors
 from market.hubs import HUB_STATIONS
-from sde.models import MapRegion, StaStation
+from sde.models import StaStation
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,7 @@ PROGRESS_LABELS = {
 def tracked_hubs() -> list[dict[str, Any]]:
     """The tracked regions in settings order, with their names and trade hubs from the SDE."""
     regions = list(settings.MARKET_REGIONS)
-    names = dict(
-        MapRegion.objects.filter(region_id__in=regions).values_list("region_id", "region_name")
-    )
+    names = selectors._region_names()  # every region, read once per installed SDE
     hubs = {
         station_id: (station_name, system_name)
         for station_id, station_name, system_name in StaStation.objects.filter(
