@@ -278,6 +278,13 @@ def section(character: Character, group: str) -> dict[str, Any]:
     return _envelope(character, group, data, stored)
 
 
+def section_state(character: Character, group: str) -> dict[str, Any]:
+    """The envelope of a section with `data` None: its state, feature and fetch times, for a
+    list of sections (nothing is resolved or valued)."""
+    stored = store_data.load_group(character.character_id, group)
+    return _envelope(character, group, None, stored)
+
+
 def summary(character: Character, *, selected: bool = False) -> dict[str, Any]:
     """A character in a list: who, which features, when its data was last refreshed, and
     whether it is the selected one (whose skills set the fees)."""

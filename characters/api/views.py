@@ -70,9 +70,10 @@ class CharacterDetailView(APIView):
         selected = selectors.selected_character(request)
         states = []
         for group in sections.SECTIONS:
-            found = sections.section(character, group)
-            states.append({key: found[key] for key in ("group", "label", "state", "fetched_at")})
-            states[-1]["feature"] = found["feature"]
+            found = sections.section_state(character, group)
+            states.append(
+                {key: found[key] for key in ("group", "label", "state", "fetched_at", "feature")}
+            )
         return Response(
             {
                 **sections.summary(
