@@ -23,7 +23,7 @@ import numpy as np
 from market import publish
 from market.hubs import HUB_STATIONS
 from market.snapshot import Snapshot
-from sde.models import StaStation
+from profit.engine import location_names
 
 HUB_REGION = 10000002  # The Forge
 HUB_STATION = HUB_STATIONS[HUB_REGION]  # Jita IV - Moon 4 - Caldari Navy Assembly Plant
@@ -40,7 +40,7 @@ class HubPrices:
 
     def describe(self) -> dict[str, Any]:
         """What the values are: which price, where, from which snapshot."""
-        station = _station_name(self.station_id)
+        station = location_names([self.station_id])[self.station_id]
         if self.snapshot is None:
             note = f"Not valued: no market snapshot of the hub's region ({station}) yet."
         else:
@@ -52,15 +52,6 @@ class HubPrices:
             "snapshot": self.snapshot,
             "note": note,
         }
-
-
-def _station_name(station_id: int) -> str:
-    name = (
-        StaStation.objects.filter(station_id=station_id)
-        .values_list("station_name", flat=True)
-        .first()
-    )
-    return name or f"Station {station_id}"
 
 
 def hub_prices(
