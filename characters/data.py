@@ -322,7 +322,8 @@ def _refresh(
         if key not in granted and store.get(group_key(cid, key)) is not None:
             store.delete(group_key(cid, key))
             outcome.removed.append(key)
-    wanted = [g for g in granted if groups is None or g in set(groups)]
+    only = None if groups is None else set(groups)
+    wanted = [g for g in granted if only is None or g in only]
     fetch = _Fetch(
         client=client or shared_client(),
         character_id=cid,
