@@ -73,11 +73,6 @@ def join_scopes(scopes: Iterable[str]) -> str:
     return " ".join(sorted(split_scopes(scopes)))
 
 
-def feature(key: str) -> Feature:
-    """The feature named `key`; KeyError for an unknown one."""
-    return FEATURES[key]
-
-
 def has_feature(character: Character, key: str) -> bool:
     """Whether the character granted every scope of feature `key`. (A character that
     `needs_reauth` keeps its scopes, so authorising it again asks for the same; no data can
