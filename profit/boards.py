@@ -88,20 +88,15 @@ def hub_snapshots(store: Store | None = None) -> dict[int, Snapshot]:
     return found
 
 
-def _station_names() -> dict[int, str | None]:
-    from market.selectors import _all_station_names
-
-    return _all_station_names()
-
-
 def station_board(snapshot: Snapshot, size: int = BOARD_SIZE) -> Board:
+    from profit.locations import station_names
     from profit.station import StationFilters, station_trading
 
     region_id = snapshot.meta.region_id
     hub = HUB_STATIONS[region_id]
     filters = StationFilters(max_margin=STATION_MAX_MARGIN, sort="-profit_per_unit", limit=size)
     scan = station_trading(snapshot, hub, Skills(), filters)
-    name = _station_names().get(hub) or f"Station {hub}"
+    name = station_names().get(hub, f"Station {hub}")
     board = Board(
         id=f"station:{hub}",
         kind="station",

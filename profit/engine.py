@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from market.snapshot import Snapshot
-from sde.models import InvGroup, InvMarketGroup, InvType, InvVolume, StaStation
+from sde.models import InvGroup, InvMarketGroup, InvType, InvVolume
 from sde.selectors import per_installed_sde
 
 IntArray = npt.NDArray[np.int64]
@@ -125,20 +125,12 @@ def market_group_and_descendants(market_group_id: int) -> IntArray:
     return np.array(sorted(found), dtype=np.int64)
 
 
-@per_installed_sde
-def _station_names() -> dict[int, str]:
-    return {
-        station_id: name or f"Station {station_id}"
-        for station_id, name in StaStation.objects.values_list("station_id", "station_name")
-    }
-
-
 def location_names(location_ids: npt.ArrayLike) -> dict[int, str]:
     """The name of each location id: an NPC station's from the SDE, "Structure <id>" for an
     Upwell structure (its name needs an authenticated ESI call), else the place's name."""
-    from profit.locations import STRUCTURE_ID_MIN, UnknownPlace, resolve_place
+    from profit.locations import STRUCTURE_ID_MIN, UnknownPlace, resolve_place, station_names
 
-    stations = _station_names()
+    stations = station_names()
     names: dict[int, str] = {}
     for location in np.unique(np.asarray(location_ids, dtype=np.int64)).tolist():
         if location in stations:

@@ -168,17 +168,9 @@ def station_systems(location_ids: npt.ArrayLike) -> npt.NDArray[np.int32]:
     return np.where(known, _map().station_systems[at], -1).astype(np.int32)
 
 
-def station_corporations(location_ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """The owner corporation of each NPC station id (0 for a structure or an unknown id)."""
-    at, known = station_rows(np.asarray(location_ids))
-    return np.where(known, _map().station_corps[at], 0)
-
-
-def station_factions(location_ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """The faction of each NPC station's owner corporation (0 for none, a structure or an
-    unknown id)."""
-    at, known = station_rows(np.asarray(location_ids))
-    return np.where(known, _map().station_factions[at], 0)
+def station_names() -> dict[int, str]:
+    """Every NPC station's name ("Station <id>" where the SDE has none), by station id."""
+    return _map().station_names
 
 
 def station_owners(location_ids: Iterable[int]) -> list[StationOwner | None]:

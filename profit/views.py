@@ -24,13 +24,13 @@ from django.urls import reverse
 from redis.exceptions import RedisError
 from rest_framework import serializers
 
+from market.selectors import _region_names
 from market.views import age_text, tracked_hubs
 from profit import boards, selectors
 from profit.api import serializers as s
 from profit.fees import Skills
 from profit.locations import UnknownPlace, resolve_place
 from profit.params import SKILL_FIELDS, skills_from_request, skills_json
-from sde.models import MapRegion
 from sde.search import search_items
 
 log = logging.getLogger(__name__)
@@ -221,13 +221,6 @@ def _snapshot_rows(blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         }
         for block in blocks
     ]
-
-
-def _region_names() -> dict[int, str | None]:
-    regions = list(settings.MARKET_REGIONS)
-    return dict(
-        MapRegion.objects.filter(region_id__in=regions).values_list("region_id", "region_name")
-    )
 
 
 def _error_context(exc: selectors.ProfitError) -> dict[str, Any]:
