@@ -85,8 +85,6 @@ class Scan:
     rows: list[dict[str, Any]]
     rates: Rates
     total: int  # rows that passed the filters, before `limit`
-    station_id: int = 0
-    tick: float = 0.01
 
 
 def per_unit_broker_fee(
@@ -126,13 +124,7 @@ def station_trading(
     order = sort_order(columns, filters.sort, FIELDS, ("type_id",))
     if filters.limit is not None:
         order = order[: max(filters.limit, 0)]
-    return Scan(
-        rows=_rows(columns, order),
-        rates=rates,
-        total=total,
-        station_id=station_id,
-        tick=tick,
-    )
+    return Scan(rows=_rows(columns, order), rates=rates, total=total)
 
 
 def _trades(snapshot: Snapshot, station_id: int, tick: float, rates: Rates) -> Columns:
