@@ -19,6 +19,7 @@ from django.shortcuts import render
 from market import publish, selectors
 from market.hubs import HUB_STATIONS
 from sde.models import StaStation
+from sde.selectors import per_installed_sde
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +35,23 @@ PROGRESS_LABELS = {
 }
 
 
+@per_installed_sde
+def _hub_names() -> dict[int, tuple[str | None, str | None]]:
+    """Each trade hub's station and system name, read once per installed SDE (the item and
+    profit pages list the hubs on every render)."""
+    return {
+        station_id: (station_name, system_name)
+        for station_id, station_name, system_name in StaStation.objects.filter(
+            station_id__in=list(HUB_STATIONS.values())
+        ).values_list("station_id", "station_name", "solar_system__solar_system_name")
+    }
+
+
 def tracked_hubs() -> list[dict[str, Any]]:
     """The tracked regions in settings order, with their names and trade hubs from the SDE."""
     regions = list(settings.MARKET_REGIONS)
     names = selectors._region_names()  # every region, read once per installed SDE
-    hubs = {
-        station_id: (station_name, system_name)
-        for station_id, station_name, system_name in StaStation.objects.filter(
-            station_id__in=[HUB_STATIONS[r] for r in regions if r in HUB_STATIONS]
-        ).values_list("station_id", "station_name", "solar_system__solar_system_name")
-    }
+    hubs = _hub_names()
     rows = []
     for region_id in regions:
         hub_id = HUB_STATIONS.get(region_id)
