@@ -358,11 +358,11 @@ def main() -> None:
     from market.generator import generate_orders
     from market.hubs import HUB_STATIONS
     from market.snapshot import Snapshot, SnapshotMeta, columns_from_pages
-    from profit import routes
     from profit.fees import Rates, Skills
     from profit.hauling import HaulingParams, HaulRates, hauling
     from profit.locations import resolve_place
     from profit.station import StationFilters, station_trading
+    from sde import routes
 
     sizes = dict(HUB_ORDERS)
     sizes[FORGE] = args.forge_orders

@@ -7,7 +7,7 @@ Nothing here is live data; callers that show it must label it as generated.
 
 Public API: `generate_orders`, `generate_history`, `hub_station`, `HUB_STATIONS`,
 `mid_prices` (the model's mid price per type in a region), `best_prices` (best bid/ask per
-type of any order list), `tick_round` (EVE's price ticks), `is_kspace_region` and
+type of any order list), `is_kspace_region` and
 `market_type_ids` (what the SDE allows), `load_sde` (the arrays read from the SDE).
 
 `generate_orders(region_id, n_orders, seed=..., now=...)` returns orders shaped exactly like
@@ -75,6 +75,7 @@ import numpy as np
 import numpy.typing as npt
 
 from market.hubs import HUB_STATIONS
+from market.pricegrid import grid_round
 
 BUNDLE_DIR = Path(__file__).resolve().parent.parent / "sde" / "bundled"
 FloatArray = npt.NDArray[np.float64]
@@ -501,29 +502,6 @@ def _places(region_id: int, seed: int) -> _Places:
 # --- Prices --------------------------------------------------------------------------------
 
 
-def tick_round(prices: FloatArray, mode: str = "nearest") -> FloatArray:
-    """Round to EVE's price ticks: 4 significant digits, at most 2 decimals, at least 0.01.
-
-    `mode` is "up", "down" or "nearest". The result is the float nearest to the decimal price,
-    so it prints as EVE shows it (4.07, 2976000000.0).
-    """
-    p = np.maximum(np.asarray(prices, dtype=np.float64), 0.01)
-    exponent = np.floor(np.log10(p)).astype(np.int64)
-    decimals = np.minimum(2, 3 - exponent)
-    up_scale = 10.0 ** np.maximum(decimals, 0)  # exact powers of ten
-    down_scale = 10.0 ** np.maximum(-decimals, 0)
-    scaled = p * up_scale / down_scale
-    if mode == "up":
-        k = np.ceil(scaled - 1e-7)
-    elif mode == "down":
-        k = np.floor(scaled + 1e-7)
-    else:
-        k = np.rint(scaled)
-    k = np.maximum(k, 1.0)
-    rounded = np.where(decimals >= 0, k / up_scale, k * down_scale)
-    return np.maximum(rounded, 0.01)
-
-
 # --- The book ------------------------------------------------------------------------------
 
 
@@ -632,7 +610,7 @@ def _order_prices(
     bid = np.where(lowball, np.maximum(0.01, mid * rng.uniform(0.0, 0.1, n)), bid)
     absurd = rng.random(n) < 0.005
     ask = np.where(absurd, ask * rng.uniform(3.0, 20.0, n), ask)
-    return np.where(is_buy, tick_round(bid, "down"), tick_round(ask, "up"))
+    return np.where(is_buy, grid_round(bid, "down"), grid_round(ask, "up"))
 
 
 def _order_volumes(
@@ -740,8 +718,8 @@ def generate_history(
             {
                 "average": round(float(average[i]), 2),
                 "date": (first + timedelta(days=i)).isoformat(),
-                "highest": float(tick_round(np.array([highest[i]]), "up")[0]),
-                "lowest": float(tick_round(np.array([lowest[i]]), "down")[0]),
+                "highest": float(grid_round(np.array([highest[i]]), "up")[0]),
+                "lowest": float(grid_round(np.array([lowest[i]]), "down")[0]),
                 "order_count": int(trades[i]),
                 "volume": int(volume[i]),
             }

@@ -26,10 +26,11 @@ from typing import Any
 import numpy as np
 
 from market.snapshot import Snapshot
-from profit import fees, routes
+from profit import fees
 from profit.engine import Columns, snapshot_ref, type_table
 from profit.fees import Skills
 from profit.locations import Place, UnknownPlace, resolve_place
+from sde import routes
 
 MODES = ("instant", "list")
 # Orders listed in a formula before it says "and N more".

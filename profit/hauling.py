@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from market.snapshot import Snapshot
-from profit import fees, routes
+from profit import fees
 from profit.engine import (
     BoolArray,
     Columns,
@@ -55,6 +55,7 @@ from profit.engine import (
 from profit.fees import Skills
 from profit.locations import Place, place_mask
 from profit.volumes import DailyVolumes, volume_lookup
+from sde import routes
 
 MODES = ("instant", "list")
 FIELDS = (

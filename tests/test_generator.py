@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from django.conf import settings
 
@@ -157,14 +156,6 @@ def test_prices_follow_eve_ticks() -> None:
         assert price == price.quantize(Decimal("0.01")), order["price"]  # at most 2 decimals
         digits = price.normalize().as_tuple().digits
         assert len(digits) <= 4, order["price"]
-
-
-def test_tick_round() -> None:
-    prices = np.array([4.0749, 2_976_123_456.0, 0.001, 123.456, 99_999.0])
-    assert generator.tick_round(prices).tolist() == [4.07, 2_976_000_000.0, 0.01, 123.5, 100_000.0]
-    assert generator.tick_round(prices, "up").tolist()[:2] == [4.08, 2_977_000_000.0]
-    assert generator.tick_round(prices, "down").tolist()[3] == 123.4
-    assert generator.tick_round(np.array([4.07]), "up").tolist() == [4.07]  # on a tick stays
 
 
 def test_sells_range_region_buys_vary() -> None:

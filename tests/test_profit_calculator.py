@@ -2,10 +2,10 @@
 
 import pytest
 
-from profit import routes
 from profit.calculator import CalculatorError, calculate
 from profit.fees import Skills
 from profit.locations import resolve_place
+from sde import routes
 from tests.profit_books import (
     AMARR,
     AMARR_EFA,

@@ -4,10 +4,10 @@ structures, and the regressions users found in other tools."""
 
 import pytest
 
-from profit import routes
 from profit.fees import Skills
 from profit.hauling import HaulingParams, HaulRates, hauling
 from profit.locations import resolve_place
+from sde import routes
 from tests.profit_books import (
     AMARR,
     AMARR_EFA,

@@ -13,9 +13,9 @@ from typing import Any
 from rest_framework import serializers
 
 from market.api.serializers import MAX_BIG_ID, MAX_ID, SnapshotOut
-from profit import routes
 from profit.hauling import HaulingParams as HaulingEngineParams
 from profit.params import SKILL_RANGE, STANDING_RANGE, parse_snapshots
+from sde import routes
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100

@@ -11,7 +11,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from profit import routes
+from sde import routes
 from sde.models import MapSolarSystem, MapSolarSystemJump
 from sde.selectors import display_security
 from tests.conftest import sde_db
@@ -34,7 +34,7 @@ THERA = 31000005  # wormhole space: no stargates
 pytestmark = sde_db
 
 
-# --- A plain reference search over the SDE, independent of profit.routes ------------------
+# --- A plain reference search over the SDE, independent of sde.routes ------------------
 
 
 class Reference:

@@ -1,0 +1,138 @@
+"""Which buy orders a seller standing at one station can fill: EVE's order ranges.
+
+A buy order carries a range around its own station: `station` (only there), `solarsystem`
+(any station of its system), 1 to 40 jumps (any station whose system is at most that many
+stargate jumps from its own, on the shortest route whatever the security), or `region`
+(anywhere in its region). A seller at station L in system S fills it when
+
+    range = region                                  (same region: a region's book holds only it)
+    range = station      and the order sits at L
+    range = solarsystem  and the order's system is S
+    range = N jumps      and jumps(order's system, S) <= N
+
+So a station's buyers are not only the bids located there: a `region` bid in Perimeter
+competes at Jita IV - Moon 4. `fills_at` is the rule over arrays; `bids_reaching` applies it
+to a whole snapshot for one station (what station trading outbids, and what a hauler standing
+there can sell into), summarised per type.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import numpy.typing as npt
+
+from market.snapshot import RANGE_NAMES, RANGE_REGION, RANGE_SOLARSYSTEM, Arrays, Snapshot
+from sde import routes
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def fills_at(
+    order_range: npt.ArrayLike,
+    order_location: npt.ArrayLike,
+    order_system: npt.ArrayLike,
+    location: npt.ArrayLike,
+    system: npt.ArrayLike,
+    jumps: npt.ArrayLike,
+) -> BoolArray:
+    """Whether each buy order (range, station, system) can be filled by a seller at
+    `location` in `system`, `jumps` stargate jumps from the order's system (-1: no route).
+    All arguments broadcast against each other."""
+    rng = np.asarray(order_range, dtype=np.int64)
+    jumps = np.asarray(jumps, dtype=np.int64)
+    result: BoolArray = (
+        (rng == RANGE_REGION)
+        | (np.asarray(order_location) == np.asarray(location))
+        | ((rng >= RANGE_SOLARSYSTEM) & (np.asarray(order_system) == np.asarray(system)))
+        | ((rng > 0) & (jumps >= 0) & (jumps <= rng))
+    )
+    return result
+
+
+def jumps_to(systems: npt.ArrayLike, target_system: int) -> IntArray:
+    """Jumps on the shortest route (any security) from each system to `target_system`;
+    -1 where there is no route. Stargates work both ways, so this is one row of routes."""
+    systems = np.asarray(systems, dtype=np.int64)
+    unique, inverse = np.unique(systems, return_inverse=True)
+    if not len(unique):
+        return np.empty(0, dtype=np.int64)
+    row = routes.jump_matrix([target_system], unique, "shortest", "any")[0]
+    result: IntArray = row.astype(np.int64)[inverse.ravel()]
+    return result
+
+
+def reaching_rows(book: Arrays, rows: IntArray, location_id: int, system_id: int) -> BoolArray:
+    """Of the given buy-order rows of a book, those a seller at the station can fill."""
+    order_system = book["system_id"][rows].astype(np.int64)
+    order_range = book["range"][rows]
+    # Only the numbered ranges need a route: look jumps up for those rows alone.
+    jumps = np.full(len(rows), -1, dtype=np.int64)
+    numbered = (order_range > 0) & (order_range != RANGE_REGION)
+    if numbered.any():
+        jumps[numbered] = jumps_to(order_system[numbered], system_id)
+    return fills_at(
+        order_range, book["location_id"][rows], order_system, location_id, system_id, jumps
+    )
+
+
+# --- One station's buyers, per type --------------------------------------------------------
+
+_KEPT = 64  # (snapshot, station) answers kept per process
+_cache: OrderedDict[tuple[str, int, int], Arrays] = OrderedDict()
+_lock = threading.Lock()
+
+
+def bids_reaching(snapshot: Snapshot, location_id: int, system_id: int) -> Arrays:
+    """Per type, the buy orders a seller at the station can fill, summarised like
+    `snapshot.stations`: `type_id` (sorted), `best_price`, `volume` (units), `orders`, and
+    `elsewhere` (how many of those orders sit at another station). Kept per snapshot."""
+    key = (f"{snapshot.meta.region_id}:{snapshot.meta.generation}", location_id, system_id)
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    summary = _summarise(snapshot.book, _bid_rows(snapshot), location_id, system_id)
+    with _lock:
+        _cache[key] = summary
+        while len(_cache) > _KEPT:
+            _cache.popitem(last=False)
+    return summary
+
+
+def _bid_rows(snapshot: Snapshot) -> IntArray:
+    rows: IntArray = np.flatnonzero(snapshot.book["is_buy_order"]).astype(np.int64)
+    return rows
+
+
+def _summarise(book: Arrays, bids: IntArray, location_id: int, system_id: int) -> Arrays:
+    rows = bids[reaching_rows(book, bids, location_id, system_id)]
+    # The book is sorted by type, then buys dearest first: the first row of a type is its best.
+    type_id = book["type_id"][rows]
+    n = len(rows)
+    starts = np.flatnonzero(np.r_[True, type_id[1:] != type_id[:-1]]) if n else rows[:0]
+    volume = book["volume_remain"][rows]
+    elsewhere = (book["location_id"][rows] != location_id).astype(np.int64)
+    return {
+        "type_id": type_id[starts].astype(np.int64),
+        "best_price": book["price"][rows][starts].astype(np.float64),
+        "volume": np.add.reduceat(volume, starts).astype(np.int64) if n else volume[:0],
+        "orders": np.diff(np.append(starts, n)).astype(np.int64),
+        "elsewhere": np.add.reduceat(elsewhere, starts) if n else elsewhere[:0],
+    }
+
+
+def clear() -> None:
+    """Forget the kept answers (tests)."""
+    with _lock:
+        _cache.clear()
+
+
+def describe_range(code: int) -> str:
+    """An order's range as the game names it."""
+    name = RANGE_NAMES.get(int(code), str(int(code)))
+    return name if not name.isdigit() else f"{name} jumps"
