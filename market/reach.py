@@ -19,6 +19,7 @@ there can sell into), summarised per type.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -81,26 +82,30 @@ def reaching_rows(book: Arrays, rows: IntArray, location_id: int, system_id: int
 
 # --- One station's buyers, per type --------------------------------------------------------
 
-_KEPT = 64  # (snapshot, station) answers kept per process
-_cache: OrderedDict[tuple[str, int, int], Arrays] = OrderedDict()
+_KEPT = 64  # station answers kept per snapshot (a snapshot's go when it is dropped)
+_cache: weakref.WeakKeyDictionary[Snapshot, OrderedDict[tuple[int, int], Arrays]] = (
+    weakref.WeakKeyDictionary()
+)
 _lock = threading.Lock()
 
 
 def bids_reaching(snapshot: Snapshot, location_id: int, system_id: int) -> Arrays:
     """Per type, the buy orders a seller at the station can fill, summarised like
-    `snapshot.stations`: `type_id` (sorted), `best_price`, `volume` (units), `orders`, and
-    `elsewhere` (how many of those orders sit at another station). Kept per snapshot."""
-    key = (f"{snapshot.meta.region_id}:{snapshot.meta.generation}", location_id, system_id)
+    `snapshot.stations`: `type_id` (sorted), `best_price` and where that bid sits
+    (`best_location`), `volume` (units), `orders`, and `elsewhere` (how many of those orders
+    sit at another station). Kept per snapshot."""
+    key = (location_id, system_id)
     with _lock:
-        found = _cache.get(key)
+        kept = _cache.setdefault(snapshot, OrderedDict())
+        found = kept.get(key)
         if found is not None:
-            _cache.move_to_end(key)
+            kept.move_to_end(key)
             return found
     summary = _summarise(snapshot.book, _bid_rows(snapshot), location_id, system_id)
     with _lock:
-        _cache[key] = summary
-        while len(_cache) > _KEPT:
-            _cache.popitem(last=False)
+        kept[key] = summary
+        while len(kept) > _KEPT:
+            kept.popitem(last=False)
     return summary
 
 
@@ -120,6 +125,7 @@ def _summarise(book: Arrays, bids: IntArray, location_id: int, system_id: int) -
     return {
         "type_id": type_id[starts].astype(np.int64),
         "best_price": book["price"][rows][starts].astype(np.float64),
+        "best_location": book["location_id"][rows][starts].astype(np.int64),
         "volume": np.add.reduceat(volume, starts).astype(np.int64) if n else volume[:0],
         "orders": np.diff(np.append(starts, n)).astype(np.int64),
         "elsewhere": np.add.reduceat(elsewhere, starts) if n else elsewhere[:0],

@@ -1,9 +1,12 @@
 """Station trading: what to buy with a buy order and resell with a sell order at one station.
 
-For every type with both a buy and a sell order at the station, the trader outbids the best
-bid by one tick and undercuts the best ask by one tick:
+For every type with a sell order at the station and a buy order a seller there can fill (its
+own bids, and ranged bids placed elsewhere whose range reaches it: `market.reach`), the
+trader outbids the best such bid and undercuts the best ask by one step of EVE's price grid
+(`market.pricegrid`: 4 significant digits):
 
-    buy_price  = best_bid + tick          sell_price = best_ask - tick
+    buy_price  = price_above(best_bid)    sell_price = price_below(best_ask)
+    (no row when no valid price lies strictly between them: buy_price >= best_ask)
     profit_per_unit = sell_price - sales_tax - sell_broker_fee - buy_price - buy_broker_fee
     sales_tax       = sell_price x sales tax rate
     broker fee      = max(rate x price x Q, minimum charge) / Q    (on each of the two orders)
@@ -14,8 +17,11 @@ of the thinner side of the station's book, min(bid_volume, ask_volume), at least
 for that many units pays the broker fee's 100 ISK minimum charge at most once, spread over Q
 units. For anything but the cheapest items in thin books this is rate x price.
 
-Everything is computed on the snapshot's per-station summary (best prices, depth and order
-counts per type), as numpy columns; rows are made only for the page asked for.
+`daily_volume` is the station's estimated share of the region's 30-day average
+(`profit.volumes.station_share`, `volume_share` in the rows; 1 at a hub).
+
+Everything is computed on the snapshot's per-station summary of asks and the per-type summary
+of the bids reaching the station, as numpy columns; rows are made only for the page asked for.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from market.pricegrid import price_above, price_below
+from market.reach import bids_reaching
 from market.snapshot import Snapshot
 from profit import fees
 from profit.engine import (
@@ -39,12 +47,14 @@ from profit.engine import (
     type_table,
 )
 from profit.fees import Rates, Skills
-from profit.volumes import DailyVolumes, volume_lookup
+from profit.locations import station_systems
+from profit.volumes import DailyVolumes, station_share, volume_lookup
 
 FIELDS = (
     "type_id",
     "type_name",
     "best_bid",
+    "best_bid_location_id",
     "best_ask",
     "buy_price",
     "sell_price",
@@ -55,6 +65,7 @@ FIELDS = (
     "margin",
     "roi",
     "daily_volume",
+    "volume_share",
     "buy_orders",
     "sell_orders",
     "bid_volume",
@@ -72,7 +83,7 @@ class StationFilters:
     min_profit: float = 0.0  # ISK per unit; a row always needs a profit above 0 as well
     min_margin: float | None = None  # fractions (0.05 = 5 %)
     max_margin: float | None = None
-    min_daily_volume: float | None = None  # types whose volume is unknown are left out
+    min_daily_volume: float | None = None  # at the station; unknown volumes are left out
     max_price: float | None = None  # on buy_price, the ISK a unit costs
     market_group_id: int | None = None  # includes its sub-groups
     category_id: int | None = None
@@ -101,21 +112,24 @@ def station_trading(
     skills: Skills,
     filters: StationFilters | None = None,
     *,
-    tick: float = 0.01,
     volumes: Mapping[int, float] | DailyVolumes | None = None,
     rates: Rates | None = None,
     on: date | None = None,
 ) -> Scan:
     """Every profitable station trade at `station_id` in `snapshot`, filtered and sorted.
 
-    `volumes`: average daily volumes by type (None: the region's stored daily volumes).
+    `volumes`: the region's average daily volumes by type (None: the stored ones); the
+    station's share of them is estimated from the snapshot.
     `rates`: the station's rates for these skills (None: looked up in the fee schedule).
     """
     filters = filters or StationFilters()
     if rates is None:
         rates = fees.rates_for(station_id, skills, on)
-    columns = _trades(snapshot, station_id, tick, rates)
-    columns["daily_volume"] = volume_lookup(volumes, snapshot.meta.region_id, columns["type_id"])
+    columns = _trades(snapshot, station_id, rates)
+    share = station_share(snapshot, station_id, columns["type_id"])
+    region_volume = volume_lookup(volumes, snapshot.meta.region_id, columns["type_id"])
+    columns["volume_share"] = share
+    columns["daily_volume"] = region_volume * share
     keep = _filter(columns, filters)
     columns = {name: values[keep] for name, values in columns.items()}
     total = len(columns["type_id"])
@@ -127,33 +141,45 @@ def station_trading(
     return Scan(rows=_rows(columns, order), rates=rates, total=total)
 
 
-def _trades(snapshot: Snapshot, station_id: int, tick: float, rates: Rates) -> Columns:
-    """Best bid and ask per type at the station, and what trading between them earns."""
+def station_system(snapshot: Snapshot, station_id: int) -> int:
+    """The solar system of a station (the SDE's) or of a structure (its orders' in the
+    snapshot); -1 when neither knows it."""
+    system = int(station_systems([station_id])[0])
+    if system < 0:
+        at = np.flatnonzero(snapshot.book["location_id"] == station_id)
+        system = int(snapshot.book["system_id"][at[0]]) if len(at) else -1
+    return system
+
+
+def _trades(snapshot: Snapshot, station_id: int, rates: Rates) -> Columns:
+    """Best bid a seller here can fill and best ask per type, and what trading between them
+    earns."""
     st = snapshot.stations
-    here = np.flatnonzero(st["location_id"] == station_id)
-    is_buy = st["is_buy_order"][here]
-    bids, asks = here[is_buy], here[~is_buy]  # each sorted by type, one row per type
+    asks = np.flatnonzero((st["location_id"] == station_id) & ~st["is_buy_order"])
+    bids = bids_reaching(snapshot, station_id, station_system(snapshot, station_id))
     _, bi, ai = np.intersect1d(
-        st["type_id"][bids], st["type_id"][asks], assume_unique=True, return_indices=True
+        bids["type_id"], st["type_id"][asks], assume_unique=True, return_indices=True
     )
-    bids, asks = bids[bi], asks[ai]
-    best_bid = st["best_price"][bids].astype(np.float64)
+    asks = asks[ai]
+    best_bid = bids["best_price"][bi]
     best_ask = st["best_price"][asks].astype(np.float64)
-    bid_volume = st["volume"][bids].astype(np.int64)
+    bid_volume = bids["volume"][bi]
     ask_volume = st["volume"][asks].astype(np.int64)
+    buy_price = price_above(best_bid)
+    sell_price = price_below(best_ask)
+    inside = buy_price < best_ask  # a valid price strictly inside the spread
     quantity = np.maximum(np.minimum(bid_volume, ask_volume), 1).astype(np.float64)
-    buy_price = best_bid + tick
-    sell_price = best_ask - tick
     buy_fee = per_unit_broker_fee(buy_price, quantity, rates.broker_fee, rates.min_broker_fee)
     sell_fee = per_unit_broker_fee(sell_price, quantity, rates.broker_fee, rates.min_broker_fee)
     sales_tax = sell_price * rates.sales_tax
-    profit = sell_price - sales_tax - sell_fee - buy_price - buy_fee
+    profit = np.where(inside, sell_price - sales_tax - sell_fee - buy_price - buy_fee, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(sell_price > 0, profit / sell_price, np.nan)
         roi = profit / (buy_price + buy_fee)
     return {
-        "type_id": st["type_id"][bids].astype(np.int64),
+        "type_id": st["type_id"][asks].astype(np.int64),
         "best_bid": best_bid,
+        "best_bid_location_id": bids["best_location"][bi],
         "best_ask": best_ask,
         "buy_price": buy_price,
         "sell_price": sell_price,
@@ -163,7 +189,7 @@ def _trades(snapshot: Snapshot, station_id: int, tick: float, rates: Rates) -> C
         "profit_per_unit": profit,
         "margin": margin,
         "roi": roi,
-        "buy_orders": st["orders"][bids].astype(np.int64),
+        "buy_orders": bids["orders"][bi],
         "sell_orders": st["orders"][asks].astype(np.int64),
         "bid_volume": bid_volume,
         "ask_volume": ask_volume,
@@ -172,7 +198,7 @@ def _trades(snapshot: Snapshot, station_id: int, tick: float, rates: Rates) -> C
 
 
 def _filter(columns: Columns, filters: StationFilters) -> np.ndarray:
-    profit = columns["profit_per_unit"]
+    profit = np.nan_to_num(columns["profit_per_unit"], nan=-np.inf)
     keep = (profit > 0) & (profit >= filters.min_profit) & (columns["sell_price"] > 0)
     if filters.min_margin is not None:
         keep &= columns["margin"] >= filters.min_margin
@@ -191,7 +217,10 @@ def _filter(columns: Columns, filters: StationFilters) -> np.ndarray:
     return keep
 
 
-_DECIMALS = {**dict.fromkeys(_ISK, 4), "margin": 6, "roi": 6, "daily_volume": 1}
+_DECIMALS = {
+    **dict.fromkeys(_ISK, 4),
+    **{"margin": 6, "roi": 6, "daily_volume": 1, "volume_share": 4},
+}
 
 
 def _rows(columns: Columns, order: np.ndarray) -> list[dict[str, Any]]:

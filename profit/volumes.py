@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,6 +33,7 @@ import numpy.typing as npt
 
 from esi.errors import EsiError, EsiHttpError, EsiRateLimited
 from market.history import fetch_history
+from market.snapshot import Snapshot
 from store import Store, get_store
 
 log = logging.getLogger(__name__)
@@ -60,20 +62,48 @@ def history_calls_key(moment: datetime) -> str:
 # --- The average ---------------------------------------------------------------------------
 
 
+def _by_day(rows: Iterable[Mapping[str, Any]]) -> dict[date, tuple[int, float]]:
+    """Units traded and their value (units x the day's average price), per day."""
+    by_day: dict[date, tuple[int, float]] = {}
+    for row in rows:
+        day = date.fromisoformat(str(row["date"])[:10])
+        units, value = by_day.get(day, (0, 0.0))
+        volume = int(row["volume"])
+        by_day[day] = (units + volume, value + volume * float(row.get("average") or 0.0))
+    return by_day
+
+
+def _window(days_seen: Iterable[date], today: date, days: int) -> tuple[date, date]:
+    newest = max(days_seen)
+    last = newest if today - timedelta(days=2) <= newest < today else today - timedelta(days=1)
+    return last - timedelta(days=days - 1), last
+
+
 def average_daily_volume(
     rows: Iterable[Mapping[str, Any]], today: date, days: int = WINDOW_DAYS
 ) -> float:
     """Units traded per day over the `days` days of history before `today` (see module doc)."""
-    by_day: dict[date, int] = {}
-    for row in rows:
-        day = date.fromisoformat(str(row["date"])[:10])
-        by_day[day] = by_day.get(day, 0) + int(row["volume"])
+    by_day = _by_day(rows)
     if not by_day:
         return 0.0
-    newest = max(by_day)
-    last = newest if today - timedelta(days=2) <= newest < today else today - timedelta(days=1)
-    first = last - timedelta(days=days - 1)
-    return sum(v for d, v in by_day.items() if first <= d <= last) / days
+    first, last = _window(by_day, today, days)
+    return sum(units for d, (units, _) in by_day.items() if first <= d <= last) / days
+
+
+def highest_average_price(
+    rows: Iterable[Mapping[str, Any]], today: date, days: int = WINDOW_DAYS
+) -> float:
+    """The highest daily average price of the same window (what the type sold for on its
+    best day there; a listing priced above it is not one the market has been paying). NaN
+    when nothing traded in the window."""
+    by_day = _by_day(rows)
+    if not by_day:
+        return float("nan")
+    first, last = _window(by_day, today, days)
+    averages = [
+        value / units for d, (units, value) in by_day.items() if first <= d <= last and units
+    ]
+    return max(averages) if averages else float("nan")
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -87,6 +117,8 @@ class DailyVolumes:
     type_ids: IntArray
     volumes: FloatArray
     days: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # The highest daily average price of the window per type (NaN: unknown, or no trade).
+    price_highs: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
 
     @classmethod
     def from_mapping(cls, region_id: int, volumes: Mapping[int, float]) -> DailyVolumes:
@@ -99,11 +131,20 @@ class DailyVolumes:
 
     def lookup(self, type_ids: npt.ArrayLike) -> FloatArray:
         """Volume per type; NaN where unknown."""
+        return self._lookup(self.volumes, type_ids)
+
+    def price_high(self, type_ids: npt.ArrayLike) -> FloatArray:
+        """The window's highest daily average price per type; NaN where unknown."""
+        if len(self.price_highs) != len(self.type_ids):
+            return np.full(len(np.asarray(type_ids)), np.nan)
+        return self._lookup(self.price_highs, type_ids)
+
+    def _lookup(self, values: FloatArray, type_ids: npt.ArrayLike) -> FloatArray:
         wanted = np.asarray(type_ids, dtype=np.int64)
         if not len(self.type_ids):
             return np.full(len(wanted), np.nan)
         pos = np.minimum(np.searchsorted(self.type_ids, wanted), len(self.type_ids) - 1)
-        return np.where(self.type_ids[pos] == wanted, self.volumes[pos], np.nan)
+        return np.where(self.type_ids[pos] == wanted, values[pos], np.nan)
 
     def as_dict(self) -> dict[int, float]:
         return dict(zip(self.type_ids.tolist(), self.volumes.tolist(), strict=True))
@@ -121,11 +162,15 @@ def forget_read() -> None:
 
 def _read(region_id: int, store: Store) -> DailyVolumes:
     data = store.get_json(_key(region_id)) or {}
+    types = data.get("types", [])
+    # Stored before prices were kept: none known (the next refresh computes them).
+    highs = data.get("price_highs") or [None] * len(types)
     return DailyVolumes(
         region_id,
-        np.array(data.get("types", []), dtype=np.int64),
+        np.array(types, dtype=np.int64),
         np.array(data.get("volumes", []), dtype=np.float64),
         np.array(data.get("days", []), dtype=np.int64),
+        np.array([np.nan if h is None else h for h in highs], dtype=np.float64),
     )
 
 
@@ -162,6 +207,60 @@ def volume_lookup(
     return table.lookup(type_ids)
 
 
+# --- A station's share ---------------------------------------------------------------------
+
+# A station holding at least this share of its region's book for a type is the region's
+# market for it (a hub): it keeps the whole region's volume.
+HUB_SHARE = 0.5
+_share_lock = threading.Lock()
+_share_totals: weakref.WeakKeyDictionary[Snapshot, tuple[IntArray, FloatArray, FloatArray]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _region_totals(snapshot: Snapshot) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Per type of the snapshot (sorted): orders and units on the books, both sides."""
+    with _share_lock:
+        found = _share_totals.get(snapshot)
+    if found is not None:
+        return found
+    st = snapshot.stations
+    types, inverse = np.unique(st["type_id"].astype(np.int64), return_inverse=True)
+    orders = np.bincount(inverse, weights=st["orders"].astype(np.float64)).astype(np.float64)
+    units = np.bincount(inverse, weights=st["volume"].astype(np.float64)).astype(np.float64)
+    with _share_lock:
+        _share_totals[snapshot] = (types, orders, units)
+    return types, orders, units
+
+
+def station_share(snapshot: Snapshot, location_id: int, type_ids: npt.ArrayLike) -> FloatArray:
+    """The estimated share of the region's daily volume of each type that trades at one
+    station: the mean of its share of the region's orders and of the units on them (both
+    sides, in this snapshot), or 1 when that is HUB_SHARE or more (the hub keeps the region's
+    figure). NaN for a type with no order in the region."""
+    wanted = np.asarray(type_ids, dtype=np.int64)
+    types, orders, units = _region_totals(snapshot)
+    st = snapshot.stations
+    here = st["location_id"] == location_id
+    h_types, h_inverse = np.unique(st["type_id"][here].astype(np.int64), return_inverse=True)
+    h_orders = np.bincount(h_inverse, weights=st["orders"][here].astype(np.float64))
+    h_units = np.bincount(h_inverse, weights=st["volume"][here].astype(np.float64))
+
+    def at(keys: IntArray, values: npt.NDArray[Any]) -> FloatArray:
+        if not len(keys):
+            return np.zeros(len(wanted))
+        pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return np.where(keys[pos] == wanted, values[pos], 0.0)
+
+    region_orders, region_units = at(types, orders), at(types, units)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        order_share = at(h_types, h_orders) / region_orders
+        unit_share = np.where(region_units > 0, at(h_types, h_units) / region_units, order_share)
+    share = (order_share + unit_share) / 2.0
+    result: FloatArray = np.where(share >= HUB_SHARE, 1.0, share)
+    return result
+
+
 # --- Refreshing (worker only) --------------------------------------------------------------
 
 
@@ -191,15 +290,19 @@ def hub_type_ids(region_id: int) -> list[int]:
     return [int(t) for t in types[order]]
 
 
-def _save(region_id: int, computed: Mapping[int, tuple[float, int]], store: Store) -> None:
-    """Merge newly computed volumes into the stored ones."""
+Computed = tuple[float, int, float]  # daily volume, day computed (ordinal), price high
+
+
+def _save(region_id: int, computed: Mapping[int, Computed], store: Store) -> None:
+    """Merge newly computed volumes and price highs into the stored ones."""
     current = _read(region_id, store)
-    merged: dict[int, tuple[float, int]] = {
-        t: (v, d)
-        for t, v, d in zip(
+    merged: dict[int, Computed] = {
+        t: (v, d, h)
+        for t, v, d, h in zip(
             current.type_ids.tolist(),
             current.volumes.tolist(),
             current.days.tolist() or [0] * len(current.type_ids),
+            current.price_highs.tolist(),
             strict=True,
         )
     }
@@ -210,8 +313,9 @@ def _save(region_id: int, computed: Mapping[int, tuple[float, int]], store: Stor
         {
             "window_days": WINDOW_DAYS,
             "types": [t for t, _ in items],
-            "volumes": [round(v, 3) for _, (v, _) in items],
-            "days": [d for _, (_, d) in items],
+            "volumes": [round(v, 3) for _, (v, _, _) in items],
+            "days": [d for _, (_, d, _) in items],
+            "price_highs": [None if h != h else round(h, 2) for _, (_, _, h) in items],
         },
     )
     forget_read()
@@ -241,10 +345,14 @@ def refresh_daily_volumes(
     today = today or datetime.now(UTC).date()
     wanted = list(type_ids) if type_ids is not None else hub_type_ids(region_id)
     done = _read(region_id, store)
-    done_today = set(done.type_ids[done.days == today.toordinal()].tolist())
+    fresh = (done.days == today.toordinal()) & (done.price_highs == done.price_highs)
+    # A type that traded in the window has a price high: one without was stored before
+    # prices were kept (or nothing traded), so it is done only if its volume is 0.
+    fresh |= (done.days == today.toordinal()) & (done.volumes == 0)
+    done_today = set(done.type_ids[fresh].tolist())
     todo = [t for t in wanted if t not in done_today]
     result = VolumeRefresh(region_id, remaining=len(todo))
-    computed: dict[int, tuple[float, int]] = {}
+    computed: dict[int, Computed] = {}
     for type_id in todo:
         now = datetime.now(UTC)
         if deadline is not None and time.monotonic() > deadline:
@@ -266,7 +374,11 @@ def refresh_daily_volumes(
             log.warning("daily volumes of %s stopped: %s", region_id, exc)
             result.stopped = "esi"
             break
-        computed[type_id] = (average_daily_volume(rows, today), today.toordinal())
+        computed[type_id] = (
+            average_daily_volume(rows, today),
+            today.toordinal(),
+            highest_average_price(rows, today),
+        )
         result.fetched += 1
         result.remaining -= 1
         if len(computed) >= SAVE_EVERY:

@@ -43,6 +43,10 @@ Preference = Literal["shortest", "safer", "less_secure"]
 Security = Literal["high", "low", "any"]
 PREFERENCES: tuple[Preference, ...] = ("shortest", "safer", "less_secure")
 SECURITY: tuple[Security, ...] = ("high", "low", "any")
+# The route every hauling answer, form and board uses unless told otherwise: a hauler's
+# autopilot default, and high-sec only (a loaded hauler in low-sec is a gift to pirates).
+DEFAULT_PREFERENCE: Preference = "shortest"
+DEFAULT_SECURITY: Security = "high"
 
 PENALTY = 1 << 16  # more than the number of systems (about 8,400)
 UNREACHABLE = -1

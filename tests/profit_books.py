@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from market.snapshot import COLUMNS, Snapshot, SnapshotMeta
+from market.snapshot import COLUMNS, RANGE_CODES, Snapshot, SnapshotMeta
 
 FORGE, DOMAIN = 10000002, 10000043
 JITA_44, JITA = 60003760, 30000142  # Jita IV - Moon 4 - Caldari Navy Assembly Plant
@@ -37,7 +37,10 @@ def order(
     location: int = JITA_44,
     min_volume: int = 1,
     order_id: int | None = None,
+    reach: str | None = None,
 ) -> dict[str, Any]:
+    """One order; `reach` is a buy order's ESI range ("station" unless given; sell orders
+    are "region", as in the game)."""
     return {
         "order_id": next(_ids) if order_id is None else order_id,
         "type_id": type_id,
@@ -50,7 +53,7 @@ def order(
         "min_volume": min_volume,
         "duration": 90,
         "issued": np.datetime64("2026-11-20T10:00:00", "s"),
-        "range": -1 if buy else 32767,
+        "range": RANGE_CODES[reach] if reach else (-1 if buy else 32767),
         "page": 1,
     }
 

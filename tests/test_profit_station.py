@@ -35,28 +35,41 @@ def plex_book(**changes):
     ]
 
 
-def scan(orders, skills=TRADER, **filters):
+# No tax and no fee: profit per unit is the spread between the two grid prices.
+FREE = Rates(
+    sales_tax=0.0, broker_fee=0.0, min_broker_fee=0.0, relist_discount=0.5, schedule="none"
+)
+
+
+def scan(orders, skills=TRADER, rates=None, **filters):
     return station_trading(
-        snapshot(FORGE, orders), JITA_44, skills, StationFilters(**filters), volumes={}
+        snapshot(FORGE, orders),
+        JITA_44,
+        skills,
+        StationFilters(**filters),
+        volumes={},
+        rates=rates,
     )
 
 
-def test_plex_bought_one_tick_over_the_bid_and_sold_one_under_the_ask():
+def test_plex_outbid_and_undercut_by_one_step_of_the_price_grid():
     result = scan(plex_book())
     assert result.total == 1
     (row,) = result.rows
     assert row["type_id"] == PLEX and row["type_name"] == "PLEX"
     assert (row["best_bid"], row["best_ask"]) == (4_800_000.00, 5_600_000.00)
-    assert (row["buy_price"], row["sell_price"]) == (4_800_000.01, 5_599_999.99)
+    # 7 digits: 4 significant digits leave steps of 1,000 ISK (never 0.01).
+    assert (row["buy_price"], row["sell_price"]) == (4_801_000.0, 5_599_000.0)
+    assert row["best_bid_location_id"] == JITA_44
     # Orders for min(1,500 bid units, 500 ask units) = 500 units: far above the 100 ISK floor.
     assert row["order_quantity"] == 500
-    assert row["buy_broker_fee"] == pytest.approx(100_800.0002, abs=1e-4)  # 2.1 % x 4,800,000.01
-    assert row["sell_broker_fee"] == pytest.approx(117_599.9998, abs=1e-4)  # 2.1 % x 5,599,999.99
-    assert row["sales_tax"] == pytest.approx(235_199.9996, abs=1e-4)  # 4.2 % x 5,599,999.99
-    # 5,599,999.99 - 235,199.99958 - 117,599.99979 - 4,800,000.01 - 100,800.00021
-    assert row["profit_per_unit"] == pytest.approx(346_399.9804, abs=1e-4)
-    assert row["margin"] == pytest.approx(346_399.98042 / 5_599_999.99, abs=1e-6)
-    assert row["roi"] == pytest.approx(346_399.98042 / (4_800_000.01 + 100_800.00021), abs=1e-6)
+    assert row["buy_broker_fee"] == pytest.approx(100_821.0, abs=1e-4)  # 2.1 % x 4,801,000
+    assert row["sell_broker_fee"] == pytest.approx(117_579.0, abs=1e-4)  # 2.1 % x 5,599,000
+    assert row["sales_tax"] == pytest.approx(235_158.0, abs=1e-4)  # 4.2 % x 5,599,000
+    # 5,599,000 - 235,158 - 117,579 - 4,801,000 - 100,821
+    assert row["profit_per_unit"] == pytest.approx(344_442.0, abs=1e-4)
+    assert row["margin"] == pytest.approx(344_442.0 / 5_599_000.0, abs=1e-6)
+    assert row["roi"] == pytest.approx(344_442.0 / (4_801_000.0 + 100_821.0), abs=1e-6)
     assert (row["buy_orders"], row["sell_orders"]) == (2, 2)
     assert (row["bid_volume"], row["ask_volume"]) == (1_500, 500)
     assert row["daily_volume"] is None
@@ -64,20 +77,51 @@ def test_plex_bought_one_tick_over_the_bid_and_sold_one_under_the_ask():
     assert result.rates.broker_fee == pytest.approx(0.021)
 
 
+@pytest.mark.parametrize(
+    ("bid", "ask", "buy_price", "sell_price"),
+    [
+        (900_000.0, 1_250_000.0, 900_100.0, 1_249_000.0),  # the issue's Jita example
+        (900_000.0, 1_000_000.0, 900_100.0, 999_900.0),  # under a power of ten: steps of 100
+        (45.0, 60.0, 45.01, 59.99),  # under 100 ISK the step stays 0.01
+        (150.0, 220.0, 150.1, 219.9),  # 100 to 999.9: steps of 0.1
+    ],
+)
+def test_prices_are_on_the_grid(bid, ask, buy_price, sell_price):
+    orders = [order(DOMINIX, bid, 1_000, buy=True), order(DOMINIX, ask, 1_000)]
+    (row,) = scan(orders, skills=Skills(), rates=FREE).rows
+    assert (row["buy_price"], row["sell_price"]) == (buy_price, sell_price)
+    assert row["profit_per_unit"] == pytest.approx(sell_price - buy_price)
+
+
+def test_no_row_when_no_valid_price_lies_inside_the_spread():
+    # 1,234,000 / 1,235,000: the next price above the bid is the ask itself.
+    orders = [order(DOMINIX, 1_234_000.0, 10, buy=True), order(DOMINIX, 1_235_000.0, 10)]
+    assert scan(orders, rates=FREE).total == 0
+    # One step more and there is exactly one price inside: buy and sell at 1,235,000, no gain.
+    orders = [order(DOMINIX, 1_234_000.0, 10, buy=True), order(DOMINIX, 1_236_000.0, 10)]
+    assert scan(orders, rates=FREE).total == 0
+    orders = [order(DOMINIX, 1_234_000.0, 10, buy=True), order(DOMINIX, 1_237_000.0, 10)]
+    (row,) = scan(orders, rates=FREE).rows
+    assert (row["buy_price"], row["sell_price"]) == (1_235_000.0, 1_236_000.0)
+
+
 def test_sales_tax_is_charged_at_its_real_rate_without_skills():
     (row,) = scan(plex_book(), skills=Skills()).rows
-    assert row["sales_tax"] == pytest.approx(0.075 * 5_599_999.99, abs=1e-4)
-    assert row["buy_broker_fee"] == pytest.approx(0.03 * 4_800_000.01, abs=1e-4)
-    assert row["sell_broker_fee"] == pytest.approx(0.03 * 5_599_999.99, abs=1e-4)
+    assert row["sales_tax"] == pytest.approx(0.075 * 5_599_000.0, abs=1e-4)
+    assert row["buy_broker_fee"] == pytest.approx(0.03 * 4_801_000.0, abs=1e-4)
+    assert row["sell_broker_fee"] == pytest.approx(0.03 * 5_599_000.0, abs=1e-4)
 
 
 @pytest.mark.parametrize(
     ("depth", "fee_per_unit_buy", "fee_per_unit_sell", "profit"),
     [
-        # 100 units: 2.1 % x 100.01 x 100 = 210.02 ISK, over the floor: 2.10021 per unit.
-        (100, 2.10021, 4.19979, 85.28042),
-        # 10 units: 21.00 and 42.00 ISK are under the 100 ISK floor: 100 / 10 per unit.
-        (10, 10.0, 10.0, 71.58042),
+        # Buy at 100.1, sell at 199.9 (steps of 0.1 from 100 ISK); tax 4.2 % x 199.9 = 8.3958.
+        # 100 units: 2.1 % x 100.1 x 100 = 210.21 ISK, over the floor: 2.1021 per unit;
+        # 2.1 % x 199.9 = 4.1979. 199.9 - 8.3958 - 4.1979 - 100.1 - 2.1021 = 85.1042.
+        (100, 2.1021, 4.1979, 85.1042),
+        # 10 units: 21.02 and 41.98 ISK are under the 100 ISK floor: 100 / 10 per unit.
+        # 199.9 - 8.3958 - 10 - 100.1 - 10 = 71.4042.
+        (10, 10.0, 10.0, 71.4042),
     ],
 )
 def test_the_100_isk_minimum_broker_fee_is_spread_over_the_order(
@@ -99,7 +143,7 @@ def test_an_order_of_one_unit_pays_the_whole_minimum_and_loses():
         order(DAMAGE_CONTROL_II, 100.00, 1, buy=True),
         order(DAMAGE_CONTROL_II, 200.00, 1),
     ]
-    # 199.99 - 8.39958 - 100 - 100.01 - 100 < 0: no row.
+    # 199.9 - 8.3958 - 100 - 100.1 - 100 < 0: no row.
     assert scan(orders).total == 0
 
 
@@ -107,7 +151,7 @@ def test_crossed_tight_and_one_sided_books_are_skipped():
     orders = [
         order(TRITANIUM, 5.00, 1_000, buy=True),  # crossed: the bid above the ask
         order(TRITANIUM, 4.99, 1_000),
-        order(PYERITE, 10.00, 1_000, buy=True),  # one tick apart
+        order(PYERITE, 10.00, 1_000, buy=True),  # one step of the grid apart
         order(PYERITE, 10.01, 1_000),
         order(DOMINIX, 200_000_000.0, 2),  # asks only
         *plex_book(),
@@ -115,15 +159,57 @@ def test_crossed_tight_and_one_sided_books_are_skipped():
     assert [row["type_id"] for row in scan(orders).rows] == [PLEX]
 
 
-def test_orders_at_other_stations_do_not_count():
+def test_station_bids_and_sells_elsewhere_do_not_count():
     orders = [
         *plex_book(),
-        order(PLEX, 5_000_000.00, 10_000, buy=True, location=PERIMETER_STORAGE),
+        order(PLEX, 5_000_000.00, 10_000, buy=True, location=PERIMETER_STORAGE),  # station
+        order(
+            PLEX, 4_900_000.00, 10_000, buy=True, location=PERIMETER_STORAGE, reach="solarsystem"
+        ),
         order(PLEX, 4_000_000.00, 10_000, location=PERIMETER_STORAGE),
     ]
     (row,) = scan(orders).rows
     assert (row["best_bid"], row["best_ask"]) == (4_800_000.00, 5_600_000.00)
     assert (row["buy_orders"], row["sell_orders"]) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("reach", "competes"),
+    [
+        ("region", True),  # anywhere in The Forge
+        ("1", True),  # Perimeter is one jump from Jita
+        ("2", True),
+        ("solarsystem", False),  # Perimeter's own stations only
+        ("station", False),
+    ],
+)
+def test_a_ranged_bid_placed_elsewhere_competes_when_it_reaches_the_station(reach, competes):
+    """A seller at Jita 4-4 fills the Perimeter bid when its range reaches Jita, so the
+    trader must outbid it: the best bid a seller at the station can fill."""
+    orders = [
+        *plex_book(),
+        order(PLEX, 4_900_000.00, 700, buy=True, location=PERIMETER_STORAGE, reach=reach),
+    ]
+    (row,) = scan(orders).rows
+    if competes:
+        assert row["best_bid"] == 4_900_000.00
+        assert row["best_bid_location_id"] == PERIMETER_STORAGE
+        assert row["buy_price"] == 4_901_000.0
+        assert (row["buy_orders"], row["bid_volume"]) == (3, 2_200)
+    else:
+        assert row["best_bid"] == 4_800_000.00
+        assert row["best_bid_location_id"] == JITA_44
+        assert (row["buy_orders"], row["bid_volume"]) == (2, 1_500)
+
+
+def test_a_ranged_bid_above_the_ask_leaves_no_trade():
+    """A region bid elsewhere above Jita's ask: sellers at Jita fill it, nobody would sell
+    into a lower buy order here."""
+    orders = [
+        *plex_book(),
+        order(PLEX, 5_700_000.00, 10, buy=True, location=PERIMETER_STORAGE, reach="region"),
+    ]
+    assert scan(orders).total == 0
 
 
 def three_types():
@@ -215,12 +301,9 @@ def test_stored_daily_volumes_are_used_by_default(settings):
 
 
 def test_given_rates_are_used_as_they_are():
-    rates = Rates(
-        sales_tax=0.0, broker_fee=0.0, min_broker_fee=0.0, relist_discount=0.5, schedule="none"
-    )
-    result = station_trading(snapshot(FORGE, plex_book()), JITA_44, TRADER, volumes={}, rates=rates)
-    assert result.rows[0]["profit_per_unit"] == pytest.approx(5_599_999.99 - 4_800_000.01)
-    assert result.rates is rates
+    result = scan(plex_book(), rates=FREE)
+    assert result.rows[0]["profit_per_unit"] == pytest.approx(5_599_000.0 - 4_801_000.0)
+    assert result.rates is FREE
 
 
 def test_an_unknown_sort_field_is_an_error():
