@@ -519,7 +519,12 @@ class InvTypeAdmin(SdeAdmin):
 
     @admin.display(description="packaged volume")
     def packaged_volume(self, obj: InvType) -> str:
-        return number(self._detail(obj)["packaged_volume"], "m³")
+        detail = self._detail(obj)
+        volume = number(detail["packaged_volume"], "m³")
+        source = detail["packaged_volume_source"]
+        if source["kind"] == "invVolumes":
+            return volume
+        return f"{volume} ({source['summary']})"
 
     @admin.display(description="meta group")
     def meta_group(self, obj: InvType) -> str:

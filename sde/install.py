@@ -6,6 +6,9 @@ default), a local `.sqlite` or `.sqlite.bz2` file, and the compact copy bundled 
 columns, sane row counts, a known item, SQLite's own quick check), stamped with what was
 installed, and only then renamed over the current SDE. Any failure raises `SdeInstallError`
 with a one-line reason and leaves the current SDE untouched.
+
+Every path also gives the published ships that have no `invVolumes` row their group's
+packaged volume, recording where it came from (`sde/packaged_volumes.py`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from typing import BinaryIO
 import requests
 import urllib3
 from django.apps import apps
+
+from sde import packaged_volumes
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "bundled"
 INFO_TABLE = "sde_install_info"
@@ -151,6 +156,7 @@ def install(candidate: Path, target: Path, *, source: str, build: str) -> Instal
     `candidate` must be on the same file system as `target` (see `candidate_file`).
     """
     counts = validate(candidate)
+    counts["invVolumes"] += fill_packaged_volumes(candidate)
     info = InstallInfo(
         source=source,
         build=build,
@@ -217,6 +223,7 @@ def build_from_bundle(dest: Path, bundle_dir: Path = BUNDLE_DIR) -> str:
         conn.executescript(schema)
         for table in tables:
             _load_csv(conn, table, bundle_dir / f"{table}.csv.gz")
+        packaged_volumes.fill(conn)
         conn.commit()
     except (
         OSError,
@@ -231,6 +238,20 @@ def build_from_bundle(dest: Path, bundle_dir: Path = BUNDLE_DIR) -> str:
     finally:
         conn.close()
     return build
+
+
+def fill_packaged_volumes(path: Path) -> int:
+    """Give a validated SDE file's published ships without an `invVolumes` row their group's
+    packaged volume (see `sde/packaged_volumes.py`); return how many rows were added."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            filled = packaged_volumes.fill(conn)
+    except (OSError, ValueError, LookupError, csv.Error, sqlite3.Error) as exc:
+        raise SdeInstallError(f"packaged volumes could not be filled: {exc}") from exc
+    finally:
+        conn.close()
+    return len(filled)
 
 
 def _load_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Count, Q
 
+from sde import packaged_volumes
 from sde.models import (
     ActivityId,
     IndustryActivity,
@@ -139,6 +141,7 @@ def item_detail(type_id: int) -> dict[str, Any]:
     group = item.group
     category = group.category if group else None
     packaged = InvVolume.objects.filter(type_id=type_id).values_list("volume", flat=True).first()
+    source = packaged_volume_source(type_id, has_row=packaged is not None)
     meta = (
         InvMetaType.objects.select_related("meta_group", "parent_type")
         .filter(type_id=type_id)
@@ -155,6 +158,7 @@ def item_detail(type_id: int) -> dict[str, Any]:
         "market_group_path": market_group_path(item.market_group_id),
         "volume": item.volume,
         "packaged_volume": packaged if packaged is not None else item.volume,
+        "packaged_volume_source": source,
         "portion_size": item.portion_size,
         "mass": item.mass,
         "base_price": item.base_price,
@@ -171,6 +175,41 @@ def item_detail(type_id: int) -> dict[str, Any]:
             else None
         ),
         "image_url": image_url(item.type_id),
+    }
+
+
+@per_installed_sde
+def _has_packaged_volume_sources() -> bool:
+    """Whether the installed SDE records filled packaged volumes (SDEs installed before the
+    loader filled them do not)."""
+    tables = connections["sde"].introspection.table_names()
+    return packaged_volumes.SOURCE_TABLE in tables
+
+
+def packaged_volume_source(type_id: int, *, has_row: bool) -> dict[str, Any]:
+    """Where a type's packaged volume comes from: its own invVolumes row, its group's packaged
+    volume filled in by the loader, or (no row at all) its assembled volume."""
+    filled = None
+    if has_row and _has_packaged_volume_sources():
+        with connections["sde"].cursor() as cursor:
+            cursor.execute(
+                f'SELECT s."source", s."groupID", g."groupName", s."basis" '
+                f'FROM "{packaged_volumes.SOURCE_TABLE}" s '
+                'LEFT JOIN "invGroups" g ON g."groupID" = s."groupID" WHERE s."typeID" = %s',
+                [type_id],
+            )
+            filled = cursor.fetchone()
+    if filled:
+        kind, group_id, group_name, basis = filled
+        group = {"id": group_id, "name": group_name}
+    else:
+        kind = packaged_volumes.FROM_INV_VOLUMES if has_row else packaged_volumes.FROM_ASSEMBLED
+        group, basis = None, ""
+    return {
+        "kind": kind,
+        "group": group,
+        "summary": packaged_volumes.describe(kind, group["name"] if group else None),
+        "basis": basis or "",
     }
 
 

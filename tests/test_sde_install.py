@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,7 +32,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sde import install, search
+from sde import install, packaged_volumes, search
 from tests.sde_server import (
     LocalServer,
     closed_port_url,
@@ -93,6 +94,12 @@ def variant(valid_sde: ValidSde, tmp_path_factory: pytest.TempPathFactory) -> Ca
             "PRAGMA writable_schema = OFF;"
         ),
         "wal": "PRAGMA journal_mode = WAL;",
+        # As Fuzzwork's dump comes: the 12 ships with no invVolumes row, no provenance table.
+        "no_filled_volumes": (
+            'DELETE FROM "invVolumes" WHERE "typeID" IN '
+            '(SELECT "typeID" FROM "evePackagedVolumeSource");'
+            'DROP TABLE "evePackagedVolumeSource";'
+        ),
         "wal_no_stations": "PRAGMA journal_mode = WAL; DROP TABLE staStations;",
     }
     directory = tmp_path_factory.mktemp("variants")
@@ -292,6 +299,63 @@ def test_wal_mode_file_installs_in_rollback_mode(
     # Read-only readers of a rollback-journal file need no -wal/-shm beside it.
     assert sde_path.read_bytes()[18:20] == b"\x01\x01"
     assert sorted(p.name for p in sde_path.parent.iterdir()) == ["sde.sqlite"]
+
+
+# --- Packaged volumes filled in on every path ----------------------------------------------
+
+DRAGOON_NAVY_ISSUE = 91775
+FILLED = 12  # the bundled SDE's published ships with no invVolumes row (issue 11)
+
+
+def filled_sources(path: Path) -> dict[int, tuple[int, float, str]]:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        rows = conn.execute(
+            'SELECT s."typeID", s."groupID", v."volume", s."source" '
+            'FROM "evePackagedVolumeSource" s JOIN "invVolumes" v USING ("typeID")'
+        ).fetchall()
+    return {type_id: (group_id, volume, source) for type_id, group_id, volume, source in rows}
+
+
+def test_bundled_build_fills_and_records_the_packaged_volumes(valid_sde: ValidSde) -> None:
+    filled = filled_sources(valid_sde.path)
+    assert len(filled) == FILLED
+    # The Destroyer group's rows say 5,000 m³; the Command Carrier group has none, so the
+    # game's per-group table gives 1,300,000 m³.
+    assert filled[DRAGOON_NAVY_ISSUE] == (420, 5000, packaged_volumes.FROM_GROUP)
+    assert filled[92822] == (5120, 1_300_000, packaged_volumes.FROM_GROUP_TABLE)  # Salvation
+
+
+@pytest.mark.parametrize("how", ["file", "url"])
+def test_a_dump_without_the_rows_gets_them_filled_on_install(
+    how: str,
+    sde_path: Path,
+    valid_sde: ValidSde,
+    variant: Callable[[str], Path],
+    server: LocalServer,
+) -> None:
+    source = variant("no_filled_volumes")
+    with closing(sqlite3.connect(source)) as conn:
+        (rows,) = conn.execute('SELECT COUNT(*) FROM "invVolumes"').fetchone()
+    assert rows == valid_sde.counts["invVolumes"] - FILLED
+    if how == "file":
+        run("--file", str(source))
+    else:
+        server.routes["/fuzzwork.sqlite"] = serve_file(source)
+        run("--url", server.url("/fuzzwork.sqlite"))
+    assert filled_sources(sde_path) == filled_sources(valid_sde.path)
+    info = install.read_info(sde_path)
+    assert info is not None and info.row_counts == valid_sde.counts  # counted after the fill
+
+
+def test_packaged_volume_failure_is_one_line_and_changes_nothing(
+    current_sde: Snapshot, variant: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(path: Path) -> dict[int, tuple[float, str]]:
+        raise OSError(f"cannot read {path.name}")
+
+    monkeypatch.setattr(packaged_volumes, "read_group_table", unreadable)
+    source = variant("no_filled_volumes")
+    assert_fails(["--file", str(source)], "packaged volumes could not be filled", current_sde)
 
 
 def test_if_missing_does_nothing_when_installed(current_sde: Snapshot, server: LocalServer) -> None:

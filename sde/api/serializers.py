@@ -66,6 +66,21 @@ class SearchOut(serializers.Serializer):
     results = SearchHitOut(many=True)
 
 
+class PackagedVolumeSourceOut(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["invVolumes", "group", "group_table", "assembled"],
+        help_text=(
+            "invVolumes: the type's own invVolumes row; group: no row, so its group's most "
+            "common invVolumes volume (filled in by the SDE loader); group_table: no row in "
+            "the group either, so the game's per-group table; assembled: no packaged figure, "
+            "the assembled volume (invTypes)"
+        ),
+    )
+    group = Ref(allow_null=True, help_text="the group whose packaged volume it takes")
+    summary = serializers.CharField(help_text="the same, in words")
+    basis = serializers.CharField(allow_blank=True, help_text="what a group's figure rests on")
+
+
 class ItemOut(serializers.Serializer):
     type_id = serializers.IntegerField()
     name = serializers.CharField(allow_null=True)
@@ -75,6 +90,7 @@ class ItemOut(serializers.Serializer):
     market_group_path = Ref(many=True)
     volume = serializers.FloatField(allow_null=True, help_text="m³, assembled")
     packaged_volume = serializers.FloatField(allow_null=True, help_text="m³, as hauled")
+    packaged_volume_source = PackagedVolumeSourceOut()
     portion_size = serializers.IntegerField(allow_null=True)
     mass = serializers.FloatField(allow_null=True)
     base_price = serializers.FloatField(allow_null=True)
