@@ -26,6 +26,8 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils import timezone
 
 from profit.locations import (
@@ -92,6 +94,7 @@ class FeeScheduleData:
     structure_scc_surcharge: float
     relist_discount: float
     relist_discount_per_advanced_broker_relations: float
+    source: str = ""  # where the row's figures and its date come from
 
     @property
     def label(self) -> str:
@@ -119,6 +122,7 @@ class FeeScheduleData:
             relist_discount_per_advanced_broker_relations=fraction(
                 row.relist_discount_per_advanced_broker_relations
             ),
+            source=row.source,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -139,6 +143,26 @@ def clear_schedule_cache() -> None:
     global _rows
     with _rows_lock:
         _rows = None
+
+
+def _schedule_saved(**kwargs: object) -> None:
+    """A row was saved or deleted: drop this process's cached rows now and again once the
+    change is committed."""
+    clear_schedule_cache()
+    transaction.on_commit(clear_schedule_cache, using=str(kwargs.get("using") or "default"))
+
+
+def _migrated(**kwargs: object) -> None:
+    """`migrate` or `flush` ran (the seed in `profit.models` may have written rows through a
+    historical model, which sends no `post_save` for `FeeSchedule`)."""
+    clear_schedule_cache()
+
+
+# The cache lives here, so this module listens for the changes that make it stale (and
+# `profit.models` need not import it back).
+post_save.connect(_schedule_saved, sender=FeeSchedule, dispatch_uid="profit.fees.saved")
+post_delete.connect(_schedule_saved, sender=FeeSchedule, dispatch_uid="profit.fees.deleted")
+post_migrate.connect(_migrated, dispatch_uid="profit.fees.migrated")
 
 
 def _schedules() -> tuple[FeeScheduleData, ...]:
@@ -395,6 +419,35 @@ def _percent(fraction: float) -> str:
     return f"{fraction * 100:.6g} %"
 
 
+def _charge_formula(rate: float, s: FeeScheduleData) -> str:
+    return f"max(order value x {_percent(rate)}, {s.broker_fee_min_charge:,.0f} ISK)"
+
+
+def _structure_statement(
+    location_id: int, rate: float, s: FeeScheduleData, structure_rate: float | None
+) -> dict[str, Any]:
+    """The broker fee in an Upwell structure, in its two parts: the owner's rate and the
+    SCC's surcharge on top (0 before Viridian, when the SCC's share was inside the owner's
+    rate); no skill or standing applies, and the per-order minimum charge does."""
+    owner_rate = _owner_rate(structure_rate)
+    return {
+        "location_id": location_id,
+        "kind": "structure",
+        "broker_fee": rate,
+        "structure_owner_rate": owner_rate,
+        "owner_rate": owner_rate,
+        "owner_rate_from": "parameter" if structure_rate is not None else "setting",
+        "scc_surcharge": s.structure_scc_surcharge,
+        "skills_apply": False,
+        "min_charge": s.broker_fee_min_charge,
+        "formula": (
+            f"owner's rate {_percent(owner_rate)} + SCC surcharge "
+            f"{_percent(s.structure_scc_surcharge)} = {_percent(rate)}"
+        ),
+        "charge_formula": _charge_formula(rate, s),
+    }
+
+
 def _location_statements(
     location_ids: list[int], skills: Skills, s: FeeScheduleData, structure_rate: float | None
 ) -> list[dict[str, Any]]:
@@ -407,19 +460,7 @@ def _location_statements(
         location_ids, rates, factions.tolist(), corps.tolist(), owners, strict=True
     ):
         if is_structure(location_id):
-            owner_rate = _owner_rate(structure_rate)
-            statements.append(
-                {
-                    "location_id": location_id,
-                    "kind": "structure",
-                    "broker_fee": rate,
-                    "structure_owner_rate": owner_rate,
-                    "formula": (
-                        f"owner's rate {_percent(owner_rate)} + SCC surcharge "
-                        f"{_percent(s.structure_scc_surcharge)} = {_percent(rate)}"
-                    ),
-                }
-            )
+            statements.append(_structure_statement(location_id, rate, s, structure_rate))
             continue
         statements.append(
             {
@@ -429,6 +470,10 @@ def _location_statements(
                 "owner": asdict(owner) if owner else None,
                 "faction_standing": faction,
                 "corp_standing": corp,
+                "skills_apply": True,
+                "min_rate": s.broker_fee_min_rate,
+                "min_charge": s.broker_fee_min_charge,
+                "charge_formula": _charge_formula(rate, s),
                 "formula": (
                     f"max({_percent(s.broker_fee)} - "
                     f"{_percent(s.broker_fee_per_broker_relations)} x Broker Relations "
@@ -474,6 +519,11 @@ def rates_used(
         "min_broker_fee": s.broker_fee_min_charge,
         "broker_charge_formula": (
             f"max(order value x broker fee, {s.broker_fee_min_charge:,.0f} ISK)"
+        ),
+        "structure_broker_fee_formula": (
+            f"owner's rate + SCC surcharge {_percent(s.structure_scc_surcharge)}; Broker "
+            f"Relations and standings do not apply; at least {s.broker_fee_min_charge:,.0f} "
+            "ISK per order"
         ),
         "relist_discount": discount,
         "relist_formula": (

@@ -15,8 +15,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.apps import apps as global_apps
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, router, transaction
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db import models, router
+from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 _PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
@@ -72,22 +72,14 @@ class FeeSchedule(models.Model):
         return f"{self.name} (from {self.effective_from.isoformat()})"
 
 
-@receiver([post_save, post_delete], sender=FeeSchedule)
-def _schedule_changed(**kwargs: object) -> None:
-    """Drop this process's cached schedules now and again once the change is committed."""
-    from profit.fees import clear_schedule_cache
-
-    clear_schedule_cache()
-    transaction.on_commit(clear_schedule_cache, using=str(kwargs.get("using") or "default"))
-
-
 @receiver(post_migrate)
 def _seed_an_empty_schedule(
     app_config: AppConfig, using: str = "default", apps: Any = global_apps, **kwargs: object
 ) -> None:
     """After `migrate` or a `flush` (which empties every table, as tests with transactions
-    do), put the seeded current rates back if no schedule is left, as Django does for
-    content types. The rows come from the data migration, the one place they are written."""
+    do), put CCP's dated fee history back if no schedule is left, as Django does for content
+    types. The rows come from the data migration, the one place they are written.
+    (`profit.fees` clears its cached rows on the same signal.)"""
     if app_config.label != "profit":
         return
     try:
@@ -96,10 +88,7 @@ def _seed_an_empty_schedule(
         return
     if not router.allow_migrate_model(using, model):
         return
-    from profit.fees import clear_schedule_cache
-
-    clear_schedule_cache()
     if model.objects.using(using).exists():
         return
-    seed = import_module("profit.migrations.0002_current_fee_schedule")
-    model.objects.using(using).create(effective_from=seed.EFFECTIVE_FROM, **seed.CURRENT)
+    history = import_module("profit.migrations.0003_dated_fee_history").HISTORY
+    model.objects.using(using).bulk_create(model(**row) for row in history)
