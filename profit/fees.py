@@ -310,7 +310,9 @@ def broker_fee_rates(
     faction and toward the owner corporation (from `skills.standings` when given, else
     `faction_standing` / `corp_standing`), at least the minimum rate. Upwell structure: the
     owner's rate (`structure_rate`, default settings.PROFIT_STRUCTURE_BROKER_FEE) plus the SCC
-    surcharge; skills and standings do not apply there."""
+    surcharge of the day (0 before Viridian, 2023-06-13, when the SCC's share was inside the
+    owner's rate); no skill, standing or NPC floor applies there. The per-order minimum
+    charge applies in both (`broker_charge`)."""
     s = _schedule(on)
     validate_skills(skills)
     ids = np.asarray(location_ids, dtype=np.int64).ravel()
