@@ -205,8 +205,12 @@ ESI_CIRCUIT_FAILURES = env.int("ESI_CIRCUIT_FAILURES", default=5)
 ESI_CIRCUIT_RESET = env.float("ESI_CIRCUIT_RESET", default=60.0)
 
 # --- Market snapshots (market/) ------------------------------------------------------------
+# The five trade hubs' regions, and the global PLEX market (19000001): since July 2025 PLEX
+# trades only there, and the regional books hold none (market/plex.py).
 MARKET_REGIONS = env.list(
-    "MARKET_REGIONS", cast=int, default=[10000002, 10000043, 10000032, 10000030, 10000042]
+    "MARKET_REGIONS",
+    cast=int,
+    default=[10000002, 10000043, 10000032, 10000030, 10000042, 19000001],
 )
 # Seconds added at random to ESI's Expires before the next refresh.
 MARKET_REFRESH_JITTER = env.float("MARKET_REFRESH_JITTER", default=20.0)

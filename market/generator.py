@@ -7,7 +7,7 @@ Nothing here is live data; callers that show it must label it as generated.
 
 Public API: `generate_orders`, `generate_history`, `hub_station`, `HUB_STATIONS`,
 `mid_prices` (the model's mid price per type in a region), `best_prices` (best bid/ask per
-type of any order list), `is_kspace_region` and
+type of any order list), `is_kspace_region`, `is_market_region`, `region_book_rules` and
 `market_type_ids` (what the SDE allows), `load_sde` (the arrays read from the SDE).
 
 `generate_orders(region_id, n_orders, seed=..., now=...)` returns orders shaped exactly like
@@ -45,14 +45,24 @@ Forge-size book of 380,000 orders takes about one second on a 2-core machine):
 * Places: about 55 % of orders at the region's trade hub station (`HUB_STATIONS`), 4 % in
   Upwell structures (real structure ids from the samples in The Forge and Domain, made-up ids
   in the 1,0xx,xxx,xxx,xxx range elsewhere), the rest spread over the region's other NPC
-  stations with a few secondary hubs. Regions without NPC stations trade in structures only.
-* Orders: sells have range "region" (as in the game), buys mostly "station" or a few jumps;
+  stations with a few secondary hubs. As in ESI's region book, structures show only ranged
+  buy orders: no structure sell orders, no structure bids of range "station". Regions
+  without NPC stations therefore show only structure bids.
+* PLEX: none in a regional book. Region 19000001 (the global PLEX market, `market/plex.py`)
+  holds only PLEX, placed from stations all over known space (most from the five hubs), every
+  order of range "region".
+* Orders: sells have range "region" (as in the game); buys at NPC stations mostly "station"
+  or a few jumps, also solar system, up to 40 jumps and region; structure bids mostly 1 jump
+  (as in the recorded samples). Some wide bids (region, 5+ jumps) away from the hub bid like
+  hub bids, so they reach the hub and compete there; the eager bids over the hub's asks have
+  range "station" (nobody at the hub can fill them);
   duration 90 days for most, also 1/3/7/14/30; `issued` before `now` and within the order's
   duration; `order_id` unique, from 6,500,000,000 up, rising with age, and never the same in two
   k-space regions; `volume_remain <= volume_total`; `min_volume` 1 but for a few buy orders.
 
 `generate_history(region_id, type_id, ...)` makes a year of daily
-`GET /markets/{region_id}/history/` rows around the same mid price.
+`GET /markets/{region_id}/history/` rows around the same mid price (PLEX's regional history
+ends on 2025-07-07, as ESI's does).
 """
 
 from __future__ import annotations
@@ -75,7 +85,9 @@ import numpy as np
 import numpy.typing as npt
 
 from market.hubs import HUB_STATIONS
+from market.plex import PLEX_MARKET_SINCE, PLEX_REGION_ID, PLEX_TYPE_ID, is_plex_region
 from market.pricegrid import grid_round
+from market.snapshot import RANGE_CODES, RANGE_REGION
 
 BUNDLE_DIR = Path(__file__).resolve().parent.parent / "sde" / "bundled"
 FloatArray = npt.NDArray[np.float64]
@@ -195,8 +207,25 @@ LIQUID_TYPES = 150  # the most popular types get both sides at the hub...
 LIQUID_DEPTH = 3  # ...with at least this many orders per side
 MAX_TYPE_SHARE = 0.003
 
+STRUCTURE_ID_MIN = 1_000_000_000_000  # Upwell structure ids; NPC stations are 60,xxx,xxx
+
+# Buy ranges of bids at NPC stations, and of the bids of structures the region book shows
+# (only those wider than "station"; in the recorded samples "1" jump is the most common).
 _RANGES_BUY = ("station", "1", "region", "40", "5", "2", "10", "solarsystem", "3", "4", "20", "30")
 _RANGES_BUY_P = (0.37, 0.30, 0.10, 0.05, 0.05, 0.03, 0.02, 0.03, 0.02, 0.01, 0.01, 0.01)
+_RANGES_STRUCTURE = ("1", "region", "5", "40", "2", "10", "solarsystem", "20", "3", "4", "30")
+_RANGES_STRUCTURE_P = (0.45, 0.15, 0.10, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02, 0.01, 0.01)
+# Of the wide bids (region, or 5 jumps and more) away from the hub, this share bids like a hub
+# bid: a seller at the hub can fill them, so they compete with the hub's own bids.
+WIDE_COMPETITIVE_SHARE = 0.3
+# Where the global PLEX market's orders were placed from: the hubs, then anywhere.
+_PLEX_PLACE_SHARES = {
+    60003760: 0.45,
+    60008494: 0.12,
+    60011866: 0.06,
+    60004588: 0.04,
+    60005686: 0.04,
+}
 _DURATIONS = (90, 30, 14, 7, 3, 1)
 _DURATIONS_SELL_P = (0.82, 0.08, 0.03, 0.03, 0.02, 0.02)
 _DURATIONS_BUY_P = (0.70, 0.12, 0.05, 0.05, 0.04, 0.04)
@@ -336,6 +365,12 @@ def is_kspace_region(region_id: int) -> bool:
     return region_id < 11_000_000 and region_id in load_sde().region_ids
 
 
+def is_market_region(region_id: int) -> bool:
+    """A region ESI serves an order book for: known space, or the global PLEX market
+    (region 19000001, which an SDE from before July 2025 does not have)."""
+    return is_plex_region(region_id) or is_kspace_region(region_id)
+
+
 def market_type_ids() -> frozenset[int]:
     """Every type the generator can put on the market (published, with a market group)."""
     return _market_type_ids(load_sde().key)
@@ -438,9 +473,12 @@ def _region_factor(region_id: int, seed: int, n: int) -> FloatArray:
 
 def hub_station(region_id: int) -> int:
     """The region's trade hub: the five known hubs, else its first station in its busiest
-    system (most stations), else its first (made-up) structure."""
+    system (most stations), else its first (made-up) structure. The global PLEX market has
+    no hub: its orders are placed from anywhere, most from Jita IV - Moon 4, given here."""
     if region_id in HUB_STATIONS:
         return HUB_STATIONS[region_id]
+    if is_plex_region(region_id):
+        return HUB_STATIONS[10000002]
     stations, systems = _region_stations(region_id)
     if len(stations):
         values, counts = np.unique(systems, return_counts=True)
@@ -472,6 +510,12 @@ class _Places:
     system: IntArray
     weight: FloatArray
     hub_index: int
+    one_book: bool = False  # the global PLEX market: every order fills against every other
+
+    @property
+    def is_structure(self) -> npt.NDArray[np.bool_]:
+        result: npt.NDArray[np.bool_] = self.location >= STRUCTURE_ID_MIN
+        return result
 
 
 def _places(region_id: int, seed: int) -> _Places:
@@ -499,6 +543,20 @@ def _places(region_id: int, seed: int) -> _Places:
     return _Places(location, system, weight / weight.sum(), hub_index)
 
 
+def _plex_places(seed: int) -> _Places:
+    """The global PLEX market's orders: placed from NPC stations all over known space, most
+    from the five hubs (each order keeps its station and system, as ESI shows them)."""
+    sde = load_sde()
+    kspace = sde.station_region < 11_000_000
+    location, system = sde.station_ids[kspace], sde.station_system[kspace]
+    raw = _rng(seed, PLEX_REGION_ID, 3).lognormal(0.0, 1.5, len(location))
+    weight = (1.0 - sum(_PLEX_PLACE_SHARES.values())) * raw / raw.sum()
+    for station, share in _PLEX_PLACE_SHARES.items():
+        weight[location == station] += share
+    hub_index = int(np.flatnonzero(location == hub_station(PLEX_REGION_ID))[0])
+    return _Places(location, system, weight / weight.sum(), hub_index, one_book=True)
+
+
 # --- Prices --------------------------------------------------------------------------------
 
 
@@ -520,16 +578,25 @@ def generate_orders(
         now = now.replace(tzinfo=UTC)
     sde = load_sde()
     model = type_model(seed)
-    places = _places(region_id, seed)
+    plex = sde.type_ids == PLEX_TYPE_ID
+    if is_plex_region(region_id):  # only PLEX, in its own market
+        places, allowed = _plex_places(seed), plex
+    else:  # every market type but PLEX, which left the regional markets in July 2025
+        places, allowed = _places(region_id, seed), ~plex
     rng = _rng(seed, region_id, n_orders, 4)
-    type_idx, is_buy, place_idx = _draw_orders(rng, model, places, n_orders)
-    price = _order_prices(rng, model, places, region_id, seed, type_idx, is_buy, place_idx)
+    type_idx, is_buy, place_idx = _draw_orders(rng, model, places, n_orders, allowed)
+    # The region book holds no structure sell orders, only structures' ranged buy orders.
+    is_buy = is_buy | places.is_structure[place_idx]
+    eager = _eager_bids(rng, places, is_buy, place_idx)
+    ranges = _order_ranges(rng, places, is_buy, place_idx, eager)
+    price = _order_prices(
+        rng, model, places, region_id, seed, type_idx, is_buy, place_idx, eager, ranges
+    )
     total, remain, min_volume = _order_volumes(rng, model, type_idx, is_buy, price)
     duration, issued_ts = _order_times(rng, is_buy, now)
     order_ids = _order_ids(rng, region_id, issued_ts)
     order = np.argsort(order_ids, kind="stable")
     issued = np.datetime_as_string(issued_ts.astype("datetime64[s]"), unit="s")
-    ranges = _order_ranges(rng, is_buy)
     return [
         {
             "duration": d,
@@ -564,15 +631,23 @@ def generate_orders(
 
 
 def _draw_orders(
-    rng: np.random.Generator, model: TypeModel, places: _Places, n_orders: int
+    rng: np.random.Generator,
+    model: TypeModel,
+    places: _Places,
+    n_orders: int,
+    allowed: npt.NDArray[np.bool_],
 ) -> tuple[IntArray, npt.NDArray[np.bool_], IntArray]:
-    """Which type, side and place each order has; liquid types first, both sides at the hub."""
-    n_liquid = min(LIQUID_TYPES, n_orders // (20 * LIQUID_DEPTH))
-    liquid = np.argsort(-model.popularity, kind="stable")[:n_liquid]
+    """Which type (of the allowed ones), side and place each order has; liquid types first,
+    both sides at the hub."""
+    popularity = np.where(allowed, model.popularity, 0.0)
+    n_liquid = min(LIQUID_TYPES, n_orders // (20 * LIQUID_DEPTH), int(allowed.sum()))
+    if n_orders < 2 * LIQUID_DEPTH * n_liquid:
+        n_liquid = 0
+    liquid = np.argsort(-popularity, kind="stable")[:n_liquid]
     fixed_types = np.repeat(liquid, 2 * LIQUID_DEPTH)
     fixed_buy = np.tile(np.repeat([False, True], LIQUID_DEPTH), n_liquid)
     n_free = n_orders - len(fixed_types)
-    p = model.popularity / model.popularity.sum()
+    p = popularity / popularity.sum()
     free_types = rng.choice(len(p), size=n_free, p=p)
     free_buy = rng.random(n_free) < 0.45
     free_place = rng.choice(len(places.weight), size=n_free, p=places.weight)
@@ -593,17 +668,24 @@ def _order_prices(
     type_idx: IntArray,
     is_buy: npt.NDArray[np.bool_],
     place_idx: IntArray,
+    eager: npt.NDArray[np.bool_],
+    ranges: npt.NDArray[np.str_],
 ) -> FloatArray:
     n = len(type_idx)
     mid = (model.mid * _region_factor(region_id, seed, len(model.mid)))[type_idx]
     half = model.spread[type_idx] / 2.0
     depth = rng.exponential(model.spread[type_idx] * 0.8)
-    away = place_idx != places.hub_index
+    away = (place_idx != places.hub_index) & (not places.one_book)
     away_markup = np.where(away, rng.uniform(0.0, 0.2, n), 0.0)
     ask = mid * (1.0 + half) * (1.0 + depth) * (1.0 + away_markup)
-    bid = mid * (1.0 - half) * np.exp(-depth) * (1.0 - away_markup)
-    # A few bids away from the hub pay more than the hub asks: someone wants it hauled there.
-    eager = away & (rng.random(n) < 0.02)
+    # Some wide bids away from the hub bid like hub bids: they reach it and compete there.
+    codes = np.array([RANGE_CODES[r] for r in ranges.tolist()], dtype=np.int64)
+    wide = (codes == RANGE_REGION) | (codes >= 5)
+    competitive = away & wide & (rng.random(n) < WIDE_COMPETITIVE_SHARE)
+    bid_markup = np.where(competitive, 0.0, away_markup)
+    bid = mid * (1.0 - half) * np.exp(-depth) * (1.0 - bid_markup)
+    # A few bids away from the hub pay more than the hub asks: someone wants it hauled there
+    # (station range, so no seller at the hub can fill them and the hub book is not crossed).
     bid = np.where(eager, mid * (1.0 + half) * rng.uniform(1.03, 1.15, n), bid)
     # Junk: lowball bids (0.01 ISK up to 10 % of the price) and absurd asks.
     lowball = rng.random(n) < 0.01
@@ -661,13 +743,45 @@ def _order_ids(rng: np.random.Generator, region_id: int, issued_ts: IntArray) ->
     by_age = np.argsort(created, kind="stable")
     gaps = rng.integers(1, 6, len(issued_ts))
     ids = np.empty(len(issued_ts), dtype=np.int64)
-    ids[by_age] = ORDER_ID_BASE + np.cumsum(gaps) * 128 + (region_id - 10_000_000) % 128
+    # The global PLEX market takes slot 127 (k-space regions use 1 to 70).
+    slot = 127 if is_plex_region(region_id) else (region_id - 10_000_000) % 128
+    ids[by_age] = ORDER_ID_BASE + np.cumsum(gaps) * 128 + slot
     return ids
 
 
-def _order_ranges(rng: np.random.Generator, is_buy: npt.NDArray[np.bool_]) -> npt.NDArray[np.str_]:
-    buy_ranges = rng.choice(np.array(_RANGES_BUY), size=len(is_buy), p=_RANGES_BUY_P)
-    return np.where(is_buy, buy_ranges, "region")
+def _eager_bids(
+    rng: np.random.Generator,
+    places: _Places,
+    is_buy: npt.NDArray[np.bool_],
+    place_idx: IntArray,
+) -> npt.NDArray[np.bool_]:
+    """The few bids at NPC stations away from the hub that pay over the hub's asks."""
+    away_npc = (place_idx != places.hub_index) & ~places.is_structure[place_idx]
+    eager: npt.NDArray[np.bool_] = (
+        is_buy & away_npc & (rng.random(len(is_buy)) < 0.02) & (not places.one_book)
+    )
+    return eager
+
+
+def _order_ranges(
+    rng: np.random.Generator,
+    places: _Places,
+    is_buy: npt.NDArray[np.bool_],
+    place_idx: IntArray,
+    eager: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.str_]:
+    """Sells: "region" (as ESI shows every sell). Buys at NPC stations: a mix of station,
+    solar system, 1-40 jumps and region; buys of structures: only wider than station (the
+    region book shows no others); eager bids: station; the global PLEX market: region."""
+    n = len(is_buy)
+    at_station = rng.choice(np.array(_RANGES_BUY), size=n, p=_RANGES_BUY_P)
+    at_structure = rng.choice(np.array(_RANGES_STRUCTURE), size=n, p=_RANGES_STRUCTURE_P)
+    buy_ranges = np.where(places.is_structure[place_idx], at_structure, at_station)
+    buy_ranges = np.where(eager, "station", buy_ranges)
+    if places.one_book:
+        buy_ranges = np.full(n, "region")
+    ranges: npt.NDArray[np.str_] = np.where(is_buy, buy_ranges, "region")
+    return ranges
 
 
 # --- History -------------------------------------------------------------------------------
@@ -692,14 +806,18 @@ def generate_history(
 
     A random walk of the price that ends at `mid` (default: the model's mid price for the type
     in the region). Popular types trade every day; rare ones skip days. Unknown types: [].
+    As in ESI, PLEX's history in a regional market ends on 2025-07-07 (it trades only in the
+    global PLEX market since), and the global PLEX market has no other type's history.
     """
     index = _type_index(type_id)
-    if index is None:
+    if index is None or (is_plex_region(region_id) and type_id != PLEX_TYPE_ID):
         return []
+    today = today or datetime.now(UTC).date()
+    if type_id == PLEX_TYPE_ID and not is_plex_region(region_id):
+        today = min(today, PLEX_MARKET_SINCE + timedelta(days=1))
     model = type_model(seed)
     if mid is None:
         mid = float(model.mid[index] * _region_factor(region_id, seed, len(model.mid))[index])
-    today = today or datetime.now(UTC).date()
     rng = _rng(seed, region_id, type_id, 5)
     steps = rng.normal(0.0, 0.015, days)
     walk = np.exp(np.cumsum(steps[::-1])[::-1] - steps[-1])  # ends at 1.0 yesterday
@@ -740,3 +858,14 @@ def best_prices(orders: Sequence[dict[str, Any]]) -> dict[int, tuple[float | Non
             ask = price if ask is None or price < ask else ask
         best[type_id] = (bid, ask)
     return best
+
+
+def region_book_rules(orders: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The orders ESI's region book can show: no sell order of a structure, and of a
+    structure's buy orders only those of a range wider than "station" (the structure's own
+    market holds the rest, behind `GET /markets/structures/{id}/`)."""
+    return [
+        o
+        for o in orders
+        if o["location_id"] < STRUCTURE_ID_MIN or (o["is_buy_order"] and o["range"] != "station")
+    ]

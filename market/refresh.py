@@ -46,7 +46,7 @@ from store import Store, get_store
 log = logging.getLogger(__name__)
 
 # Orders in the demo market of each region (The Forge is the biggest hub, as in the game).
-DEMO_ORDERS = {10000002: 120_000}
+DEMO_ORDERS = {10000002: 120_000, 19000001: 1_500}  # 19000001: the global PLEX market
 DEMO_ORDERS_DEFAULT = 30_000
 # After a failure, try again after this long (doubling, up to the cap) unless ESI said when.
 RETRY_AFTER_FAILURE = 60.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 import statistics
@@ -13,17 +14,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from django.conf import settings
 
 from market import generator
 from market.generator import HUB_STATIONS, generate_history, generate_orders, hub_station
+from market.pricegrid import on_grid
 from sde.models import StaStation
 from tests.conftest import ensure_sde, sde_db
 
 SAMPLES = Path(__file__).resolve().parent.parent / "standin" / "data" / "markets_orders"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FORGE, DOMAIN = 10000002, 10000043
+PLEX, PLEX_REGION = 44992, 19000001
+STRUCTURE_MIN = 1_000_000_000_000  # Upwell structure ids; NPC stations are 60,xxx,xxx
 ISSUED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 RANGES = {"station", "region", "solarsystem", "1", "2", "3", "4", "5", "10", "20", "30", "40"}
 
@@ -245,8 +250,9 @@ def test_types_are_published_market_types_popular_ones_first() -> None:
     counts = Counter(o["type_id"] for o in orders)
     assert set(counts) <= market
     median = statistics.median(counts.values())
-    for popular in (34, 35, 36, 37, 38, 39, 40, 44992, 40520):
+    for popular in (34, 35, 36, 37, 38, 39, 40, 40520):
         assert counts[popular] > 5 * median, popular
+    assert counts[PLEX] == 0  # PLEX trades only in the global PLEX market since July 2025
     assert len(counts) > 3_000
 
 
@@ -277,9 +283,9 @@ def test_books_have_depth_on_both_sides(forge: tuple[list[dict[str, Any]], float
     assert len(sells) >= 10 and len(buys) >= 10
     assert len(set(sells)) >= 5 and len(set(buys)) >= 5  # a ladder, not one price
     assert 2.0 < sells[0] < 8.0  # Tritanium trades at a few ISK
-    plex = [o for o in orders if o["type_id"] == 44992 and o["location_id"] == 60003760]
+    plex = generate_orders(PLEX_REGION, 1_500, seed=0, now=NOW)
     plex_sells = sorted(o["price"] for o in plex if not o["is_buy_order"])
-    assert len(set(plex_sells[:5])) > 1  # finer ticks: the asks stack at rising prices
+    assert len(set(plex_sells[:200])) > 5  # a ladder of asks, 1,000 ISK grid steps apart
 
 
 def test_prices_are_believable_and_volumes_fit_the_item() -> None:
@@ -287,7 +293,8 @@ def test_prices_are_believable_and_volumes_fit_the_item() -> None:
     by_type: dict[int, list[dict[str, Any]]] = {}
     for order in orders:
         by_type.setdefault(order["type_id"], []).append(order)
-    plex_asks = [o["price"] for o in by_type[44992] if not o["is_buy_order"]]
+    plex = generate_orders(PLEX_REGION, 1_500, seed=0, now=NOW)
+    plex_asks = [o["price"] for o in plex if not o["is_buy_order"]]
     assert 3e6 < min(plex_asks) < 8e6
     minerals = [o["volume_total"] for t in range(34, 41) for o in by_type.get(t, [])]
     assert statistics.median(minerals) > 100_000
@@ -339,3 +346,134 @@ def test_mid_prices_cover_every_market_type() -> None:
     assert set(mids) == generator.market_type_ids()
     assert 3 < mids[34] < 6
     assert all(m > 0.5 for m in mids.values())
+
+
+# --- The game's rules: the price grid, ranges, structures, PLEX ------------------------------
+
+
+@pytest.mark.parametrize("region", [FORGE, DOMAIN, 10000003, PLEX_REGION])
+def test_every_price_is_on_the_grid(region: int) -> None:
+    orders = generate_orders(region, 20_000, seed=11, now=NOW)
+    prices = np.array([o["price"] for o in orders])
+    assert on_grid(prices).all(), prices[~on_grid(prices)][:5]
+    today = date(2026, 11, 20)
+    for row in generate_history(FORGE, 34, today=today) + generate_history(
+        PLEX_REGION, PLEX, today=today
+    ):
+        assert on_grid([row["highest"], row["lowest"]]).all(), row
+
+
+@pytest.mark.parametrize("region", [FORGE, DOMAIN, 10000003])
+def test_region_books_hold_no_structure_sells_and_only_ranged_structure_bids(
+    region: int,
+) -> None:
+    orders = generate_orders(region, 20_000, seed=12, now=NOW)
+    at_structures = [o for o in orders if o["location_id"] >= STRUCTURE_MIN]
+    assert at_structures, "the region has structures"
+    assert all(o["is_buy_order"] for o in at_structures)
+    assert all(o["range"] != "station" for o in at_structures)
+    assert len({o["range"] for o in at_structures}) >= 5
+
+
+def test_buys_mix_every_kind_of_range_and_some_wide_ones_away_from_the_hub_reach_it() -> None:
+    orders = generate_orders(FORGE, 50_000, seed=13, now=NOW)
+    bids = [o for o in orders if o["is_buy_order"]]
+    kinds = Counter(
+        o["range"] if o["range"] in ("station", "solarsystem", "region") else "jumps" for o in bids
+    )
+    assert set(kinds) == {"station", "solarsystem", "region", "jumps"}
+    assert {o["range"] for o in bids} >= {"1", "2", "3", "4", "5", "10", "20", "30", "40"}
+    jita, perimeter = 30000142, 30000144  # Perimeter is one jump from Jita
+    away = [o for o in bids if o["location_id"] != 60003760]
+    region_bids = [o for o in away if o["range"] == "region"]
+    assert len({o["system_id"] for o in region_bids}) > 10  # all over The Forge
+    assert any(o["location_id"] >= STRUCTURE_MIN for o in region_bids)
+    # Jump bids placed in Perimeter with a range of at least one jump reach Jita.
+    near = [
+        o
+        for o in away
+        if o["system_id"] == perimeter and o["range"].isdigit() and int(o["range"]) >= 1
+    ]
+    assert any(o["location_id"] >= STRUCTURE_MIN for o in near)
+    assert any(o["location_id"] < STRUCTURE_MIN for o in near)
+    # Some of the wide bids elsewhere bid within the hub's own bid range (they compete).
+    hub_bids: dict[int, float] = {}
+    for o in bids:
+        if o["location_id"] == 60003760:
+            hub_bids[o["type_id"]] = max(hub_bids.get(o["type_id"], 0.0), o["price"])
+    competing = [
+        o for o in region_bids if o["type_id"] in hub_bids and o["price"] >= hub_bids[o["type_id"]]
+    ]
+    assert competing
+    assert any(o["system_id"] != jita for o in competing)
+
+
+def test_eager_bids_over_the_hub_asks_do_not_reach_the_hub() -> None:
+    orders = generate_orders(FORGE, 60_000, seed=0, now=NOW)
+    asks: dict[int, float] = {}
+    for o in orders:
+        if not o["is_buy_order"] and o["location_id"] == 60003760:
+            asks[o["type_id"]] = min(asks.get(o["type_id"], math.inf), o["price"])
+    over = [
+        o
+        for o in orders
+        if o["is_buy_order"] and o["type_id"] in asks and o["price"] >= asks[o["type_id"]]
+    ]
+    assert over, "some bids away from the hub pay over its asks (in-region hauling)"
+    assert all(o["range"] == "station" and o["location_id"] != 60003760 for o in over)
+
+
+def test_plex_trades_only_in_the_global_plex_market() -> None:
+    for region in (FORGE, DOMAIN, 10000032, 10000030, 10000042):
+        assert all(o["type_id"] != PLEX for o in generate_orders(region, 20_000, now=NOW))
+    orders = generate_orders(PLEX_REGION, 1_500, seed=0, now=NOW)
+    assert len(orders) == 1_500
+    assert {o["type_id"] for o in orders} == {PLEX}
+    assert {o["range"] for o in orders} == {"region"}
+    # Placed from NPC stations all over known space, most from the hubs, each in its system.
+    stations = {
+        s: (system, region)
+        for s, system, region in _sde_rows(
+            "SELECT stationID, solarSystemID, regionID FROM staStations"
+        )
+    }
+    assert all(stations[o["location_id"]][0] == o["system_id"] for o in orders)
+    assert len({stations[o["location_id"]][1] for o in orders}) > 20
+    places = Counter(o["location_id"] for o in orders)
+    assert places.most_common(1)[0][0] == 60003760
+    assert set(HUB_STATIONS.values()) <= set(places)
+    # One book for all of New Eden: the best bid is below the best ask.
+    best_bid = max(o["price"] for o in orders if o["is_buy_order"])
+    best_ask = min(o["price"] for o in orders if not o["is_buy_order"])
+    assert best_bid < best_ask
+    # Order ids never collide with a k-space region's.
+    forge_ids = {o["order_id"] for o in generate_orders(FORGE, 20_000, now=NOW)}
+    assert forge_ids.isdisjoint(o["order_id"] for o in orders)
+
+
+def test_plex_history_ends_in_the_regions_when_the_global_market_opened() -> None:
+    today = date(2026, 11, 20)
+    regional = generate_history(FORGE, PLEX, today=today)
+    # 2025-07-07 was PLEX's last day in the regional markets.
+    assert regional[-1]["date"] == "2025-07-07"
+    plex_days = generate_history(PLEX_REGION, PLEX, today=today)
+    assert plex_days[-1]["date"] == "2026-11-19"
+    assert generate_history(PLEX_REGION, 34, today=today) == []
+    assert hub_station(PLEX_REGION) == 60003760
+    assert generator.is_market_region(PLEX_REGION)
+    assert not generator.is_kspace_region(PLEX_REGION)
+
+
+def test_region_book_rules_drop_what_esi_never_shows() -> None:
+    def order(location: int, buy: bool, rng: str) -> dict[str, Any]:
+        return {"location_id": location, "is_buy_order": buy, "range": rng}
+
+    kept = [
+        order(60003760, False, "region"),
+        order(60003760, True, "station"),
+        order(1042508032148, True, "region"),
+        order(1042508032148, True, "1"),
+        order(1042508032148, True, "solarsystem"),
+    ]
+    dropped = [order(1042508032148, False, "region"), order(1042508032148, True, "station")]
+    assert generator.region_book_rules(kept + dropped) == kept
