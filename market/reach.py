@@ -25,7 +25,14 @@ from collections import OrderedDict
 import numpy as np
 import numpy.typing as npt
 
-from market.snapshot import RANGE_NAMES, RANGE_REGION, RANGE_SOLARSYSTEM, Arrays, Snapshot
+from market.snapshot import (
+    RANGE_NAMES,
+    RANGE_REGION,
+    RANGE_SOLARSYSTEM,
+    RANGE_STATION,
+    Arrays,
+    Snapshot,
+)
 from sde import routes
 
 IntArray = npt.NDArray[np.int64]
@@ -132,10 +139,35 @@ def _summarise(book: Arrays, bids: IntArray, location_id: int, system_id: int) -
     }
 
 
+_ranged: weakref.WeakKeyDictionary[Snapshot, tuple[IntArray, npt.NDArray[np.float64]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def ranged_best(snapshot: Snapshot) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """Per type (sorted), the dearest buy order whose range is wider than its station: the
+    most any seller away from the bids' own stations might be paid (a bound, kept per
+    snapshot)."""
+    with _lock:
+        found = _ranged.get(snapshot)
+    if found is not None:
+        return found
+    book = snapshot.book
+    rows = np.flatnonzero(book["is_buy_order"] & (book["range"] != RANGE_STATION))
+    types = book["type_id"][rows].astype(np.int64)
+    # Buys are dearest first within a type: the first row of each type is its best.
+    first = np.flatnonzero(np.r_[True, types[1:] != types[:-1]]) if len(rows) else rows[:0]
+    result = (types[first], book["price"][rows][first].astype(np.float64))
+    with _lock:
+        _ranged[snapshot] = result
+    return result
+
+
 def clear() -> None:
     """Forget the kept answers (tests)."""
     with _lock:
         _cache.clear()
+        _ranged.clear()
 
 
 def describe_range(code: int) -> str:

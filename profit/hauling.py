@@ -3,19 +3,22 @@
 A row is one (type, source location, destination location). Two modes:
 
 - "instant": buy from the sell orders at the source (cheapest first) and sell into the buy
-  orders at the destination (dearest first). Units are taken while the next unit still earns
-  something: its sale price after sales tax above its purchase price. No broker fee is paid
-  (no order is placed).
+  orders a seller standing at the destination can fill (dearest first): the bids there and
+  the ranged bids placed elsewhere whose range reaches it (`market.reach`). Units are taken
+  while the next unit still earns something: its sale price after sales tax above its
+  purchase price. No broker fee is paid (no order is placed).
 - "list": buy from the sell orders at the source, then list one sell order at the
-  destination at its best ask minus one tick (no ask there: no row). Units are taken while
-  list price x (1 - sales tax - broker fee) is above the purchase price; the broker fee of the
-  listing is then charged on the whole order, at least the minimum charge. The quantity is
-  also capped by the destination region's average daily volume, when known.
+  destination one step of EVE's price grid under its best ask (no ask there: no row), but
+  never above the highest daily average price the type traded at there in 30 days (when the
+  history is known; `list_price_basis` says which). Units are taken while list price x
+  (1 - sales tax - broker fee) is above the purchase price; the broker fee of the listing is
+  then charged on the whole order, at least the minimum charge. The quantity is also capped
+  by what the destination sells in `days_to_sell` days (its estimated daily volume).
 
 Both are capped by cargo (packaged volume, `invVolumes`, so a ship counts as its packaged
 hull) and by budget (ISK spent at the source). A buy order whose minimum volume exceeds what
-would be sold into it is skipped (the walk is done again without it). Buy orders are used
-at their own station only (their range is not used to reach other stations).
+would be sold into it is skipped (the walk is done again without it). A destination that is
+a system or a region is stood in at each of its stations where a bid for the type sits.
 
 How it stays fast: candidates come from the snapshot's per-station summary (best price per
 type, station and side), pruned per type before any pair is formed; only the orders of
@@ -33,7 +36,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from market.snapshot import Snapshot
+from market.pricegrid import grid_round, price_below
+from market.reach import bids_reaching, fills_at, ranged_best
+from market.snapshot import RANGE_REGION, RANGE_STATION, Snapshot
 from profit import fees
 from profit.engine import (
     BoolArray,
@@ -53,8 +58,8 @@ from profit.engine import (
     type_table,
 )
 from profit.fees import Skills
-from profit.locations import Place, place_mask
-from profit.volumes import DailyVolumes, volume_lookup
+from profit.locations import Place, location_systems, place_mask
+from profit.volumes import DailyVolumes, history_high, station_share, volume_lookup
 from sde import routes
 
 MODES = ("instant", "list")
@@ -81,6 +86,8 @@ FIELDS = (
     "profit_per_jump",
     "buy_orders_used",
     "sell_orders_used",
+    "daily_volume",
+    "list_price_basis",
 )
 _TIES = ("type_id", "from_location_id", "to_location_id")
 # A pair whose best buy order keeps failing its minimum volume is given up after this many
@@ -98,11 +105,11 @@ class HaulingParams:
     min_profit: float = 0.0  # net ISK per row; a row always needs a profit above 0 as well
     min_roi: float | None = None  # fraction
     max_jumps: int | None = None
-    preference: str = "shortest"
-    security: str = "high"
+    preference: str = routes.DEFAULT_PREFERENCE
+    security: str = routes.DEFAULT_SECURITY
     sort: str = "-net_profit"
     limit: int | None = None
-    tick: float = 0.01
+    days_to_sell: float = 3.0  # list mode: list at most what the destination sells in these
 
     def check(self) -> None:
         if self.mode not in MODES:
@@ -115,8 +122,8 @@ class HaulingParams:
             value = getattr(self, name)
             if value is not None and not value >= 0:
                 raise ValueError(f"{name} must be a number of at least 0.")
-        if self.tick < 0:
-            raise ValueError("The price tick cannot be negative.")
+        if not self.days_to_sell > 0:
+            raise ValueError("days_to_sell must be a number of days above 0.")
 
 
 @dataclass(frozen=True)
@@ -196,9 +203,9 @@ def hauling(
     params.check()
     rates = rates or HaulRates.for_skills(skills, on)
     snapshots = list(dict.fromkeys([s for s, _ in sources] + [s for s, _ in destinations]))
-    pairs = _candidates(sources, destinations, snapshots, params, rates)
+    pairs = _candidates(sources, destinations, snapshots, params, rates, volumes)
     pairs, src_books, dst_books = _with_jumps(pairs, snapshots, params, rates.sales_tax)
-    result = _walk(pairs, snapshots, src_books, dst_books, params, rates, volumes)
+    result, sold = _walk(pairs, snapshots, src_books, dst_books, params, rates, volumes)
     keep = _filter(result, params)
     columns = {name: values[keep] for name, values in result.items()}
     total = len(columns["type_id"])
@@ -212,6 +219,8 @@ def hauling(
     if "type_name" not in picked:
         _add_names(picked)
     rows = _rows(picked)
+    if sold is not None and dst_books is not None:
+        _name_orders_sold(rows, picked["pair"], sold, dst_books)
     listed = sorted({row["to_location_id"] for row in rows}) if params.mode == "list" else []
     return Haul(
         rows=rows,
@@ -258,18 +267,75 @@ def _lookup(keys: IntArray, values: FloatArray, wanted: IntArray, missing: float
     return np.where(keys[pos] == wanted, values[pos], missing)
 
 
+@dataclass(frozen=True)
+class _Destination:
+    """Per (type, location where the hauler stands) at one destination: the price met there
+    (the best bid a seller there can fill, or the list price) and, for a listing, whether
+    history capped it and whether history was known at all."""
+
+    type_id: IntArray
+    price: FloatArray
+    location: IntArray
+    capped: BoolArray
+    checked: BoolArray
+
+
+def _destination(snapshot: Snapshot, place: Place, listing: bool, volumes: Any) -> _Destination:
+    st = snapshot.stations
+    if not listing and place.kind in ("station", "structure"):
+        system = int(location_systems(snapshot, [place.id])[0])
+        bids = bids_reaching(snapshot, place.id, system)
+        n = len(bids["type_id"])
+        return _Destination(
+            bids["type_id"],
+            bids["best_price"],
+            np.full(n, place.id),
+            np.zeros(n, bool),
+            np.ones(n, bool),
+        )
+    rows = _summary_rows(snapshot, place, is_buy=not listing)
+    types = st["type_id"][rows].astype(np.int64)
+    locations = st["location_id"][rows].astype(np.int64)
+    best = st["best_price"][rows].astype(np.float64)
+    n = len(rows)
+    if not listing:
+        # A stand point of a system or region: its own bids and any ranged bid that reaches
+        # it, bounded here by the dearest ranged bid of the region (the walk is exact).
+        ranged_types, ranged_price = ranged_best(snapshot)
+        best = np.maximum(best, _lookup(ranged_types, ranged_price, types, -np.inf))
+        return _Destination(types, best, locations, np.zeros(n, bool), np.ones(n, bool))
+    undercut = price_below(best)
+    high = history_high(_region_volumes(volumes, snapshot), snapshot.meta.region_id, types)
+    checked = ~np.isnan(high)
+    bound = np.full(n, np.inf)
+    if checked.any():
+        bound[checked] = grid_round(high[checked], "down")
+    capped = checked & (bound < undercut)
+    price = np.where(capped, bound, undercut)
+    return _Destination(types, price, locations, capped, checked)
+
+
+def _region_volumes(volumes: Any, snapshot: Snapshot) -> Any:
+    return None if volumes is None else volumes.get(snapshot.meta.region_id, {})
+
+
 def _candidates(
     sources: Sequence[Entry],
     destinations: Sequence[Entry],
     snapshots: Sequence[Snapshot],
     params: HaulingParams,
     rates: HaulRates,
+    volumes: Any,
 ) -> Columns:
     """Every (type, source location, destination location) whose best prices earn something,
     with the snapshots they come from (`src_snap`, `dst_snap` index `snapshots`)."""
     index = {id(s): i for i, s in enumerate(snapshots)}
     parts: list[Columns] = []
     listing = params.mode == "list"
+    ends = {
+        (id(snap), place): _destination(snap, place, listing, volumes)
+        for snap, place in destinations
+    }
     for src_snap, src_place in sources:
         s_rows = _summary_rows(src_snap, src_place, is_buy=False)
         if not len(s_rows):
@@ -278,17 +344,13 @@ def _candidates(
         s_type = s_st["type_id"][s_rows].astype(np.int64)
         s_price = s_st["best_price"][s_rows]
         for dst_snap, dst_place in destinations:
-            d_rows = _summary_rows(dst_snap, dst_place, is_buy=not listing)
-            if not len(d_rows):
+            end = ends[(id(dst_snap), dst_place)]
+            if not len(end.type_id):
                 continue
-            d_st = dst_snap.stations
-            d_type = d_st["type_id"][d_rows].astype(np.int64)
-            d_price = d_st["best_price"][d_rows]
-            d_loc = d_st["location_id"][d_rows].astype(np.int64)
+            d_type, d_price, d_loc = end.type_id, end.price, end.location
             if listing:
-                d_price = d_price - params.tick
                 d_value = d_price * (1.0 - rates.sales_tax - _broker_rates(rates, d_loc))
-                d_value = np.where(d_price > 0, d_value, -np.inf)
+                d_value = np.where(d_price > 0, d_value, -np.inf)  # NaN: nothing to undercut
             else:
                 d_value = d_price * (1.0 - rates.sales_tax)
             # Per type: the most a unit can earn anywhere at the destination, the least it
@@ -312,7 +374,11 @@ def _candidates(
                     "dst_loc": d_loc[j],
                     "src_best": s_price[i],
                     "dst_value": d_value[j],
-                    "dst_price": d_price[j],  # best bid, or the list price
+                    "dst_price": d_price[
+                        j
+                    ],  # best bid (a bound for systems and regions), or the list price
+                    "dst_capped": end.capped[j],
+                    "dst_checked": end.checked[j],
                 }
             )
     return _dedupe(_concat(parts))
@@ -332,6 +398,8 @@ _PAIR_COLUMNS = {
     "src_best": np.float64,
     "dst_value": np.float64,
     "dst_price": np.float64,
+    "dst_capped": np.bool_,
+    "dst_checked": np.bool_,
 }
 
 
@@ -363,15 +431,20 @@ def _dedupe(pairs: Columns) -> Columns:
 @dataclass
 class _Books:
     """The orders of some (snapshot, type, location, side) books, each book contiguous and in
-    price order (sells cheapest first, buys dearest first)."""
+    price order (sells cheapest first, buys dearest first). A buy-side book holds the buy
+    orders a seller at its location can fill, wherever they sit."""
 
     price: FloatArray
     volume: FloatArray
     min_volume: FloatArray
     order_id: IntArray
     system_id: IntArray
+    location_id: IntArray
     start: IntArray  # per book
     length: IntArray
+
+
+_BOOK_FIELDS = ("price", "volume", "min_volume", "order_id", "system_id", "location_id", "book")
 
 
 def _gather(
@@ -382,11 +455,14 @@ def _gather(
     is_buy: bool,
     limit: FloatArray,
     factor: float,
+    stand_system: IntArray | None = None,
 ) -> tuple[_Books, IntArray]:
     """The books of the given (snapshot, type, location) triples on one side, and the book
     index of each triple. Orders that cannot earn anything are left out: a book keeps the
     orders whose `price x factor` is below `limit` (sells: the most a paired destination pays
-    for a unit) or above it (buys: the least a paired source asks), a prefix of the book."""
+    for a unit) or above it (buys: the least a paired source asks), a prefix of the book.
+    With `stand_system` (the system of each triple's location), a buy-side book also holds
+    the ranged buy orders placed elsewhere that reach its location."""
     by_key = np.lexsort((location, type_id, snap))
     new = np.ones(len(by_key), dtype=bool)
     k_snap, k_type, k_loc = snap[by_key], type_id[by_key], location[by_key]
@@ -395,12 +471,13 @@ def _gather(
     book_of[by_key] = np.cumsum(new) - 1
     book_keys = (k_snap[new], k_type[new], k_loc[new])
     n_books = int(new.sum())
+    book_system = np.full(n_books, -1, dtype=np.int64)
+    if stand_system is not None:
+        book_system[book_of] = stand_system
     # The loosest limit over the pairs that share a book.
     book_limit = np.full(n_books, np.inf if is_buy else -np.inf)
     (np.minimum if is_buy else np.maximum).at(book_limit, book_of, limit)
-    columns: dict[str, list[npt.NDArray[Any]]] = {
-        k: [] for k in ("price", "volume", "min_volume", "order_id", "system_id", "book")
-    }
+    columns: dict[str, list[npt.NDArray[Any]]] = {k: [] for k in _BOOK_FIELDS}
     for s, snapshot in enumerate(snapshots):
         mine = np.flatnonzero(book_keys[0] == s)
         if not len(mine):
@@ -411,38 +488,32 @@ def _gather(
         wanted_types = np.unique(types)
         first = np.searchsorted(book["type_id"], wanted_types, side="left")
         last = np.searchsorted(book["type_id"], wanted_types, side="right")
-        rows = ranges(first.astype(np.int64), (last - first).astype(np.int64))
-        rows = rows[book["is_buy_order"][rows] == is_buy]
-        # Which wanted book (type, location) each row belongs to, if any.
-        all_locations = np.unique(locations)
-        nloc = len(all_locations)
-        row_loc = book["location_id"][rows]
-        loc_rank = np.minimum(np.searchsorted(all_locations, row_loc), nloc - 1)
-        row_key = book["type_id"][rows].astype(np.int64) * nloc + loc_rank
-        wanted_key = types * nloc + np.searchsorted(all_locations, locations)
-        key_order = np.argsort(wanted_key)
-        sorted_keys = wanted_key[key_order]
-        at = np.minimum(np.searchsorted(sorted_keys, row_key), len(sorted_keys) - 1)
-        hit = (sorted_keys[at] == row_key) & (all_locations[loc_rank] == row_loc)
-        rows, which = rows[hit], mine[key_order[at[hit]]]
+        side_rows = ranges(first.astype(np.int64), (last - first).astype(np.int64))
+        side_rows = side_rows[book["is_buy_order"][side_rows] == is_buy]
+        rows, which = _located(book, side_rows, types, locations, mine)
+        if stand_system is not None:
+            more_rows, more_which = _reaching_from_elsewhere(
+                book, side_rows, types, locations, book_system[mine], mine
+            )
+            rows, which = np.concatenate([rows, more_rows]), np.concatenate([which, more_which])
         price = book["price"][rows]
         value = price * factor
         worth = value > book_limit[which] if is_buy else value < book_limit[which]
         rows, which, price = rows[worth], which[worth], price[worth]
-        # Group by book, keeping the book's price order (a stable sort).
-        by_book = np.argsort(which, kind="stable")
-        rows, which, price = rows[by_book], which[by_book], price[by_book]
         columns["price"].append(price)
         columns["volume"].append(book["volume_remain"][rows].astype(np.float64))
         columns["min_volume"].append(book["min_volume"][rows].astype(np.float64))
         columns["order_id"].append(book["order_id"][rows].astype(np.int64))
         columns["system_id"].append(book["system_id"][rows].astype(np.int64))
+        columns["location_id"].append(book["location_id"][rows].astype(np.int64))
         columns["book"].append(which)
     if columns["book"]:
         flat = {k: np.concatenate(v) for k, v in columns.items()}
     else:
         flat = {k: np.empty(0) for k in columns}
-    order = np.argsort(flat["book"], kind="stable")
+    # Group by book, each in the book's price order (ties by order id, as in the snapshot).
+    price_key = -flat["price"] if is_buy else flat["price"]
+    order = np.lexsort((flat["order_id"], price_key, flat["book"]))
     flat = {k: v[order] for k, v in flat.items()}
     book_ids = flat["book"].astype(np.int64)
     length = np.bincount(book_ids, minlength=n_books).astype(np.int64)
@@ -453,10 +524,65 @@ def _gather(
         min_volume=flat["min_volume"].astype(np.float64),
         order_id=flat["order_id"].astype(np.int64),
         system_id=flat["system_id"].astype(np.int64),
+        location_id=flat["location_id"].astype(np.int64),
         start=start,
         length=length,
     )
     return books, book_of
+
+
+def _located(
+    book: Mapping[str, npt.NDArray[Any]],
+    rows: IntArray,
+    types: IntArray,
+    locations: IntArray,
+    mine: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """The rows (of one side of the wanted types) that sit at a wanted book's own location,
+    and the book each belongs to."""
+    all_locations = np.unique(locations)
+    nloc = len(all_locations)
+    row_loc = book["location_id"][rows]
+    loc_rank = np.minimum(np.searchsorted(all_locations, row_loc), nloc - 1)
+    row_key = book["type_id"][rows].astype(np.int64) * nloc + loc_rank
+    wanted_key = types * nloc + np.searchsorted(all_locations, locations)
+    key_order = np.argsort(wanted_key)
+    sorted_keys = wanted_key[key_order]
+    at = np.minimum(np.searchsorted(sorted_keys, row_key), len(sorted_keys) - 1)
+    hit = (sorted_keys[at] == row_key) & (all_locations[loc_rank] == row_loc)
+    return rows[hit], mine[key_order[at[hit]]]
+
+
+def _reaching_from_elsewhere(
+    book: Mapping[str, npt.NDArray[Any]],
+    rows: IntArray,
+    types: IntArray,
+    locations: IntArray,
+    systems: IntArray,
+    mine: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """Ranged buy orders (of the wanted types) placed away from a wanted book's location
+    whose range reaches it, and the book each joins (one order may join several books)."""
+    ranged = rows[book["range"][rows] != RANGE_STATION]
+    if not len(ranged) or not len(types):
+        return rows[:0], mine[:0]
+    by_type = np.argsort(types, kind="stable")  # cross_join wants both sides sorted
+    i, j = cross_join(book["type_id"][ranged].astype(np.int64), types[by_type])
+    r, k = ranged[i], by_type[j]
+    order_range = book["range"][r].astype(np.int64)
+    order_system = book["system_id"][r].astype(np.int64)
+    jumps = np.full(len(r), -1, dtype=np.int64)
+    numbered = (order_range > 0) & (order_range != RANGE_REGION)
+    if numbered.any():
+        from_systems, fi = np.unique(systems[k[numbered]], return_inverse=True)
+        to_systems, ti = np.unique(order_system[numbered], return_inverse=True)
+        matrix = routes.jump_matrix(from_systems, to_systems, "shortest", "any")
+        jumps[numbered] = matrix[fi.ravel(), ti.ravel()]
+    elsewhere = book["location_id"][r] != locations[k]
+    reach = elsewhere & fills_at(
+        order_range, book["location_id"][r], order_system, locations[k], systems[k], jumps
+    )
+    return r[reach], mine[k[reach]]
 
 
 # --- Jumps ---------------------------------------------------------------------------------
@@ -470,30 +596,31 @@ def _with_jumps(
     listing = params.mode == "list"
     n = len(pairs["type_id"])
 
-    def side(
-        name: str, *, is_buy: bool, limit: FloatArray, factor: float
-    ) -> tuple[_Books, IntArray]:
-        """One side's books (`src`: sell orders, `dst`: buy orders), each pair's book index
-        stored as `<name>_book`, and each pair's system on that side."""
-        books, book = _gather(
+    src_books, src_book = _gather(
+        snapshots,
+        pairs["src_snap"],
+        pairs["type_id"],
+        pairs["src_loc"],
+        is_buy=False,
+        limit=pairs["dst_value"],
+        factor=1.0,
+    )
+    pairs["src_book"] = src_book
+    src_system = _book_system(src_books, src_book)
+    # Where the hauler stands at the destination: the location's own system.
+    dst_system = _location_systems(snapshots, pairs["dst_snap"], pairs["dst_loc"])
+    dst_books: _Books | None = None
+    if not listing:
+        dst_books, pairs["dst_book"] = _gather(
             snapshots,
-            pairs[f"{name}_snap"],
+            pairs["dst_snap"],
             pairs["type_id"],
-            pairs[f"{name}_loc"],
-            is_buy=is_buy,
-            limit=limit,
-            factor=factor,
+            pairs["dst_loc"],
+            is_buy=True,
+            limit=pairs["src_best"],
+            factor=1.0 - tax,
+            stand_system=dst_system,
         )
-        pairs[f"{name}_book"] = book
-        return books, _book_system(books, book)
-
-    src_books, src_system = side("src", is_buy=False, limit=pairs["dst_value"], factor=1.0)
-    dst_books: _Books | None
-    if listing:
-        dst_system = _location_systems(snapshots, pairs["dst_snap"], pairs["dst_loc"])
-        dst_books = None
-    else:
-        dst_books, dst_system = side("dst", is_buy=True, limit=pairs["src_best"], factor=1.0 - tax)
     pairs["src_system"], pairs["dst_system"] = src_system, dst_system
     jumps = np.full(n, -1, dtype=np.int64)
     if n:
@@ -519,30 +646,38 @@ def _book_system(books: _Books, book_of: IntArray) -> IntArray:
 def _location_systems(
     snapshots: Sequence[Snapshot], snap: IntArray, location: IntArray
 ) -> IntArray:
-    """The system of each (snapshot, location), from the snapshot's own rows."""
+    """The system of each (snapshot, location): a station's from the SDE, a structure's from
+    the snapshot's own rows."""
     result = np.full(len(location), -1, dtype=np.int64)
     for s, snapshot in enumerate(snapshots):
         mine = np.flatnonzero(snap == s)
-        if not len(mine):
-            continue
-        wanted = np.unique(location[mine])
-        book = snapshot.book
-        rows = np.flatnonzero(np.isin(book["location_id"], wanted))
-        locs, first = np.unique(book["location_id"][rows], return_index=True)
-        systems = book["system_id"][rows][first].astype(np.int64)
-        pos = np.minimum(np.searchsorted(locs, location[mine]), len(locs) - 1)
-        result[mine] = np.where(locs[pos] == location[mine], systems[pos], -1)
+        if len(mine):
+            result[mine] = location_systems(snapshot, location[mine])
     return result
 
 
 # --- The depth walk ------------------------------------------------------------------------
 
 
+def _destination_volumes(pairs: Columns, snapshots: Sequence[Snapshot], volumes: Any) -> FloatArray:
+    """The estimated daily volume of each pair's type at its destination location: the
+    region's 30-day average times the location's share of the region's book; NaN unknown."""
+    daily = np.full(len(pairs["type_id"]), np.nan)
+    for s, snapshot in enumerate(snapshots):
+        mine = np.flatnonzero(pairs["dst_snap"] == s)
+        if len(mine):
+            region = snapshot.meta.region_id
+            types = pairs["type_id"][mine]
+            region_volume = volume_lookup(_region_volumes(volumes, snapshot), region, types)
+            daily[mine] = region_volume * station_share(snapshot, pairs["dst_loc"][mine], types)
+    return daily
+
+
 def _unit_caps(
-    pairs: Columns, snapshots: Sequence[Snapshot], params: HaulingParams, volumes: Any
+    pairs: Columns, daily: FloatArray, params: HaulingParams
 ) -> tuple[FloatArray, FloatArray]:
-    """Units a pair may carry (cargo, and in list mode the destination's daily volume), and
-    the packaged volume of one unit."""
+    """Units a pair may carry (cargo, and in list mode what the destination sells in
+    `days_to_sell` days), and the packaged volume of one unit."""
     unit_m3 = type_table().volumes(pairs["type_id"])
     unit_m3 = np.where(np.isnan(unit_m3), 0.0, unit_m3)
     cap = np.full(len(unit_m3), np.inf)
@@ -550,14 +685,8 @@ def _unit_caps(
         with np.errstate(divide="ignore"):
             cap = np.where(unit_m3 > 0, np.floor(params.cargo_m3 / unit_m3 + 1e-9), np.inf)
     if params.mode == "list":
-        daily = np.full(len(cap), np.nan)
-        for s, snapshot in enumerate(snapshots):
-            mine = np.flatnonzero(pairs["dst_snap"] == s)
-            if len(mine):
-                region = snapshot.meta.region_id
-                given = None if volumes is None else volumes.get(region, {})
-                daily[mine] = volume_lookup(given, region, pairs["type_id"][mine])
-        cap = np.where(np.isnan(daily), cap, np.minimum(cap, np.floor(daily)))
+        demand = np.floor(daily * params.days_to_sell + 1e-9)
+        cap = np.where(np.isnan(daily), cap, np.minimum(cap, demand))
     return cap, unit_m3
 
 
@@ -591,6 +720,9 @@ class _Walked:
     buy_orders: IntArray
     sell_orders: IntArray
     violation: IntArray  # per pair: position of a buy order to skip, or -1
+    # Instant mode: the units sold into each buy order, as segments of the walk (pair, the
+    # order's row in the destination books, units).
+    sold: tuple[IntArray, IntArray, FloatArray] | None = None
 
 
 def _sum_by(pair: IntArray, values: FloatArray, n: int) -> FloatArray:
@@ -669,6 +801,7 @@ def _walk_instant(
         needed = np.minimum(dst.min_volume[d0[k] + last_j[k]], d_volume[pos])
         bad = sold[k] < needed
         violation[k[bad]] = last_j[k[bad]]
+    d_row = np.minimum(d0[pair] + jc, max(len(dst.price) - 1, 0))
     return _Walked(
         quantity=quantity,
         buy_total=_sum_by(pair, take * s_price, n),
@@ -676,6 +809,7 @@ def _walk_instant(
         buy_orders=_count_used(pair, i, take, n),
         sell_orders=_count_used(pair, j, take, n),
         violation=violation,
+        sold=(pair[used], d_row[used], take[used]),
     )
 
 
@@ -705,6 +839,53 @@ def _walk_list(
     )
 
 
+@dataclass(frozen=True)
+class _Sold:
+    """The units each pair sold into each buy order in its final walk, sorted by pair."""
+
+    pair: IntArray
+    row: IntArray  # the order's row in the destination books
+    units: FloatArray
+
+    @classmethod
+    def of_final_walks(
+        cls, segments: list[tuple[int, IntArray, IntArray, FloatArray]], last_walk: IntArray
+    ) -> _Sold:
+        pair = np.concatenate([p for _, p, _, _ in segments])
+        row = np.concatenate([r for _, _, r, _ in segments])
+        units = np.concatenate([u for _, _, _, u in segments])
+        walk = np.concatenate([np.full(len(p), k) for k, p, _, _ in segments])
+        final = walk == last_walk[pair]
+        pair, row, units = pair[final], row[final], units[final]
+        # One entry per (pair, order): a walk may sell into one order over several segments.
+        key_order = np.lexsort((row, pair))
+        pair, row, units = pair[key_order], row[key_order], units[key_order]
+        first = group_starts(pair * (int(row.max()) + 1 if len(row) else 1) + row)
+        return cls(pair[first], row[first], np.add.reduceat(units, first) if len(first) else units)
+
+    def orders(self, pair: int, books: _Books) -> list[dict[str, Any]]:
+        lo, hi = np.searchsorted(self.pair, [pair, pair + 1])
+        return [
+            {
+                "order_id": int(books.order_id[r]),
+                "location_id": int(books.location_id[r]),
+                "price": float(books.price[r]),
+                "units": int(u),
+            }
+            for r, u in zip(self.row[lo:hi].tolist(), self.units[lo:hi].tolist(), strict=True)
+        ]
+
+
+def _name_orders_sold(
+    rows: list[dict[str, Any]], pairs: IntArray, sold: _Sold, books: _Books
+) -> None:
+    """Each row's `sell_orders`: the buy orders it sold into, where they sit, how many units."""
+    orders = [sold.orders(pair, books) for pair in pairs.tolist()]
+    names = location_names([o["location_id"] for used in orders for o in used])
+    for row, used in zip(rows, orders, strict=True):
+        row["sell_orders"] = [{**o, "location_name": names[o["location_id"]]} for o in used]
+
+
 def _walk(
     pairs: Columns,
     snapshots: Sequence[Snapshot],
@@ -713,9 +894,10 @@ def _walk(
     params: HaulingParams,
     rates: HaulRates,
     volumes: Any,
-) -> Columns:
+) -> tuple[Columns, _Sold | None]:
     n = len(pairs["type_id"])
-    unit_cap, unit_m3 = _unit_caps(pairs, snapshots, params, volumes)
+    daily = _destination_volumes(pairs, snapshots, volumes)
+    unit_cap, unit_m3 = _unit_caps(pairs, daily, params)
     budget = np.inf if params.budget is None else float(params.budget)
     tax = rates.sales_tax
     if params.mode == "list":
@@ -730,6 +912,7 @@ def _walk(
         )
         walked.sell_total = sell_total
         walked.sell_orders = np.zeros(n, dtype=np.int64)
+        sold = None
     else:
         assert dst is not None
         d_book = pairs["dst_book"]
@@ -739,7 +922,10 @@ def _walk(
         walked = _walk_instant(
             src, pairs["src_book"], dst, d_book, d_volume, d_offset, tax, unit_cap, budget
         )
-        for _ in range(MAX_WALKS):
+        assert walked.sold is not None
+        segments = [(0, *walked.sold)]
+        last_walk = np.zeros(n, dtype=np.int64)
+        for attempt in range(1, MAX_WALKS + 1):
             again = np.flatnonzero(walked.violation >= 0)
             if not len(again):
                 break
@@ -761,9 +947,13 @@ def _walk(
             for name in ("quantity", "buy_total", "sell_total", "buy_orders", "sell_orders"):
                 getattr(walked, name)[again] = getattr(redo, name)
             walked.violation[again] = redo.violation
+            assert redo.sold is not None
+            segments.append((attempt, again[redo.sold[0]], redo.sold[1], redo.sold[2]))
+            last_walk[again] = attempt
         given_up = walked.violation >= 0
         walked.quantity[given_up] = 0.0
         sell_fee = np.zeros(n)
+        sold = _Sold.of_final_walks(segments, last_walk)
     sales_tax = walked.sell_total * tax
     net = walked.sell_total - sales_tax - sell_fee - walked.buy_total
     quantity = walked.quantity
@@ -775,6 +965,7 @@ def _walk(
         roi = np.where(walked.buy_total > 0, net / walked.buy_total, np.nan)
         isk_per_m3 = np.where(volume_m3 > 0, net / volume_m3, np.nan)
     return {
+        "pair": np.arange(n, dtype=np.int64),
         "type_id": pairs["type_id"],
         "from_location_id": pairs["src_loc"],
         "to_location_id": pairs["dst_loc"],
@@ -794,7 +985,21 @@ def _walk(
         "profit_per_jump": np.where(jumps > 0, net / np.maximum(jumps, 1), net),
         "buy_orders_used": walked.buy_orders,
         "sell_orders_used": walked.sell_orders,
-    }
+        "daily_volume": daily,
+        "list_price_basis": _list_price_basis(pairs, params.mode),
+    }, sold
+
+
+def _list_price_basis(pairs: Columns, mode: str) -> npt.NDArray[Any]:
+    """How a listing was priced: one grid step under the best ask ("undercut"), at the
+    30-day high of the history when the undercut was above it ("history"), or unchecked
+    because the history is not known yet ("unchecked"); "" for instant hauls."""
+    n = len(pairs["type_id"])
+    if mode != "list":
+        return np.full(n, "", dtype=object)
+    basis = np.where(pairs["dst_capped"], "history", "undercut").astype(object)
+    basis[~pairs["dst_checked"]] = "unchecked"
+    return basis
 
 
 def _filter(result: Columns, params: HaulingParams) -> BoolArray:
@@ -829,8 +1034,11 @@ _DECIMALS = {
         2,
     ),
     "roi": 6,
+    "daily_volume": 1,
 }
 
 
 def _rows(columns: Columns) -> list[dict[str, Any]]:
-    return rows_from_columns(columns, FIELDS, _DECIMALS, ("type_name", "from_name", "to_name"))
+    return rows_from_columns(
+        columns, FIELDS, _DECIMALS, ("type_name", "from_name", "to_name", "list_price_basis")
+    )

@@ -168,6 +168,24 @@ def station_systems(location_ids: npt.ArrayLike) -> npt.NDArray[np.int32]:
     return np.where(known, _map().station_systems[at], -1).astype(np.int32)
 
 
+def location_systems(snapshot: Snapshot, location_ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """The solar system of each location: an NPC station's from the SDE, else (a structure)
+    the system its orders in `snapshot` carry; -1 where neither knows it."""
+    ids = np.asarray(location_ids, dtype=np.int64)
+    systems = station_systems(ids).astype(np.int64)
+    unknown = systems < 0
+    if unknown.any():
+        book = snapshot.book
+        wanted = np.unique(ids[unknown])
+        rows = np.flatnonzero(np.isin(book["location_id"], wanted))
+        locations, first = np.unique(book["location_id"][rows], return_index=True)
+        if len(locations):
+            found = book["system_id"][rows][first].astype(np.int64)
+            pos = np.minimum(np.searchsorted(locations, ids[unknown]), len(locations) - 1)
+            systems[unknown] = np.where(locations[pos] == ids[unknown], found[pos], -1)
+    return systems
+
+
 def station_names() -> dict[int, str]:
     """Every NPC station's name ("Station <id>" where the SDE has none), by station id."""
     return _map().station_names

@@ -47,7 +47,7 @@ from profit.engine import (
     type_table,
 )
 from profit.fees import Rates, Skills
-from profit.locations import station_systems
+from profit.locations import location_systems
 from profit.volumes import DailyVolumes, station_share, volume_lookup
 
 FIELDS = (
@@ -141,22 +141,13 @@ def station_trading(
     return Scan(rows=_rows(columns, order), rates=rates, total=total)
 
 
-def station_system(snapshot: Snapshot, station_id: int) -> int:
-    """The solar system of a station (the SDE's) or of a structure (its orders' in the
-    snapshot); -1 when neither knows it."""
-    system = int(station_systems([station_id])[0])
-    if system < 0:
-        at = np.flatnonzero(snapshot.book["location_id"] == station_id)
-        system = int(snapshot.book["system_id"][at[0]]) if len(at) else -1
-    return system
-
-
 def _trades(snapshot: Snapshot, station_id: int, rates: Rates) -> Columns:
     """Best bid a seller here can fill and best ask per type, and what trading between them
     earns."""
     st = snapshot.stations
     asks = np.flatnonzero((st["location_id"] == station_id) & ~st["is_buy_order"])
-    bids = bids_reaching(snapshot, station_id, station_system(snapshot, station_id))
+    system = int(location_systems(snapshot, [station_id])[0])
+    bids = bids_reaching(snapshot, station_id, system)
     _, bi, ai = np.intersect1d(
         bids["type_id"], st["type_id"][asks], assume_unique=True, return_indices=True
     )

@@ -212,53 +212,95 @@ def volume_lookup(
 # A station holding at least this share of its region's book for a type is the region's
 # market for it (a hub): it keeps the whole region's volume.
 HUB_SHARE = 0.5
+_LOCATION_BITS = 44  # location ids are below 2^44 (structures reach about 1.1 x 10^12)
+
+
+@dataclass(frozen=True)
+class _BookShares:
+    """Orders and units on a snapshot's books (both sides) per type and per (type, place)."""
+
+    types: IntArray
+    type_orders: FloatArray
+    type_units: FloatArray
+    keys: IntArray  # type << 44 | location, sorted
+    key_orders: FloatArray
+    key_units: FloatArray
+
+
 _share_lock = threading.Lock()
-_share_totals: weakref.WeakKeyDictionary[Snapshot, tuple[IntArray, FloatArray, FloatArray]] = (
-    weakref.WeakKeyDictionary()
-)
+_shares: weakref.WeakKeyDictionary[Snapshot, _BookShares] = weakref.WeakKeyDictionary()
 
 
-def _region_totals(snapshot: Snapshot) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Per type of the snapshot (sorted): orders and units on the books, both sides."""
+def _sums(
+    keys: IntArray, orders: FloatArray, units: FloatArray
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    unique, inverse = np.unique(keys, return_inverse=True)
+    return (
+        unique,
+        np.bincount(inverse, weights=orders).astype(np.float64),
+        np.bincount(inverse, weights=units).astype(np.float64),
+    )
+
+
+def _book_shares(snapshot: Snapshot) -> _BookShares:
     with _share_lock:
-        found = _share_totals.get(snapshot)
+        found = _shares.get(snapshot)
     if found is not None:
         return found
     st = snapshot.stations
-    types, inverse = np.unique(st["type_id"].astype(np.int64), return_inverse=True)
-    orders = np.bincount(inverse, weights=st["orders"].astype(np.float64)).astype(np.float64)
-    units = np.bincount(inverse, weights=st["volume"].astype(np.float64)).astype(np.float64)
+    types = st["type_id"].astype(np.int64)
+    orders = st["orders"].astype(np.float64)
+    units = st["volume"].astype(np.float64)
+    keys = (types << _LOCATION_BITS) | st["location_id"].astype(np.int64)
+    shares = _BookShares(*_sums(types, orders, units), *_sums(keys, orders, units))
     with _share_lock:
-        _share_totals[snapshot] = (types, orders, units)
-    return types, orders, units
+        _shares[snapshot] = shares
+    return shares
 
 
-def station_share(snapshot: Snapshot, location_id: int, type_ids: npt.ArrayLike) -> FloatArray:
-    """The estimated share of the region's daily volume of each type that trades at one
-    station: the mean of its share of the region's orders and of the units on them (both
-    sides, in this snapshot), or 1 when that is HUB_SHARE or more (the hub keeps the region's
-    figure). NaN for a type with no order in the region."""
-    wanted = np.asarray(type_ids, dtype=np.int64)
-    types, orders, units = _region_totals(snapshot)
-    st = snapshot.stations
-    here = st["location_id"] == location_id
-    h_types, h_inverse = np.unique(st["type_id"][here].astype(np.int64), return_inverse=True)
-    h_orders = np.bincount(h_inverse, weights=st["orders"][here].astype(np.float64))
-    h_units = np.bincount(h_inverse, weights=st["volume"][here].astype(np.float64))
+def _at(keys: IntArray, values: FloatArray, wanted: IntArray) -> FloatArray:
+    if not len(keys):
+        return np.zeros(len(wanted))
+    pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[pos] == wanted, values[pos], 0.0)
 
-    def at(keys: IntArray, values: npt.NDArray[Any]) -> FloatArray:
-        if not len(keys):
-            return np.zeros(len(wanted))
-        pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        return np.where(keys[pos] == wanted, values[pos], 0.0)
 
-    region_orders, region_units = at(types, orders), at(types, units)
+def station_share(
+    snapshot: Snapshot, location_ids: npt.ArrayLike, type_ids: npt.ArrayLike
+) -> FloatArray:
+    """The estimated share of the region's daily volume of each type that trades at a
+    station (location and type arrays broadcast together): the mean of the station's share
+    of the region's orders for the type and of the units on them (both sides, in this
+    snapshot), or 1 when that is HUB_SHARE or more (a hub keeps the region's figure). NaN
+    for a type with no order in the region."""
+    types = np.asarray(type_ids, dtype=np.int64)
+    locations = np.asarray(location_ids, dtype=np.int64)
+    types, locations = np.broadcast_arrays(types, locations)
+    books = _book_shares(snapshot)
+    keys = (types << _LOCATION_BITS) | locations
+    region_orders = _at(books.types, books.type_orders, types)
+    region_units = _at(books.types, books.type_units, types)
     with np.errstate(divide="ignore", invalid="ignore"):
-        order_share = at(h_types, h_orders) / region_orders
-        unit_share = np.where(region_units > 0, at(h_types, h_units) / region_units, order_share)
+        order_share = _at(books.keys, books.key_orders, keys) / region_orders
+        unit_share = np.where(
+            region_units > 0, _at(books.keys, books.key_units, keys) / region_units, order_share
+        )
     share = (order_share + unit_share) / 2.0
     result: FloatArray = np.where(share >= HUB_SHARE, 1.0, share)
     return result
+
+
+def history_high(
+    volumes: Mapping[int, float] | DailyVolumes | None, region_id: int, type_ids: npt.ArrayLike
+) -> FloatArray:
+    """The highest daily average price of the 30-day window per type (NaN where unknown):
+    from `volumes` when it is a table, else the region's stored one (a plain mapping of
+    volumes carries no prices)."""
+    if volumes is None:
+        return daily_volume_table(region_id).price_high(type_ids)
+    if isinstance(volumes, DailyVolumes):
+        return volumes.price_high(type_ids)
+    return np.full(len(np.asarray(type_ids)), np.nan)
 
 
 # --- Refreshing (worker only) --------------------------------------------------------------

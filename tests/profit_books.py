@@ -15,6 +15,7 @@ PERIMETER_STORAGE, PERIMETER = 60000358, 30000144  # Perimeter VI - Ytiri Storag
 JITA_STRUCTURE = 1042508032148  # a real Upwell structure in Perimeter (ESI samples)
 AMARR_EFA, AMARR = 60008494, 30002187  # Amarr VIII (Oris) - Emperor Family Academy
 OHKUNEN_OUTPOST, OHKUNEN = 60000484, 30000204  # a low-sec station in The Forge (0.38)
+ZIONA_FACTORY, ZIONA = 60001012, 30002203  # Ziona VII - Moon 1, a minor station in Domain
 TRITANIUM, PYERITE, DOMINIX, PLEX, DAMAGE_CONTROL_II = 34, 35, 645, 44992, 2048
 
 SYSTEMS = {
@@ -23,6 +24,7 @@ SYSTEMS = {
     JITA_STRUCTURE: PERIMETER,
     AMARR_EFA: AMARR,
     OHKUNEN_OUTPOST: OHKUNEN,
+    ZIONA_FACTORY: ZIONA,
 }
 
 _ids = itertools.count(7_000_000_000)

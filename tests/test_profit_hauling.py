@@ -2,11 +2,13 @@
 the caps (cargo in packaged m3, budget, daily volume), buy orders' minimum volumes, jumps,
 structures, and the regressions users found in other tools."""
 
+import numpy as np
 import pytest
 
 from profit.fees import Skills
 from profit.hauling import HaulingParams, HaulRates, hauling
 from profit.locations import resolve_place
+from profit.volumes import DailyVolumes
 from sde import routes
 from tests.profit_books import (
     AMARR,
@@ -22,6 +24,7 @@ from tests.profit_books import (
     PERIMETER_STORAGE,
     PLEX,
     TRITANIUM,
+    ZIONA_FACTORY,
     order,
     snapshot,
 )
@@ -145,12 +148,12 @@ def test_list_mode_pays_the_broker_fee_on_the_sell_order():
         [(snapshot(FORGE, jita_sells()), resolve_place(JITA_44))],
         [(snapshot(DOMAIN, domain), resolve_place(AMARR_EFA))],
         TRADER,
-        HaulingParams(mode="list"),
+        HaulingParams(mode="list", days_to_sell=1),
         volumes={DOMAIN: {TRITANIUM: 3_000.5}},
     )
     (row,) = result.rows
-    # Listed at 5.49; 5.49 x (1 - 4.2 % - 2.1 %) = 5.144 beats every ask at Jita, but Amarr
-    # trades only 3,000.5 units a day: 3,000 units.
+    # Listed at 5.49 (one grid step under 5.50); 5.49 x (1 - 4.2 % - 2.1 %) = 5.144 beats
+    # every ask at Jita, but Amarr (the whole book) trades only 3,000.5 units in a day: 3,000.
     assert row["quantity"] == 3_000
     assert row["avg_sell"] == pytest.approx(5.49)
     assert row["buy_total"] == pytest.approx(12_200.00)  # 1,000 x 4.00 + 2,000 x 4.10
@@ -319,3 +322,128 @@ def test_bad_parameters_are_errors(params):
 def test_nothing_to_haul():
     assert haul([], []).rows == []
     assert haul(jita_sells(), []).total == 0
+
+
+# --- Listing prices a trader would believe (issue 11, part 7) ------------------------------
+
+
+def list_haul(domain_orders, volumes, **params):
+    return hauling(
+        [(snapshot(FORGE, jita_sells()), resolve_place(JITA_44))],
+        [(snapshot(DOMAIN, domain_orders), resolve_place(AMARR_EFA))],
+        TRADER,
+        HaulingParams(mode="list", **params),
+        volumes={DOMAIN: volumes},
+    )
+
+
+def history(volume, high):
+    return DailyVolumes(
+        DOMAIN, np.array([TRITANIUM]), np.array([volume]), np.array([0]), np.array([high])
+    )
+
+
+def test_a_listing_waits_days_to_sell_for_its_quantity():
+    # 3,000.5 a day x 2 days = 6,001 units, all under 5.144 net: 1,000 @ 4.00, 2,000 @ 4.10
+    # and 3,001 @ 4.50.
+    (row,) = list_haul(
+        [order(TRITANIUM, 5.50, 100, location=AMARR_EFA)], {TRITANIUM: 3_000.5}, days_to_sell=2
+    ).rows
+    assert row["quantity"] == 6_001
+    assert row["buy_total"] == pytest.approx(4_000 + 8_200 + 3_001 * 4.50)
+    assert row["sell_total"] == pytest.approx(6_001 * 5.49)
+    assert row["list_price_basis"] == "unchecked"  # a plain volume table carries no prices
+    assert row["daily_volume"] == pytest.approx(3_000.5)
+
+
+def test_a_listing_is_priced_no_higher_than_the_history_paid():
+    """The ask to undercut (5.50) is above the best day's average of the last 30 (5.123):
+    list at 5.12, the grid price under it, and say so."""
+    domain = [order(TRITANIUM, 5.50, 100, location=AMARR_EFA)]
+    (row,) = list_haul(domain, history(3_000.5, 5.123), days_to_sell=1).rows
+    assert row["avg_sell"] == pytest.approx(5.12)
+    assert row["list_price_basis"] == "history"
+    # 3,000 units: 15,360 sold; fee 2.1 % = 322.56; tax 4.2 % = 645.12; bought for 12,200.
+    assert row["quantity"] == 3_000
+    assert row["net_profit"] == pytest.approx(15_360 - 322.56 - 645.12 - 12_200)
+    # History above the undercut: the undercut stands.
+    (row,) = list_haul(domain, history(3_000.5, 6.0), days_to_sell=1).rows
+    assert row["avg_sell"] == pytest.approx(5.49) and row["list_price_basis"] == "undercut"
+
+
+def test_one_absurd_ask_does_not_decide_the_answer():
+    """The issue's case: an ask at 380,500,000 while the type traded at most 26.0M a day."""
+    domain = [order(TRITANIUM, 380_500_000.0, 1, location=AMARR_EFA)]
+    (row,) = list_haul(domain, history(10.0, 26_049_999.0), days_to_sell=1).rows
+    assert row["avg_sell"] == 26_040_000.0  # 26,049,999 down to the grid (steps of 10,000)
+    assert row["quantity"] == 10  # 10 a day for one day
+
+
+def test_nothing_traded_in_30_days_lists_nothing():
+    domain = [order(TRITANIUM, 5.50, 100, location=AMARR_EFA)]
+    assert list_haul(domain, history(0.0, float("nan"))).rows == []
+
+
+def test_a_minor_station_sells_its_share_of_the_region():
+    """Amarr EFA holds 1 of Domain's 4 Tritanium orders and 100 of its 1,000 units: its share
+    is (1/4 + 100/1,000) / 2 = 0.175, so 3,000.5 a day in the region is 525.09 there."""
+    domain = [
+        order(TRITANIUM, 5.50, 100, location=AMARR_EFA),
+        *[order(TRITANIUM, 5.60, 300, location=ZIONA_FACTORY) for _ in range(3)],
+    ]
+    (row,) = list_haul(domain, {TRITANIUM: 3_000.5}, days_to_sell=1).rows
+    assert row["daily_volume"] == pytest.approx(3_000.5 * 0.175, abs=0.05)
+    assert row["quantity"] == 525
+
+
+# --- Buy orders fill within their range (issue 11, part 2) ---------------------------------
+
+
+def forge_ranged_bids():
+    return [
+        order(TRITANIUM, 5.00, 1_000, buy=True, location=JITA_44),  # station
+        order(TRITANIUM, 5.10, 200, buy=True, location=JITA_44, reach="region"),
+        order(TRITANIUM, 5.50, 500, buy=True, location=PERIMETER_STORAGE, reach="region"),
+        order(TRITANIUM, 6.00, 1_000, buy=True, location=PERIMETER_STORAGE),  # station
+        order(TRITANIUM, 5.20, 300, buy=True, location=PERIMETER_STORAGE, reach="1"),
+        order(TRITANIUM, 5.80, 400, buy=True, location=PERIMETER_STORAGE, reach="solarsystem"),
+    ]
+
+
+def amarr_asks():
+    return [order(TRITANIUM, 4.00, 10_000, location=AMARR_EFA)]
+
+
+def haul_to_forge(destination):
+    return haul(forge_ranged_bids(), amarr_asks(), source=AMARR_EFA, destination=destination)
+
+
+def test_hauling_to_a_station_sells_into_every_bid_that_reaches_it():
+    """At Jita 4-4: its own bids, the Perimeter region bid and the 1-jump bid (Perimeter is
+    one jump away); not Perimeter's station or solar-system bids. Each earns over 4.00:
+    bid x (1 - 4.2 %) > 4.00 for every bid above 4.1754."""
+    (row,) = haul_to_forge(JITA_44).rows
+    assert row["to_location_id"] == JITA_44
+    assert row["quantity"] == 500 + 300 + 200 + 1_000
+    assert row["sell_total"] == pytest.approx(2_750 + 1_560 + 1_020 + 5_000)
+    assert row["net_profit"] == pytest.approx(10_330 * (1 - 0.042) - 2_000 * 4.00)
+    assert row["sell_orders_used"] == 4
+    sold = [(o["location_id"], o["price"], o["units"]) for o in row["sell_orders"]]
+    assert sold == [
+        (PERIMETER_STORAGE, 5.50, 500),
+        (PERIMETER_STORAGE, 5.20, 300),
+        (JITA_44, 5.10, 200),
+        (JITA_44, 5.00, 1_000),
+    ]
+    assert row["sell_orders"][0]["location_name"].startswith("Perimeter VI")
+
+
+def test_hauling_to_a_system_stands_where_its_bids_sit_and_takes_ranged_bids_too():
+    """Perimeter: at Ytiri Storage a seller fills all five Perimeter bids and Jita's region
+    bid, not Jita's station bid."""
+    (row,) = haul_to_forge(PERIMETER).rows
+    assert row["to_location_id"] == PERIMETER_STORAGE
+    assert row["quantity"] == 1_000 + 400 + 500 + 300 + 200
+    assert row["sell_total"] == pytest.approx(6_000 + 2_320 + 2_750 + 1_560 + 1_020)
+    assert row["net_profit"] == pytest.approx(13_650 * (1 - 0.042) - 2_400 * 4.00)
+    assert [o["price"] for o in row["sell_orders"]] == [6.00, 5.80, 5.50, 5.20, 5.10]
