@@ -6,15 +6,17 @@ prices go through the ESI client's Expires cache (ESI refreshes them daily and h
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.conf import settings
 
-from market import publish
+from market import plex, publish, reach
 from market.hubs import HUB_STATIONS
-from market.snapshot import Snapshot, order_dicts
-from sde.models import InvType, MapRegion, StaStation
+from market.snapshot import Arrays, Snapshot, order_dicts
+from sde.models import InvType, MapRegion, MapSolarSystem, StaStation
 from sde.selectors import per_installed_sde
 
 
@@ -26,13 +28,27 @@ class NoSnapshot(Exception):
     """The region is tracked but has no snapshot yet (a 503: try again shortly)."""
 
 
+class NotInThisMarket(MarketNotFound):
+    """PLEX asked of a regional market, or another type of the global PLEX market (a 404
+    whose message says where the type trades: `market.plex`)."""
+
+
 def tracked() -> list[int]:
     return list(settings.MARKET_REGIONS)
 
 
 @per_installed_sde
 def _region_names() -> dict[int, str | None]:
-    return dict(MapRegion.objects.values_list("region_id", "region_name"))
+    """Every region's name, and "Global PLEX market" for region 19000001 (named GPMR-01 in
+    recent SDE builds, missing from those before July 2025)."""
+    return named_regions(MapRegion.objects.values_list("region_id", "region_name"))
+
+
+def named_regions(rows: Iterable[tuple[int, str | None]]) -> dict[int, str | None]:
+    """Region names by id from SDE rows, the global PLEX market's included and so named."""
+    names = {int(region_id): plex.region_name(region_id, name) for region_id, name in rows}
+    names[plex.PLEX_REGION_ID] = plex.PLEX_REGION_NAME
+    return names
 
 
 @per_installed_sde
@@ -47,6 +63,27 @@ def _market_type_names() -> dict[int, str]:
 @per_installed_sde
 def _all_station_names() -> dict[int, str | None]:
     return dict(StaStation.objects.values_list("station_id", "station_name"))
+
+
+@per_installed_sde
+def _station_systems() -> dict[int, int]:
+    return {
+        station: system
+        for station, system in StaStation.objects.values_list("station_id", "solar_system_id")
+        if system is not None
+    }
+
+
+@per_installed_sde
+def _system_names() -> dict[int, str | None]:
+    return dict(MapSolarSystem.objects.values_list("solar_system_id", "solar_system_name"))
+
+
+def in_this_market(region_id: int, type_id: int) -> None:
+    """Refuse PLEX in a regional market and other types in the global PLEX market."""
+    reason = plex.misplaced(region_id, type_id)
+    if reason is not None:
+        raise NotInThisMarket(reason)
 
 
 def tracked_region(region_id: int) -> None:
@@ -89,6 +126,8 @@ def type_orders(
 ) -> dict[str, Any]:
     """One type's book in a region: buys highest first, sells lowest first."""
     name = market_type(type_id)
+    tracked_region(region_id)
+    in_this_market(region_id, type_id)
     snapshot = snapshot_of(region_id)
     return {
         "snapshot": publish.freshness(snapshot.meta),
@@ -104,21 +143,40 @@ def book_of(
     station_id: int | None = None,
     limit: int = 200,
 ) -> dict[str, Any]:
-    """`type_orders` without its `snapshot` block: what never changes within a generation."""
+    """`type_orders` without its `snapshot` block: what never changes within a generation.
+
+    A station's book (`station_id`) holds its own sell orders and every buy order a seller
+    there can fill: its own bids and the ranged bids of other stations that reach it
+    (`market.reach`), sorted in by price. Those carry `elsewhere: true`, their system's name
+    and the jumps from it; the buy side counts them in `elsewhere_orders`/`elsewhere_volume`.
+    """
     book = snapshot.orders_of(type_id)
-    keep = np.ones(len(book["order_id"]), dtype=bool)
+    is_buy = book["is_buy_order"]
+    at = np.ones(len(book["order_id"]), dtype=bool)
+    reaching = np.zeros(len(book["order_id"]), dtype=bool)
+    system_id: int | None = None
     if station_id is not None:
-        keep &= book["location_id"] == station_id
+        at = book["location_id"] == station_id
+        system_id = station_system(snapshot, station_id)
+        bids = np.flatnonzero(is_buy & ~at)
+        if len(bids):
+            reaching[bids] = reach.reaching_rows(book, bids, station_id, system_id or -1)
     sides: dict[str, Any] = {}
-    for side, is_buy in (("buy", True), ("sell", False)):
+    for side, buy in (("buy", True), ("sell", False)):
         if order_type not in ("all", side):
             continue
-        rows = np.flatnonzero(keep & (book["is_buy_order"] == is_buy))
+        # The book is sorted by price within a side, so the union keeps the price order.
+        rows = np.flatnonzero((is_buy == buy) & (at | reaching))
         sides[side] = {
             "total_orders": len(rows),
             "total_volume": int(book["volume_remain"][rows].sum()),
             "orders": order_dicts(book, rows[:limit]),
         }
+        if station_id is not None:
+            _mark_elsewhere(book, sides[side], rows[:limit], reaching, system_id)
+            far = rows[reaching[rows]]
+            sides[side]["elsewhere_orders"] = len(far)
+            sides[side]["elsewhere_volume"] = int(book["volume_remain"][far].sum())
     names = _all_station_names()
     for side in sides.values():
         for order in side["orders"]:
@@ -129,6 +187,36 @@ def book_of(
         "type_name": type_name,
         **sides,
     }
+
+
+def station_system(snapshot: Snapshot, station_id: int) -> int | None:
+    """The solar system of a station (SDE), or of a structure (from its orders in the
+    snapshot); None when neither knows it."""
+    system = _station_systems().get(station_id)
+    if system is not None:
+        return system
+    found = snapshot.book["system_id"][snapshot.book["location_id"] == station_id]
+    return int(found[0]) if len(found) else None
+
+
+def _mark_elsewhere(
+    book: Arrays,
+    side: dict[str, Any],
+    rows: npt.NDArray[np.int64],
+    reaching: npt.NDArray[np.bool_],
+    system_id: int | None,
+) -> None:
+    """Mark the shown orders of a station's book that sit elsewhere and reach the station."""
+    far = reaching[rows]
+    jumps = np.full(len(rows), -1, dtype=np.int64)
+    if far.any() and system_id is not None:
+        jumps[far] = reach.jumps_to(book["system_id"][rows[far]], system_id)
+    systems = _system_names()
+    for order, elsewhere, hops in zip(side["orders"], far.tolist(), jumps.tolist(), strict=True):
+        order["elsewhere"] = bool(elsewhere)
+        if elsewhere:
+            order["system_name"] = systems.get(order["system_id"])
+            order["jumps"] = int(hops) if hops >= 0 else None
 
 
 def _best(snapshot: Snapshot, type_id: int, station_id: int | None = None) -> dict[str, Any]:
@@ -156,8 +244,19 @@ def _best(snapshot: Snapshot, type_id: int, station_id: int | None = None) -> di
 
 
 def compare(type_id: int, region_ids: list[int]) -> dict[str, Any]:
-    """Best bid, best ask, spread and volume of one type per region and at each hub."""
+    """Best bid, best ask, spread and volume of one type per region and at each hub.
+
+    The regions that cannot hold the type (PLEX in a regional market, another type in the
+    global PLEX market) are left out and `notice` says why; when none is left, a 404 says so.
+    """
     name = market_type(type_id)
+    for region_id in region_ids:
+        tracked_region(region_id)
+    wrong = [r for r in region_ids if plex.misplaced(r, type_id)]
+    notice = plex.misplaced(wrong[0], type_id) if wrong else None
+    region_ids = [r for r in region_ids if r not in wrong]
+    if notice and not region_ids:
+        raise NotInThisMarket(notice)
     hub_names = _station_names({HUB_STATIONS[r] for r in region_ids if r in HUB_STATIONS})
     regions: list[dict[str, Any]] = []
     for region_id in region_ids:
@@ -179,7 +278,7 @@ def compare(type_id: int, region_ids: list[int]) -> dict[str, Any]:
                 ),
             }
         )
-    return {"type_id": type_id, "type_name": name, "regions": regions}
+    return {"type_id": type_id, "type_name": name, "regions": regions, "notice": notice}
 
 
 def status() -> dict[str, Any]:

@@ -3,7 +3,8 @@
     python -m standin --port 8090 --orders 380000 --regions 10000002,10000043
     python -m standin --port 0 --orders 380000 --regions 10000002 --page-latency 0.05
 
-The first region gets `--orders` generated orders, the others a fifth of that each. The real
+The first region gets `--orders` generated orders, the others a fifth of that each, but the
+global PLEX market (19000001, only PLEX since July 2025) gets `--plex-orders`. The real
 recorded order samples are merged into The Forge and Domain unless `--no-samples`. It prints
 the base URL (point ESI_BASE_URL at it) and serves until interrupted. The SDE is read from
 SDE_PATH (settings) and installed from the bundled copy if missing.
@@ -27,8 +28,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=380_000, help="orders in the first region")
     parser.add_argument(
         "--regions",
-        default="10000002,10000043,10000032,10000030,10000042",
-        help="comma-separated region ids (default: the five trade hubs)",
+        default="10000002,10000043,10000032,10000030,10000042,19000001",
+        help="comma-separated region ids (default: the five trade hubs and the global PLEX "
+        "market, 19000001)",
+    )
+    parser.add_argument(
+        "--plex-orders", type=int, default=1_500, help="orders in the global PLEX market"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--page-size", type=int, default=1000)
@@ -75,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     _setup_django()
     _ensure_sde()
+    from market.plex import PLEX_REGION_ID
     from standin.esi import EsiStandIn
 
     regions = [int(r) for r in args.regions.split(",") if r.strip()]
@@ -91,10 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     esi.faults.page_latency = args.page_latency
     if args.ratelimit_tokens is not None:
         esi.faults.ratelimit_tokens = args.ratelimit_tokens
+
+    def size(i: int, region_id: int) -> int:
+        if region_id == PLEX_REGION_ID:
+            return max(1, args.plex_orders)
+        return args.orders if i == 0 else max(1, args.orders // 5)
+
     for i, region_id in enumerate(regions):
         started = time.perf_counter()
         samples = esi.orders(region_id)
-        esi.generate(region_id, args.orders if i == 0 else max(1, args.orders // 5))
+        esi.generate(region_id, size(i, region_id))
         if samples:
             esi.set_orders(region_id, esi.orders(region_id) + samples)
         print(
@@ -112,8 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.turnover:  # ESI's cache turns over: every book changes
                 round_ += 1
                 for i, region_id in enumerate(regions):
-                    size = args.orders if i == 0 else max(1, args.orders // 5)
-                    esi.generate(region_id, size, seed=args.seed + round_ * 100 + i)
+                    esi.generate(region_id, size(i, region_id), seed=args.seed + round_ * 100 + i)
                 print(f"turnover {round_}: every book regenerated", flush=True)
     except KeyboardInterrupt:
         pass

@@ -50,6 +50,7 @@ import orjson
 from requests.structures import CaseInsensitiveDict
 
 from market import generator
+from market.plex import PLEX_REGION_ID
 from standin import characters as character_routes
 from standin.serving import QuietServer, Served
 
@@ -267,8 +268,11 @@ class EsiStandIn(Served):
         *,
         last_modified: datetime | None = None,
     ) -> None:
-        """Replace a region's book: a new cache generation (Last-Modified, ETags, Expires)."""
-        ordered = sorted(orders, key=itemgetter("order_id"))
+        """Replace a region's book: a new cache generation (Last-Modified, ETags, Expires).
+
+        As ESI's region book, it leaves out structure sell orders and the structure bids of
+        range "station" (`generator.region_book_rules`)."""
+        ordered = sorted(generator.region_book_rules(orders), key=itemgetter("order_id"))
         with self._lock:
             self._generation += 1
             generation = self._generation
@@ -490,7 +494,7 @@ class EsiStandIn(Served):
     def _book(self, region_id: int) -> _Book | None:
         with self._lock:
             book = self._books.get(region_id)
-        if book is None and _is_kspace_region(region_id):
+        if book is None and _is_market_region(region_id):
             self.set_orders(region_id, [])
             with self._lock:
                 book = self._books.get(region_id)
@@ -784,11 +788,12 @@ def _route(path: str) -> tuple[str | None, re.Match[str] | None]:
     return None, None
 
 
-def _is_kspace_region(region_id: int) -> bool:
+def _is_market_region(region_id: int) -> bool:
+    """Known space, or the global PLEX market (19000001)."""
     try:
-        return generator.is_kspace_region(region_id)
+        return generator.is_market_region(region_id)
     except (OSError, ImportError, RuntimeError):  # no SDE installed: trust the id ranges
-        return 10_000_001 <= region_id < 11_000_000
+        return 10_000_001 <= region_id < 11_000_000 or region_id == PLEX_REGION_ID
 
 
 def _is_market_type(type_id: int) -> bool:

@@ -89,12 +89,29 @@ class OrderOut(serializers.Serializer):
     duration = serializers.IntegerField(help_text="days")
     issued = serializers.DateTimeField()
     range = serializers.CharField(help_text="station, solarsystem, region or a number of jumps")
+    elsewhere = serializers.BooleanField(
+        required=False,
+        help_text="In a station's book: a bid placed at another station whose range reaches "
+        "this one (a seller here can fill it).",
+    )
+    system_name = serializers.CharField(
+        allow_null=True, required=False, help_text="Where an `elsewhere` bid sits."
+    )
+    jumps = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Stargate jumps from an `elsewhere` bid's system to this station's.",
+    )
 
 
 class BookSideOut(serializers.Serializer):
     total_orders = serializers.IntegerField(help_text="All of this side's orders, before limit.")
     total_volume = serializers.IntegerField(help_text="Units remaining, before limit.")
     orders = OrderOut(many=True)
+    elsewhere_orders = serializers.IntegerField(
+        required=False, help_text="In a station's book: of those, bids from other stations."
+    )
+    elsewhere_volume = serializers.IntegerField(required=False, help_text="Their units remaining.")
 
 
 class OrdersOut(serializers.Serializer):
@@ -133,6 +150,11 @@ class CompareOut(serializers.Serializer):
     type_id = serializers.IntegerField()
     type_name = serializers.CharField()
     regions = CompareRegionOut(many=True)
+    notice = serializers.CharField(
+        allow_null=True,
+        help_text="Why some asked regions were left out: PLEX trades only in the global PLEX "
+        "market (region 19000001), which holds nothing else.",
+    )
 
 
 class HistoryDayOut(serializers.Serializer):

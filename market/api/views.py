@@ -3,6 +3,9 @@ block (generation, ESI time, age, source, stale). Unknown region or type: 404; b
 parameters: 400; a tracked region with no snapshot yet, or ESI unavailable for history and
 prices: 503 with a message.
 
+PLEX asked of a regional market (it trades only in the global PLEX market, region 19000001,
+since July 2025), or another type of region 19000001, is a 404 that says so (`market.plex`).
+
 The order book is the hot path (`orders_view`). A plain JSON GET of a book whose answer
 this process has rendered for the current snapshot is answered from those bytes: one read of
 the region's pointer, then the rendered body behind a freshly computed `snapshot` block.
@@ -64,7 +67,12 @@ class OrdersView(APIView):
     @extend_schema(
         operation_id="market_orders",
         summary="One type's order book in a region",
-        description="Buys highest first, sells lowest first, from the region's snapshot.",
+        description=(
+            "Buys highest first, sells lowest first, from the region's snapshot. With "
+            "`station_id`, the buy side also holds the ranged bids of other stations that "
+            "reach it (marked `elsewhere`). PLEX is only in region 19000001 (the global PLEX "
+            "market): asked of another region it is a 404 that says so."
+        ),
         parameters=[s.OrdersParams],
         responses={200: s.OrdersOut, **ERRORS},
     )
@@ -85,6 +93,7 @@ class HistoryView(APIView):
         def read() -> dict[str, Any]:
             selectors.tracked_region(region_id)
             name = selectors.market_type(type_id)
+            selectors.in_this_market(region_id, type_id)
             rows = fetch_history(region_id, type_id)
             return {"region_id": region_id, "type_id": type_id, "type_name": name, "days": rows}
 
@@ -253,6 +262,7 @@ def render_book(request: HttpRequest, snapshot: Snapshot, type_id: int) -> bytes
         params = validated(s.OrdersParams, Request(request))
         selectors.tracked_region(snapshot.meta.region_id)
         name = selectors.market_type(type_id)
+        selectors.in_this_market(snapshot.meta.region_id, type_id)
     except (ValidationError, selectors.MarketNotFound):
         return None
     book = selectors.book_of(snapshot, type_id, name, **params)

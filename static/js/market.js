@@ -5,7 +5,10 @@
 //   still waiting for its first snapshot does not hide the others), the order book of one hub
 //   (GET orders/{region}/{type}?station_id=&limit=) under keyboard-operable tabs, and the
 //   price history (GET history/{region}/{type}) as an inline SVG chart with a 30/90/365-day
-//   toggle.
+//   toggle. A hub station's book holds, on its buy side, the ranged bids of other stations that
+//   reach the hub (`elsewhere` in the answer), marked "region bid at Perimeter — reaches here".
+//   PLEX's page has one market only, the global PLEX market (region 19000001): the template
+//   leaves the hubs out, since their books no longer hold PLEX.
 // - Status page (templates/market/status.html, [data-market-status]): polls GET status every
 //   two seconds while the page is visible, and lets staff queue a refresh (POST refresh).
 //
@@ -26,6 +29,7 @@
   };
   const FINAL_STATES = new Set(["published", "not_modified", "failed", "demo"]);
   const DEMO_TEXT = "Demo market: generated prices, not live data";
+  const PLEX_REGION_ID = 19000001; // the global PLEX market (market/plex.py)
 
   // --- Formatting --------------------------------------------------------------------------
 
@@ -178,6 +182,25 @@
     bits.forEach(([text, name], i) => line.append(h("span", { className: "nowrap " + name, text: (i ? " · " : " ") + text })));
     line.title = "Snapshot " + snapshot.generation + " of region " + snapshot.region_id;
     return line;
+  }
+
+  // An order's range as the game says it: "region", "solar system", "5-jump", "station".
+  function rangeText(range) {
+    if (range === "solarsystem") return "solar system";
+    if (/^\d+$/.test(range)) return range + "-jump";
+    return range;
+  }
+
+  // A bid that sits elsewhere and reaches this station: "region bid at Perimeter — reaches here".
+  function elsewhereText(order) {
+    const where = order.system_name || order.location_name || "Structure " + order.location_id;
+    return rangeText(order.range) + " bid at " + where + " — reaches here";
+  }
+
+  function elsewhereTitle(order) {
+    const place = order.location_name || "Structure " + order.location_id;
+    const hops = order.jumps === null || order.jumps === undefined ? "" : ", " + order.jumps + (order.jumps === 1 ? " jump" : " jumps") + " away";
+    return place + " (range " + rangeText(order.range) + hops + "): a seller here can fill it.";
   }
 
   function pendingText(regionName) {
@@ -446,9 +469,11 @@
       for (const side of ["sell", "buy"]) {
         const info = data[side];
         const shown = info.orders.length;
+        const far = info.elsewhere_orders || 0;
         this.root.querySelector('[data-book-summary="' + side + '"]').textContent =
           integer(info.total_orders) + (info.total_orders === 1 ? " order" : " orders") + " for " +
           compact(info.total_volume) + " units " + (scope === "hub" ? "at " + where : "in " + where) +
+          (far ? ", " + integer(far) + " of them from other stations that reach it" : "") +
           (shown < info.total_orders ? " · best " + shown + " shown" : "");
         const body = this.root.querySelector('[data-book-body="' + side + '"]');
         if (!shown) {
@@ -463,12 +488,16 @@
             const location = order.location_name || "Structure " + order.location_id;
             const bar = h("span", { className: "depth__bar", "aria-hidden": "true" });
             bar.style.width = share + "%";
-            return h("tr", { "data-order": order.order_id },
+            const where = order.elsewhere
+              ? h("td", { className: "book__location book__location--elsewhere", title: elsewhereTitle(order) },
+                  tag("reaches here", "reach"), " ", h("span", { text: elsewhereText(order) }))
+              : h("td", { className: "book__location", title: location, text: location });
+            return h("tr", { "data-order": order.order_id, "data-elsewhere": order.elsewhere ? "true" : null, className: order.elsewhere ? "book__row--elsewhere" : null },
               h("td", { className: "num book__price", text: price(order.price) }),
               h("td", { className: "num", title: integer(order.volume_remain) + " units", text: compact(order.volume_remain) }),
               h("td", { className: "num depth", title: integer(cumulative) + " units up to this price" },
                 bar, h("span", { className: "depth__num", text: compact(cumulative) })),
-              h("td", { className: "book__location", title: location, text: location }));
+              where);
           })
         );
       }
@@ -502,7 +531,8 @@
       this.chart = { region: regionId, days: days };
       const last = days.length ? days[days.length - 1].date : null;
       note.textContent =
-        "Daily history from ESI, region-wide" + (last ? "; the latest day is " + last + "." : ".") +
+        (regionId === PLEX_REGION_ID ? "Daily history of the global PLEX market from ESI" : "Daily history from ESI, region-wide") +
+        (last ? "; the latest day is " + last + "." : ".") +
         " Hover or use the arrow keys on the chart for a day's numbers.";
       this.drawChart();
     }
