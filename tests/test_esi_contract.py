@@ -101,6 +101,8 @@ def test_real_and_generated_orders_match_the_orders_schema() -> None:
         validate_response("GET", "/markets/10000002/orders/", 200, path.read_bytes(), headers)
     generated = generate_orders(10000043, 3_000, seed=9)
     validate_response("GET", "/markets/10000043/orders/", 200, generated, headers)
+    plex = generate_orders(19000001, 500, seed=9)  # the global PLEX market
+    validate_response("GET", "/markets/19000001/orders/", 200, plex, headers)
 
 
 # --- The stand-in's answers ----------------------------------------------------------------
@@ -115,6 +117,9 @@ def test_every_route_answers_within_the_contract(esi: EsiStandIn, http: requests
     assert fetch(http, esi, "/markets/prices/").ok
     assert fetch(http, esi, "/markets/10000002/types/").ok
     assert fetch(http, esi, "/markets/10000030/orders/").json() == []
+    assert fetch(http, esi, "/markets/19000001/orders/").json() == []  # the global PLEX market
+    plex_history = fetch(http, esi, "/markets/19000001/history/", params={"type_id": 44992})
+    assert plex_history.ok and plex_history.json()
     assert fetch(http, esi, "/status/").ok
     assert fetch(http, esi, "/meta/status").ok
 

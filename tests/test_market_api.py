@@ -100,9 +100,16 @@ def test_orders_filter_by_station_and_side_and_cap_by_limit(client, published):
     type_id = busiest_type(published, FORGE)
     at_hub = [o for o in book(published, FORGE, type_id) if o["location_id"] == JITA_4_4]
     body = get(client, orders_url(FORGE, type_id), station_id=JITA_4_4, limit=5000).json()
+    # The station's own orders, plus bids placed elsewhere that reach it, marked as such
+    # (the rule itself: tests/test_market_reach_book.py).
     returned = body["buy"]["orders"] + body["sell"]["orders"]
-    assert {o["location_id"] for o in returned} == {JITA_4_4}
-    assert sorted(o["order_id"] for o in returned) == sorted(o["order_id"] for o in at_hub)
+    own = [o for o in returned if not o["elsewhere"]]
+    assert {o["location_id"] for o in own} == {JITA_4_4}
+    assert sorted(o["order_id"] for o in own) == sorted(o["order_id"] for o in at_hub)
+    far = [o for o in returned if o["elsewhere"]]
+    assert all(o["is_buy_order"] and o["location_id"] != JITA_4_4 for o in far)
+    assert all(o["range"] != "station" for o in far)
+    assert body["buy"]["elsewhere_orders"] == len(far)
 
     full = get(client, orders_url(FORGE, type_id), limit=5000).json()
     capped = get(client, orders_url(FORGE, type_id), limit=1).json()
