@@ -489,8 +489,7 @@
             const bar = h("span", { className: "depth__bar", "aria-hidden": "true" });
             bar.style.width = share + "%";
             const where = order.elsewhere
-              ? h("td", { className: "book__location book__location--elsewhere", title: elsewhereTitle(order) },
-                  tag("reaches here", "reach"), " ", h("span", { text: elsewhereText(order) }))
+              ? h("td", { className: "book__location book__location--elsewhere", title: elsewhereTitle(order), text: elsewhereText(order) })
               : h("td", { className: "book__location", title: location, text: location });
             return h("tr", { "data-order": order.order_id, "data-elsewhere": order.elsewhere ? "true" : null, className: order.elsewhere ? "book__row--elsewhere" : null },
               h("td", { className: "num book__price", text: price(order.price) }),
