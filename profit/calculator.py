@@ -10,11 +10,14 @@ Modes, as in hauling (`profit/hauling.py`):
 - "instant": buy from the sell orders at the buy place (cheapest first) and sell into the buy
   orders at the sell place (dearest first); a buy order whose minimum volume exceeds the
   units that would go into it is skipped. No broker fee.
-- "list": buy the same way, then list one sell order at the sell place's best ask minus one
-  tick, paying its broker fee (at least the minimum charge) and the sales tax.
+- "list": buy the same way, then list one sell order at the sell place one step of EVE's
+  price grid under its best ask, but not above the highest daily average price of the last
+  30 days there (when the history is known), paying its broker fee (at least the minimum
+  charge) and the sales tax.
 
 A buy or sell place may be a station, structure, system or region; orders anywhere inside it
-are used, cheapest (or dearest) first. Buy orders are used at their own station only.
+are used, cheapest (or dearest) first. Selling at a station or structure also fills the
+ranged buy orders placed elsewhere whose range reaches it (`market.reach`).
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ from typing import Any
 
 import numpy as np
 
+from market.pricegrid import grid_round, price_below
+from market.reach import reaching_rows
 from market.snapshot import Snapshot
 from profit import fees
 from profit.engine import Columns, snapshot_ref, type_table
 from profit.fees import Skills
 from profit.locations import Place, UnknownPlace, resolve_place
+from profit.volumes import DailyVolumes, history_high
 from sde import routes
 
 MODES = ("instant", "list")
@@ -50,9 +56,9 @@ def calculate(
     skills: Skills,
     *,
     snapshots: Mapping[int, Snapshot] | Sequence[Snapshot],
-    preference: str = "shortest",
-    security: str = "any",
-    tick: float = 0.01,
+    preference: str = routes.DEFAULT_PREFERENCE,
+    security: str = routes.DEFAULT_SECURITY,
+    volumes: Mapping[int, DailyVolumes] | None = None,
     on: date | None = None,
 ) -> dict[str, Any]:
     """The itemised breakdown of one trade (see the module doc). Not enough orders is not an
@@ -79,14 +85,9 @@ def calculate(
         asks = _orders(sell_snap, sell_place, type_id, is_buy=False)
         available_sell = None
         if len(asks["price"]):
-            listing = {
-                "order_id": int(asks["order_id"][0]),
-                "location_id": int(asks["location_id"][0]),
-                "system_id": int(asks["system_id"][0]),
-                "best_ask": float(asks["price"][0]),
-                "price": round(float(asks["price"][0]) - tick, 2),
-                "tick": tick,
-            }
+            given = None if volumes is None else volumes.get(sell_snap.meta.region_id)
+            high = float(history_high(given, sell_snap.meta.region_id, [type_id])[0])
+            listing = _listing(asks, high)
         units = min(quantity, available_buy) if listing and listing["price"] > 0 else 0
     buy_fills = _fill(sells["volume_remain"], units)
     buy_orders = _fills(sells, buy_fills)
@@ -128,8 +129,7 @@ def calculate(
                 _line(
                     f"Sale: a sell order for {units:,} units at {_isk(price)} ISK",
                     sell_total,
-                    f"{units:,} x ({_isk(listing['best_ask'])} best ask, order "
-                    f"{listing['order_id']}, - {tick:g} tick) = {_isk(sell_total)}",
+                    f"{units:,} x {_isk(price)} ({listing['how']}) = {_isk(sell_total)}",
                     [sell_ref],
                 )
             )
@@ -202,11 +202,14 @@ def calculate(
         )
     )
     from_systems = sorted({o["system_id"] for o in buy_orders}) or _place_systems(buy_place)
-    to_systems = (
-        sorted({o["system_id"] for o in sell_orders})
-        if mode == "instant"
-        else ([listing["system_id"]] if listing else [])
-    ) or _place_systems(sell_place)
+    if sell_place.kind in ("station", "structure"):
+        to_systems = _place_systems(sell_place)  # where the seller stands, whatever the range
+    else:
+        to_systems = (
+            sorted({o["system_id"] for o in sell_orders})
+            if mode == "instant"
+            else ([listing["system_id"]] if listing else [])
+        ) or _place_systems(sell_place)
     jumps = None
     if len(from_systems) == 1 and len(to_systems) == 1:
         jumps = routes.jumps(from_systems[0], to_systems[0], preference, security)
@@ -282,17 +285,49 @@ def _snapshot_for(place: Place, pool: Sequence[Snapshot]) -> Snapshot:
 
 
 def _orders(snapshot: Snapshot, place: Place, type_id: int, *, is_buy: bool) -> Columns:
-    """One side of a type's book inside a place, in price order (the snapshot's order)."""
+    """One side of a type's book inside a place, in price order (the snapshot's order); on
+    the buy side at a station or structure, every buy order a seller there can fill."""
     book = snapshot.orders_of(type_id)
     side = book["is_buy_order"] == is_buy
     if place.kind == "region":
         inside = np.full(len(side), snapshot.meta.region_id == place.id)
     elif place.kind == "system":
         inside = book["system_id"] == place.id
+    elif is_buy and place.system_id is not None:
+        inside = np.zeros(len(side), dtype=bool)
+        rows = np.flatnonzero(side)
+        inside[rows] = reaching_rows(book, rows, place.id, place.system_id)
     else:
         inside = book["location_id"] == place.id
     keep = side & inside
     return {name: values[keep] for name, values in book.items()}
+
+
+def _listing(asks: Columns, history_high: float) -> dict[str, Any]:
+    """The sell order to list: one grid step under the best ask, or the 30-day high of the
+    history when the undercut is above it (`basis` says which, "unchecked" without history)."""
+    best_ask = float(asks["price"][0])
+    undercut = float(price_below(best_ask))
+    price, basis = undercut, "undercut" if history_high == history_high else "unchecked"
+    how = f"one price step under the best ask {_isk(best_ask)}, order {int(asks['order_id'][0])}"
+    if history_high == history_high:
+        bound = float(grid_round([history_high], "down")[0])
+        if bound < undercut:
+            price, basis = bound, "history"
+            how = (
+                f"the best ask {_isk(best_ask)} is above the highest daily average price of "
+                f"30 days, {_isk(history_high)}: listed at {_isk(bound)}"
+            )
+    return {
+        "order_id": int(asks["order_id"][0]),
+        "location_id": int(asks["location_id"][0]),
+        "system_id": int(asks["system_id"][0]),
+        "best_ask": best_ask,
+        "price": price if price == price else 0.0,
+        "basis": basis,
+        "history_high": history_high if history_high == history_high else None,
+        "how": how,
+    }
 
 
 def _fill(volumes: np.ndarray, units: int) -> np.ndarray:

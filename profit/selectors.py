@@ -9,7 +9,6 @@ cost nothing), and raises one `ProfitError` subclass per HTTP status for the cal
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import threading
@@ -26,6 +25,7 @@ from market.snapshot import Snapshot
 from profit.fees import Skills
 from profit.params import snapshots_param
 from profit.volumes import DailyVolumes, daily_volume_table
+from sde import routes
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -217,7 +217,11 @@ def daily_volumes(region_id: int) -> DailyVolumes:
 def _volumes_seen(volumes: DailyVolumes) -> tuple[int, int, float]:
     """A fingerprint of a region's stored daily volumes: they change as their task works
     through the types, so answers that use them are keyed by it too."""
-    return (len(volumes.type_ids), int(volumes.days.sum()), float(volumes.volumes.sum()))
+    return (
+        len(volumes.type_ids),
+        int(volumes.days.sum()),
+        float(volumes.volumes.sum()) + float(np.nansum(volumes.price_highs)),
+    )
 
 
 def _key(*parts: Any) -> str:
@@ -274,7 +278,6 @@ def station_trading(
     station_id: int,
     skills: Skills,
     filters: Any,
-    tick: float,
     pinned: Mapping[int, str],
 ) -> dict[str, Any]:
     """Every opportunity at one station (all rows; the caller pages), its snapshot, the
@@ -291,7 +294,7 @@ def station_trading(
     volumes = daily_volumes(snapshot.meta.region_id)
 
     def compute() -> dict[str, Any]:
-        result = scan(snapshot, station_id, skills, filters, tick=tick, volumes=volumes)
+        result = scan(snapshot, station_id, skills, filters, volumes=volumes)
         return {
             "rows": list(result.rows),
             "total": int(result.total),
@@ -304,7 +307,6 @@ def station_trading(
             station_id,
             skills,
             filters,
-            tick,
             snapshot.meta.generation,
             _volumes_seen(volumes),
         ),
@@ -319,7 +321,6 @@ def station_trading_for(data: Mapping[str, Any], skills: Skills) -> dict[str, An
         station_id=data["station_id"],
         skills=skills,
         filters=station_filters(data),
-        tick=data["tick"],
         pinned=data.get("snapshots", {}),
     )
 
@@ -337,7 +338,7 @@ HAULING_FIELDS = (
     "security",
     "sort",
     "limit",
-    "tick",
+    "days_to_sell",
 )
 
 
@@ -386,10 +387,8 @@ def hauling(
             skills,
             params,
             sorted(generations(used).items()),
-            # list mode caps quantities by the destinations' daily volumes
-            [_volumes_seen(v) for _, v in sorted(volumes.items())]
-            if getattr(params, "mode", None) == "list"
-            else None,
+            # the destinations' daily volumes: a column, and list mode's caps
+            [_volumes_seen(v) for _, v in sorted(volumes.items())],
         ),
         compute,
     )
@@ -427,7 +426,7 @@ def calculate(
     **route: Any,
 ) -> dict[str, Any]:
     """One trade, itemised: the engine's breakdown plus the snapshots and places used.
-    `route`: preference, security and tick when given (else the engine's defaults)."""
+    `route`: preference and security when given (else the engine's defaults)."""
     from profit.calculator import CalculatorError
     from profit.calculator import calculate as price_trade
 
@@ -435,10 +434,9 @@ def calculate(
     buy_snapshot, buy_place = located(place(buy_location), pinned)
     sell_snapshot, sell_place = located(place(sell_location), pinned)
     used = [buy_snapshot, sell_snapshot]
-    defaults = inspect.signature(price_trade).parameters
     route = {
-        name: route[name] if route.get(name) is not None else defaults[name].default
-        for name in ("preference", "security", "tick")
+        "preference": route.get("preference") or routes.DEFAULT_PREFERENCE,
+        "security": route.get("security") or routes.DEFAULT_SECURITY,
     }
     try:
         breakdown = price_trade(
@@ -474,7 +472,6 @@ def calculate_for(data: Mapping[str, Any], skills: Skills) -> dict[str, Any]:
         pinned=data.get("snapshots", {}),
         preference=data.get("preference"),
         security=data.get("security"),
-        tick=data["tick"],
     )
 
 

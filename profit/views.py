@@ -31,6 +31,7 @@ from profit.api import serializers as s
 from profit.fees import Skills
 from profit.locations import UnknownPlace, resolve_place
 from profit.params import SKILL_FIELDS, skills_from_request, skills_json
+from sde import routes
 from sde.search import search_items
 
 log = logging.getLogger(__name__)
@@ -62,13 +63,18 @@ class Column:
 
 STATION_COLUMNS = (
     Column("type_name", "Item", "item"),
-    Column("buy_price", "Buy at", "isk", "Your buy order: best bid plus one tick"),
-    Column("sell_price", "Sell at", "isk", "Your sell order: best ask minus one tick"),
+    Column("buy_price", "Buy at", "isk", "Your buy order: one price step above the best bid"),
+    Column("sell_price", "Sell at", "isk", "Your sell order: one price step below the best ask"),
     Column("profit_per_unit", "Profit / unit", "isk", "After both broker fees and sales tax"),
     Column("margin", "Margin", "pct", "Profit per unit / sell price"),
     Column("roi", "ROI", "pct", "Profit per unit / (buy price + buy broker fee)"),
-    Column("daily_volume", "Daily volume", "num", "Average units a day over 30 days"),
-    Column("buy_orders", "Bids", "int", "Buy orders at the station"),
+    Column(
+        "daily_volume",
+        "Daily volume",
+        "num",
+        "Estimated units a day at this station: the region's 30-day average x its share",
+    ),
+    Column("buy_orders", "Bids", "int", "Buy orders a seller here can fill (ranged ones too)"),
     Column("sell_orders", "Asks", "int", "Sell orders at the station"),
     Column("bid_volume", "Bid depth", "int", "Units wanted by buy orders"),
     Column("ask_volume", "Ask depth", "int", "Units offered by sell orders"),
@@ -133,6 +139,10 @@ def _form_context(
         "skill_inputs": SKILL_INPUTS,
         "preferences": s.ROUTE_PREFERENCES,
         "securities": s.ROUTE_SECURITY,
+        "route_defaults": {
+            "preference": routes.DEFAULT_PREFERENCE,
+            "security": routes.DEFAULT_SECURITY,
+        },
         "current_href": request.path + "?" + _query(values, snapshots=None, page=None),
     }
 

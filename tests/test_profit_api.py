@@ -17,6 +17,7 @@ import io
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -126,29 +127,27 @@ def test_station_trading_answers_the_engines_rows(client, books):
 
 
 @pytest.mark.parametrize(
-    ("params", "filters", "tick"),
+    ("params", "filters"),
     [
-        ({"min_profit": 50_000}, StationFilters(min_profit=50_000), 0.01),
-        ({"min_margin": 0.1}, StationFilters(min_margin=0.1), 0.01),
-        ({"max_margin": 0.05}, StationFilters(max_margin=0.05), 0.01),
+        ({"min_profit": 50_000}, StationFilters(min_profit=50_000)),
+        ({"min_margin": 0.1}, StationFilters(min_margin=0.1)),
+        ({"max_margin": 0.05}, StationFilters(max_margin=0.05)),
         (
             {"min_margin": 0.02, "max_margin": 0.3},
             StationFilters(min_margin=0.02, max_margin=0.3),
-            0.01,
         ),
-        ({"max_price": 1_000_000}, StationFilters(max_price=1_000_000), 0.01),
-        ({"category_id": 6}, StationFilters(category_id=6), 0.01),  # ships
-        ({"market_group_id": 4}, StationFilters(market_group_id=4), 0.01),  # Ships, with sub-groups
-        ({"sort": "margin"}, StationFilters(sort="margin"), 0.01),
-        ({"sort": "-roi"}, StationFilters(sort="-roi"), 0.01),
-        ({"sort": "type_name"}, StationFilters(sort="type_name"), 0.01),
-        ({"limit": 5}, StationFilters(limit=5), 0.01),
-        ({"tick": 1.0}, StationFilters(), 1.0),
+        ({"max_price": 1_000_000}, StationFilters(max_price=1_000_000)),
+        ({"category_id": 6}, StationFilters(category_id=6)),  # ships
+        ({"market_group_id": 4}, StationFilters(market_group_id=4)),  # Ships, with sub-groups
+        ({"sort": "margin"}, StationFilters(sort="margin")),
+        ({"sort": "-roi"}, StationFilters(sort="-roi")),
+        ({"sort": "type_name"}, StationFilters(sort="type_name")),
+        ({"limit": 5}, StationFilters(limit=5)),
     ],
 )
-def test_every_station_filter_reaches_the_engine(client, books, params, filters, tick):
+def test_every_station_filter_reaches_the_engine(client, books, params, filters):
     body = get(client, STATION_URL, station_id=JITA, page_size=1000, **params).json()
-    scan = station_trading(books[FORGE], JITA, Skills(), filters, tick=tick)
+    scan = station_trading(books[FORGE], JITA, Skills(), filters)
     assert body["results"] == jsonable(scan.rows)
     assert body["total"] == scan.total
     for name, value in params.items():
@@ -159,12 +158,25 @@ def test_min_daily_volume_uses_the_stored_daily_volumes(client, books):
     scan = station_trading(books[FORGE], JITA, Skills(), StationFilters())
     type_ids = [row["type_id"] for row in scan.rows[:6]]
     today = int(np.datetime64("today", "D").astype(int))
-    save_daily_volumes(
-        FORGE, {t: (float(100 * (i + 1)), today) for i, t in enumerate(type_ids)}, get_store()
-    )
+    region = {t: float(100 * (i + 1)) for i, t in enumerate(type_ids)}
+    save_daily_volumes(FORGE, {t: (v, today, float("nan")) for t, v in region.items()}, get_store())
+    # The station's estimate: the region's volume x Jita's share of the type's book.
+    expected = {t: v * station_share_reference(books[FORGE], JITA, t) for t, v in region.items()}
     rows = all_rows(client, STATION_URL, station_id=JITA, min_daily_volume=350)
-    assert {row["type_id"] for row in rows} == set(type_ids[3:])
-    assert {row["daily_volume"] for row in rows} == {400.0, 500.0, 600.0}
+    assert {row["type_id"] for row in rows} == {t for t, v in expected.items() if v >= 350}
+    for row in rows:
+        assert row["daily_volume"] == pytest.approx(expected[row["type_id"]], abs=0.05)
+
+
+def station_share_reference(snapshot, station_id, type_id):
+    """The rule of docs/profit-engine.md, order by order: the mean of the station's share of
+    the region's orders for the type and of their units, or 1 from a half on."""
+    book = snapshot.orders_of(type_id)
+    here = book["location_id"] == station_id
+    orders = int(here.sum()) / len(here)
+    units = int(book["volume_remain"][here].sum()) / int(book["volume_remain"].sum())
+    share = (orders + units) / 2
+    return 1.0 if share >= 0.5 else share
 
 
 def test_skills_and_standings_set_the_fees(client, books):
@@ -306,7 +318,6 @@ def test_every_answer_names_its_snapshot_parameters_and_rates(client, books):
         "category_id": None,
         "sort": "-profit_per_unit",
         "limit": None,
-        "tick": 0.01,
     }
     assert body["rates"]["schedule"]["sales_tax"] == 0.075
     assert "sales_tax_formula" in body["rates"]
@@ -380,7 +391,7 @@ def test_a_pinned_region_the_query_does_not_use_is_ignored(client, books):
         ({"station_id": JITA, "min_margin": 0.5, "max_margin": 0.1}, "max_margin"),
         ({"station_id": JITA, "page": 0}, "page"),
         ({"station_id": JITA, "page_size": 1001}, "page_size"),
-        ({"station_id": JITA, "tick": 0}, "tick"),
+        ({"station_id": JITA, "tick": 0.01}, "tick"),  # the price grid replaced it
         ({"station_id": JITA, "limit": 0}, "limit"),
         ({"station_id": JITA, "snapshots": "10000002"}, "snapshots"),
         ({"station_id": JITA, "snapshots": "forge:g1"}, "snapshots"),
@@ -514,7 +525,7 @@ def test_hauling_answers_the_engines_rows(client, books, source, destination):
         ({"sort": "-isk_per_m3"}, HaulingParams(sort="-isk_per_m3")),
         ({"sort": "jumps"}, HaulingParams(sort="jumps")),
         ({"limit": 3}, HaulingParams(limit=3)),
-        ({"tick": 0.5, "mode": "list"}, HaulingParams(tick=0.5, mode="list")),
+        ({"days_to_sell": 7, "mode": "list"}, HaulingParams(days_to_sell=7, mode="list")),
     ],
 )
 def test_every_hauling_parameter_reaches_the_engine(client, books, params, engine):
@@ -622,7 +633,6 @@ def test_calculate_answers_the_engines_breakdown(client, books, mode):
     assert [b["region_id"] for b in body["snapshots"]] == [FORGE, DOMAIN]
     assert body["buy_location"]["id"] == JITA and body["sell_location"]["id"] == AMARR
     assert body["parameters"]["preference"] == "safer"
-    assert body["parameters"]["tick"] == 0.01
     lines = body["breakdown"]["lines"]
     assert any(line["label"] == "Sales tax" for line in lines)
     assert all(line["formula"] for line in lines)
@@ -634,7 +644,7 @@ def test_calculate_defaults_and_permalink(client, books):
     ).json()
     assert body["skills"]["source"] == "defaults"
     assert body["parameters"]["mode"] == "instant"
-    assert body["parameters"]["security"] == "any"
+    assert body["parameters"]["security"] == "high"  # the one default, as hauling's
     assert "/profit/calculator/?" in body["permalink"]
     assert f"{FORGE}%3A{books[FORGE].meta.generation}" in body["permalink"]
 
@@ -788,7 +798,6 @@ def test_the_schema_documents_every_profit_path_and_parameter(schema):
         "max_price",
         "market_group_id",
         "category_id",
-        "tick",
         "sort",
         "limit",
         "page",
@@ -888,3 +897,40 @@ def test_kept_answers_are_bounded_by_their_rows():
     assert calls == [1]  # the oldest was dropped
     huge = kept.get_or_compute("huge", lambda: answer(5_000))
     assert len(huge["rows"]) == 5_000 and kept.rows <= 1_000  # answered, not kept
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        (STATION_URL, {"station_id": JITA}),
+        (HAULING_URL, {"from": JITA, "to": AMARR}),
+    ],
+)
+def test_tick_is_refused_with_the_price_grid_explained(client, books, url, params):
+    response = get(client, url, tick=0.01, **params)
+    assert response.status_code == 400
+    (message,) = response.json()["errors"]["tick"]
+    assert "4 significant digits" in message and "900,100" in message
+
+
+def test_the_calculator_refuses_tick_too(client, books):
+    response = post_calculate(
+        client, type_id=TRITANIUM, buy_location=JITA, sell_location=AMARR, quantity=10, tick=0.01
+    )
+    assert response.status_code == 400
+    assert "4 significant digits" in response.json()["errors"]["tick"][0]
+
+
+def test_station_prices_are_on_the_grid_and_inside_the_spread(client, books):
+    """Every proposed price is one EVE accepts and lies strictly inside its spread; checked
+    with an independent decimal count of significant digits."""
+
+    rows = all_rows(client, STATION_URL, station_id=JITA)
+    assert rows
+    for row in rows:
+        for price in (row["buy_price"], row["sell_price"]):
+            digits = Decimal(repr(price)).normalize().as_tuple().digits
+            assert len(digits) <= 4 and Decimal(repr(price)) == Decimal(repr(price)).quantize(
+                Decimal("0.01")
+            ), price
+        assert row["best_bid"] < row["buy_price"] <= row["sell_price"] < row["best_ask"]

@@ -1,10 +1,15 @@
 """The trade calculator: itemised, hand-checkable breakdowns of single trades."""
 
+import inspect
+
+import numpy as np
 import pytest
 
 from profit.calculator import CalculatorError, calculate
 from profit.fees import Skills
+from profit.hauling import HaulingParams
 from profit.locations import resolve_place
+from profit.volumes import DailyVolumes
 from sde import routes
 from tests.profit_books import (
     AMARR,
@@ -90,7 +95,8 @@ def test_an_instant_trade_itemised():
     assert totals["margin"] == pytest.approx(1_192.60 / 9_700, abs=1e-6)
     assert totals["roi"] == pytest.approx(1_192.60 / 8_100, abs=1e-6)
     assert totals["volume_m3"] == 20.0
-    assert totals["jumps"] == len(routes.route(JITA, AMARR)) - 1
+    # The one default route of hauling, the forms and the boards: shortest, high-sec only.
+    assert totals["jumps"] == len(routes.route(JITA, AMARR, "shortest", "high")) - 1
     purchase = line(b, "Purchase")
     assert purchase["amount"] == -8_100.00
     assert purchase["formula"] == (
@@ -143,8 +149,10 @@ def test_listing_at_the_destination_pays_the_broker_fee():
         "location_id": AMARR_EFA,
         "system_id": AMARR,
         "best_ask": 5.50,
-        "price": 5.49,
-        "tick": 0.01,
+        "price": 5.49,  # one step of the grid under 5.50 (cents under 100 ISK)
+        "basis": "unchecked",  # no price history stored for this test
+        "history_high": None,
+        "how": "one price step under the best ask 5.50 ISK, order 204",
     }
     assert b["sell_orders"] == []
     totals = b["totals"]
@@ -221,3 +229,54 @@ def test_errors():
         calc(0)
     with pytest.raises(CalculatorError, match="snapshot"):
         calc(10, snapshots={FORGE: books()[FORGE]})
+
+
+# --- The price grid, history and ranges (issue 11) -----------------------------------------
+
+
+def test_a_listing_is_one_grid_step_under_an_expensive_ask():
+    domain = [order(DOMINIX, 250_000_000.0, 1, location=AMARR_EFA, order_id=301)]
+    forge = [order(DOMINIX, 200_000_000.0, 2, order_id=302)]
+    b = calc(1, mode="list", type_id=DOMINIX, snapshots=books(forge, domain))
+    # 9 digits: steps of 100,000 ISK; 250,000,000 - 100,000 (never 249,999,999.99).
+    assert b["listing"]["price"] == 249_900_000.0
+    assert b["totals"]["sell_total"] == 249_900_000.0
+
+
+def test_a_listing_above_the_history_is_priced_at_its_high():
+    table = DailyVolumes(
+        DOMAIN, np.array([TRITANIUM]), np.array([5_000.0]), np.array([0]), np.array([5.237])
+    )
+    b = calc(3_000, mode="list", volumes={DOMAIN: table})
+    listing = b["listing"]
+    assert (listing["best_ask"], listing["price"], listing["basis"]) == (5.50, 5.23, "history")
+    assert listing["history_high"] == 5.237
+    # 3,000 x 5.23 = 15,690 sold; the purchase is 1,000 x 4.00 + 2,000 x 4.10 = 12,200.
+    assert b["totals"]["sell_total"] == 15_690.00
+    assert "5.24 ISK" in line(b, "Sale:")["formula"]  # the 30-day high, as printed
+
+
+def test_selling_at_a_station_fills_ranged_bids_that_reach_it():
+    """Selling at Jita 4-4: the Perimeter region bid (dearest) goes first; Perimeter's station
+    bid does not reach Jita. Jumps count from where the seller stands."""
+    forge = [
+        order(TRITANIUM, 4.00, 10_000, location=AMARR_EFA, order_id=401),
+    ]
+    jita = [
+        order(TRITANIUM, 5.00, 1_000, buy=True, order_id=402),
+        order(
+            TRITANIUM, 5.20, 300, buy=True, location=PERIMETER_STORAGE, reach="region", order_id=403
+        ),
+        order(TRITANIUM, 6.00, 300, buy=True, location=PERIMETER_STORAGE, order_id=404),
+    ]
+    b = calc(500, buy=AMARR_EFA, sell=JITA_44, snapshots=books(jita, forge))
+    assert [(o["order_id"], o["units"]) for o in b["sell_orders"]] == [(403, 300), (402, 200)]
+    assert b["totals"]["sell_total"] == 300 * 5.20 + 200 * 5.00
+    assert b["totals"]["jumps"] == len(routes.route(AMARR, JITA, "shortest", "high")) - 1
+
+
+def test_the_default_route_is_the_one_default():
+    defaults = inspect.signature(calculate).parameters
+    assert defaults["security"].default == routes.DEFAULT_SECURITY == "high"
+    assert defaults["preference"].default == routes.DEFAULT_PREFERENCE == "shortest"
+    assert HaulingParams().security == "high" and HaulingParams().preference == "shortest"

@@ -276,3 +276,31 @@ def test_a_store_outage_keeps_serving_the_loaded_snapshot(client, books, setting
     home = client.get("/")
     assert home.status_code == 200
     assert "The boards are unavailable" in html(home)
+
+
+@pytest.mark.parametrize("url", ["/profit/hauling/", "/profit/calculator/"])
+def test_the_route_the_form_shows_is_the_route_computed(client, books, url):
+    """One default (high-sec, shortest), selected on the forms as the engine uses it."""
+    page = html(client.get(url))
+    assert '<option value="high" selected>' in page
+    assert '<option value="any" selected>' not in page
+    assert '<option value="shortest" selected>' in page
+
+
+def test_hauling_unchanged_equals_hauling_with_the_shown_route(client, books):
+    shown = api(client, "/api/v1/profit/hauling", **{"from": JITA, "to": AMARR})
+    pressed = api(
+        client,
+        "/api/v1/profit/hauling",
+        **{"from": JITA, "to": AMARR},
+        security="high",
+        preference="shortest",
+    )
+    assert shown["results"] == pressed["results"] and shown["results"]
+    assert {row["jumps"] for row in shown["results"]} == {45}  # Jita to Amarr in high-sec
+
+
+def test_a_tick_in_the_address_is_explained(client, books):
+    page = html(client.get("/profit/station-trading/", {"station_id": JITA, "tick": "0.01"}))
+    assert "4 significant digits" in page
+    assert 'name="tick"' not in page

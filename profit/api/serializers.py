@@ -141,13 +141,29 @@ class SnapshotsParam(serializers.Serializer):
             raise serializers.ValidationError(str(exc)) from exc
 
 
-def tick_field() -> FiniteFloatField:
-    return FiniteFloatField(
-        min_value=0.0001,
-        max_value=1_000_000,
-        default=0.01,
-        help_text="Outbid and undercut by this many ISK (default 0.01).",
-    )
+TICK_RETIRED = (
+    "tick is no longer accepted: EVE prices have at most 4 significant digits, so an outbid "
+    "or an undercut is one step of that grid (900,000 -> 900,100; 1,000,000 -> 999,900; "
+    "0.01 ISK under 100 ISK), and every price is computed on it for you."
+)
+
+
+class RetiredField(serializers.Field):
+    """A parameter that was once accepted: sending it is a 400 that says why it went."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(required=False, help_text=f"Not accepted: {message}")
+
+    def to_internal_value(self, data: Any) -> Any:
+        raise serializers.ValidationError(self.message)
+
+    def to_representation(self, value: Any) -> Any:
+        return None
+
+
+def tick_field() -> RetiredField:
+    return RetiredField(TICK_RETIRED)
 
 
 def route_preference() -> serializers.ChoiceField:
@@ -223,9 +239,10 @@ class HaulingParams(SkillsParams, PageParams, SnapshotsParam):
         choices=["instant", "list"],
         default="instant",
         help_text=(
-            "instant: buy from sell orders at the source, sell into buy orders at the "
-            "destination. list: buy from sell orders, list a sell order at the destination "
-            "(best ask minus one tick, with its broker fee)."
+            "instant: buy from sell orders at the source, sell into the buy orders a seller "
+            "at the destination can fill (ranged bids included). list: buy from sell orders, "
+            "list a sell order at the destination one price step under its best ask but not "
+            "above the 30-day high of its history, with its broker fee."
         ),
     )
     cargo_m3 = FiniteFloatField(
@@ -237,6 +254,15 @@ class HaulingParams(SkillsParams, PageParams, SnapshotsParam):
     min_profit = FiniteFloatField(required=False, help_text="Least net profit, ISK.")
     min_roi = FiniteFloatField(required=False, help_text="Least ROI, a fraction (0.1 = 10 %).")
     max_jumps = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+    days_to_sell = FiniteFloatField(
+        min_value=0.1,
+        max_value=365,
+        default=ROUTE_DEFAULTS.days_to_sell,
+        help_text=(
+            "list mode: list at most what the destination sells in this many days (its "
+            f"estimated daily volume; default {ROUTE_DEFAULTS.days_to_sell:g})."
+        ),
+    )
     preference = route_preference()
     security = route_security()
     tick = tick_field()
@@ -356,10 +382,19 @@ class ProfitListOut(serializers.Serializer):
 class StationRowOut(serializers.Serializer):
     type_id = serializers.IntegerField()
     type_name = serializers.CharField()
-    best_bid = serializers.FloatField(help_text="Highest buy order at the station.")
+    best_bid = serializers.FloatField(
+        help_text="Highest buy order a seller at the station can fill (ranged bids included)."
+    )
+    best_bid_location_id = serializers.IntegerField(
+        help_text="Where that bid sits (another station when a ranged bid reaches this one)."
+    )
     best_ask = serializers.FloatField(help_text="Lowest sell order at the station.")
-    buy_price = serializers.FloatField(help_text="Your buy order: best bid plus one tick.")
-    sell_price = serializers.FloatField(help_text="Your sell order: best ask minus one tick.")
+    buy_price = serializers.FloatField(
+        help_text="Your buy order: the next valid price above the best bid (4 significant digits)."
+    )
+    sell_price = serializers.FloatField(
+        help_text="Your sell order: the next valid price below the best ask."
+    )
     buy_broker_fee = serializers.FloatField(help_text="ISK per unit.")
     sell_broker_fee = serializers.FloatField(help_text="ISK per unit.")
     sales_tax = serializers.FloatField(help_text="ISK per unit.")
@@ -367,9 +402,17 @@ class StationRowOut(serializers.Serializer):
     margin = serializers.FloatField(help_text="profit_per_unit / sell_price")
     roi = serializers.FloatField(help_text="profit_per_unit / (buy price + buy broker fee)")
     daily_volume = serializers.FloatField(
-        allow_null=True, help_text="Average units a day over 30 days; null while unknown."
+        allow_null=True,
+        help_text=(
+            "Estimated units a day at the station: the region's 30-day average x volume_share; "
+            "null while unknown."
+        ),
     )
-    buy_orders = serializers.IntegerField()
+    volume_share = serializers.FloatField(
+        allow_null=True,
+        help_text="The station's estimated share of the region's volume (1 at a hub).",
+    )
+    buy_orders = serializers.IntegerField(help_text="Buy orders reaching the station.")
     sell_orders = serializers.IntegerField()
     bid_volume = serializers.IntegerField()
     ask_volume = serializers.IntegerField()
@@ -382,6 +425,14 @@ class StationRowOut(serializers.Serializer):
 class StationTradingOut(ProfitListOut):
     station = ProfitPlaceOut()
     results = StationRowOut(many=True)
+
+
+class OrderSoldOut(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    location_id = serializers.IntegerField(help_text="Where the order sits (its range reaches).")
+    location_name = serializers.CharField()
+    price = serializers.FloatField()
+    units = serializers.IntegerField()
 
 
 class HaulingRowOut(serializers.Serializer):
@@ -407,6 +458,20 @@ class HaulingRowOut(serializers.Serializer):
     profit_per_jump = serializers.FloatField(allow_null=True)
     buy_orders_used = serializers.IntegerField()
     sell_orders_used = serializers.IntegerField()
+    daily_volume = serializers.FloatField(
+        allow_null=True,
+        help_text="Estimated units a day at the destination location; null while unknown.",
+    )
+    list_price_basis = serializers.ChoiceField(
+        choices=["", "undercut", "history", "unchecked"],
+        help_text=(
+            "list mode: undercut (one step under the best ask), history (capped at the 30-day "
+            "high), unchecked (no history yet); empty in instant mode."
+        ),
+    )
+    sell_orders = OrderSoldOut(
+        many=True, required=False, help_text="instant mode: the buy orders sold into."
+    )
 
 
 class HaulingOut(ProfitListOut):
@@ -453,8 +518,16 @@ class TradeListingOut(serializers.Serializer):
     location_id = serializers.IntegerField()
     system_id = serializers.IntegerField()
     best_ask = serializers.FloatField()
-    price = serializers.FloatField(help_text="Your sell order: best ask minus one tick.")
-    tick = serializers.FloatField()
+    price = serializers.FloatField(help_text="Your sell order, on the price grid.")
+    basis = serializers.ChoiceField(
+        choices=["undercut", "history", "unchecked"],
+        help_text="undercut: one step under the best ask; history: capped at the 30-day high; "
+        "unchecked: no history known yet.",
+    )
+    history_high = serializers.FloatField(
+        allow_null=True, help_text="Highest daily average price of the last 30 days there."
+    )
+    how = serializers.CharField(help_text="How the price was chosen, in words.")
 
 
 class TradeAvailableOut(serializers.Serializer):

@@ -211,9 +211,11 @@ class ProfitListView(ProfitView):
         operation_id="profit_station_trading",
         summary="Station trading opportunities at one station",
         description=(
-            "For every type with buy and sell orders at the station: buy at the best bid "
-            "plus one tick, sell at the best ask minus one tick; profit per unit after both "
-            "broker fees and the sales tax, margin, ROI, daily volume and order counts."
+            "For every type with a sell order at the station and a buy order a seller there "
+            "can fill (ranged bids placed elsewhere included): buy one step of EVE's price "
+            "grid (4 significant digits) above the best bid, sell one step below the best "
+            "ask; profit per unit after both broker fees and the sales tax, margin, ROI, the "
+            "station's estimated daily volume and order counts."
         ),
         params=s.StationTradingParams,
         out=s.StationTradingOut,
