@@ -4,10 +4,12 @@
   hub) in the current snapshot; assets are valued at the best bid (what they would fetch
   sold right now), and every answer says so, with the snapshot's time.
 - `flag_orders(orders)`: each open order against the other orders at its station in its
-  region's current snapshot: a buy order is "outbid" when someone bids more, a sell order
-  "undercut" when someone asks less; "best" when nobody beats it (a tie is not beaten: the
-  older order fills first), "unknown" without a snapshot of that region. The character's own
-  order is left out of the comparison by its order id.
+  region's current snapshot: a buy order is "outbid" when someone bids more (any bid a seller
+  at that station can fill, ranged bids placed elsewhere included), a sell order "undercut"
+  when someone asks less there; "best" when nobody beats it (a tie is not beaten: the older
+  order fills first), "unknown" without a snapshot of that region. The character's own order
+  is left out of the comparison by its order id. An outbid or undercut order gets its
+  `relist_price`: one step of EVE's price grid past the best competitor (market.pricegrid).
 
 Nothing here calls ESI: snapshots are read from the shared store like every market page does.
 """
@@ -22,8 +24,11 @@ import numpy as np
 
 from market import publish
 from market.hubs import HUB_STATIONS
+from market.pricegrid import price_above, price_below
+from market.reach import reaching_rows
 from market.snapshot import Snapshot
 from profit.engine import location_names
+from profit.locations import location_systems
 
 HUB_REGION = 10000002  # The Forge
 HUB_STATION = HUB_STATIONS[HUB_REGION]  # Jita IV - Moon 4 - Caldari Navy Assembly Plant
@@ -80,11 +85,14 @@ def _best_other(snapshot: Snapshot, order: dict[str, Any]) -> float | None:
     """The best price among the other orders of the same side at the order's station."""
     book = snapshot.orders_of(int(order["type_id"]))
     is_buy = bool(order.get("is_buy_order"))
-    mask = (
-        (book["location_id"] == int(order["location_id"]))
-        & (book["is_buy_order"] == is_buy)
-        & (book["order_id"] != int(order["order_id"]))
-    )
+    location = int(order["location_id"])
+    mask = (book["is_buy_order"] == is_buy) & (book["order_id"] != int(order["order_id"]))
+    if is_buy:  # every bid a seller at the station can fill competes with it
+        rows = np.flatnonzero(mask)
+        system = int(location_systems(snapshot, [location])[0])
+        mask[rows] = reaching_rows(book, rows, location, system)
+    else:
+        mask &= book["location_id"] == location
     prices = book["price"][mask]
     if len(prices) == 0:
         return None
@@ -106,6 +114,7 @@ def flag_orders(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 {
                     "flag": "unknown",
                     "best_other": None,
+                    "relist_price": None,
                     "snapshot_region": region_id,
                     "snapshot_generation": None,
                 }
@@ -113,16 +122,20 @@ def flag_orders(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         best = _best_other(snapshot, order)
         price = float(order["price"])
+        relist = None
         if best is None:
             flag = "best"
         elif order.get("is_buy_order"):
             flag = "outbid" if best > price else "best"
+            relist = price_above(best) if flag == "outbid" else None
         else:
             flag = "undercut" if best < price else "best"
+            relist = price_below(best) if flag == "undercut" else None
         flags.append(
             {
                 "flag": flag,
                 "best_other": best,
+                "relist_price": relist if relist is None or relist == relist else None,
                 "snapshot_region": region_id,
                 "snapshot_generation": snapshot.meta.generation,
             }

@@ -373,6 +373,8 @@ def test_orders_are_flagged_against_the_snapshot(jita_tritanium: None) -> None:
     assert [f["flag"] for f in flags] == ["outbid", "best", "undercut", "best", "unknown"]
     assert flags[0]["best_other"] == 4.00 and flags[2]["best_other"] == 4.80
     assert flags[3]["best_other"] == 5.00
+    # Relist one step of the price grid past the competitor (cents under 100 ISK).
+    assert [f["relist_price"] for f in flags] == [4.01, None, 4.79, None, None]
     generation = publish.current_generation(FORGE)
     assert flags[0]["snapshot_generation"] == generation
 

@@ -217,7 +217,12 @@ class CharacterOrderOut(serializers.Serializer):
         "unknown: no snapshot of its region.",
     )
     best_other = serializers.FloatField(
-        allow_null=True, help_text="The best competing price at its station."
+        allow_null=True,
+        help_text="The best competing price at its station (bids: any that reach it).",
+    )
+    relist_price = serializers.FloatField(
+        allow_null=True,
+        help_text="Outbid or undercut: the price one step of EVE's price grid past it.",
     )
     snapshot_region = serializers.IntegerField()
     snapshot_generation = serializers.CharField(allow_null=True)
