@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from market import plex
 from market.pricegrid import grid_round, price_below
 from market.reach import reaching_rows
 from market.snapshot import Snapshot
@@ -67,6 +68,11 @@ def calculate(
         raise CalculatorError(f"Mode must be one of {', '.join(MODES)}.")
     if quantity < 1:
         raise CalculatorError("Quantity must be at least 1.")
+    if plex.is_plex(type_id):
+        raise CalculatorError(
+            f"{plex.PLEX_ONLY_GLOBAL} Every PLEX order fills against every other there, "
+            "so there is no trade from one place to another to price."
+        )
     pool = list(snapshots.values()) if isinstance(snapshots, Mapping) else list(snapshots)
     buy_snap = _snapshot_for(buy_place, pool)
     sell_snap = _snapshot_for(sell_place, pool)
@@ -324,7 +330,7 @@ def _listing(asks: Columns, history_high: float) -> dict[str, Any]:
         "system_id": int(asks["system_id"][0]),
         "best_ask": best_ask,
         "price": price if price == price else 0.0,
-        "basis": basis,
+        "list_price_basis": basis,
         "history_high": history_high if history_high == history_high else None,
         "how": how,
     }

@@ -150,7 +150,7 @@ def test_listing_at_the_destination_pays_the_broker_fee():
         "system_id": AMARR,
         "best_ask": 5.50,
         "price": 5.49,  # one step of the grid under 5.50 (cents under 100 ISK)
-        "basis": "unchecked",  # no price history stored for this test
+        "list_price_basis": "unchecked",  # no price history stored for this test
         "history_high": None,
         "how": "one price step under the best ask 5.50 ISK, order 204",
     }
@@ -249,7 +249,11 @@ def test_a_listing_above_the_history_is_priced_at_its_high():
     )
     b = calc(3_000, mode="list", volumes={DOMAIN: table})
     listing = b["listing"]
-    assert (listing["best_ask"], listing["price"], listing["basis"]) == (5.50, 5.23, "history")
+    assert (listing["best_ask"], listing["price"], listing["list_price_basis"]) == (
+        5.50,
+        5.23,
+        "history",
+    )
     assert listing["history_high"] == 5.237
     # 3,000 x 5.23 = 15,690 sold; the purchase is 1,000 x 4.00 + 2,000 x 4.10 = 12,200.
     assert b["totals"]["sell_total"] == 15_690.00
@@ -280,3 +284,8 @@ def test_the_default_route_is_the_one_default():
     assert defaults["security"].default == routes.DEFAULT_SECURITY == "high"
     assert defaults["preference"].default == routes.DEFAULT_PREFERENCE == "shortest"
     assert HaulingParams().security == "high" and HaulingParams().preference == "shortest"
+
+
+def test_plex_is_not_traded_between_places():
+    with pytest.raises(CalculatorError, match="global PLEX market"):
+        calc(10, type_id=44992)

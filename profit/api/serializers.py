@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from market.api.serializers import MAX_BIG_ID, MAX_ID, SnapshotOut
@@ -148,6 +150,7 @@ TICK_RETIRED = (
 )
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
 class RetiredField(serializers.Field):
     """A parameter that was once accepted: sending it is a 400 that says why it went."""
 
@@ -519,8 +522,8 @@ class TradeListingOut(serializers.Serializer):
     system_id = serializers.IntegerField()
     best_ask = serializers.FloatField()
     price = serializers.FloatField(help_text="Your sell order, on the price grid.")
-    basis = serializers.ChoiceField(
-        choices=["undercut", "history", "unchecked"],
+    list_price_basis = serializers.ChoiceField(
+        choices=["", "undercut", "history", "unchecked"],
         help_text="undercut: one step under the best ask; history: capped at the 30-day high; "
         "unchecked: no history known yet.",
     )
