@@ -29,11 +29,10 @@ from typing import Any
 import numpy as np
 
 from market import plex
-from market.pricegrid import grid_round, price_below
 from market.reach import reaching_rows
 from market.snapshot import Snapshot
 from profit import fees
-from profit.engine import Columns, snapshot_ref, type_table
+from profit.engine import HISTORY, Columns, listing_prices, snapshot_ref, type_table
 from profit.fees import Skills
 from profit.locations import Place, UnknownPlace, resolve_place
 from profit.volumes import DailyVolumes, history_high
@@ -310,20 +309,18 @@ def _orders(snapshot: Snapshot, place: Place, type_id: int, *, is_buy: bool) -> 
 
 
 def _listing(asks: Columns, history_high: float) -> dict[str, Any]:
-    """The sell order to list: one grid step under the best ask, or the 30-day high of the
-    history when the undercut is above it (`basis` says which, "unchecked" without history)."""
+    """The sell order to list (engine.listing_prices: one grid step under the best ask, or
+    the 30-day high of the history when the undercut is above it)."""
     best_ask = float(asks["price"][0])
-    undercut = float(price_below(best_ask))
-    price, basis = undercut, "undercut" if history_high == history_high else "unchecked"
+    prices, bases = listing_prices(np.array([best_ask]), np.array([history_high]))
+    price, basis = float(prices[0]), str(bases[0])
     how = f"one price step under the best ask {_isk(best_ask)}, order {int(asks['order_id'][0])}"
-    if history_high == history_high:
-        bound = float(grid_round([history_high], "down")[0])
-        if bound < undercut:
-            price, basis = bound, "history"
-            how = (
-                f"the best ask {_isk(best_ask)} is above the highest daily average price of "
-                f"30 days, {_isk(history_high)}: listed at {_isk(bound)}"
-            )
+    if basis == HISTORY:
+        how = (
+            f"the best ask {_isk(best_ask)} is above the highest daily average price of "
+            f"30 days, {_isk(history_high)}: listed at {_isk(price)}"
+        )
+    known = history_high == history_high
     return {
         "order_id": int(asks["order_id"][0]),
         "location_id": int(asks["location_id"][0]),
@@ -331,7 +328,7 @@ def _listing(asks: Columns, history_high: float) -> dict[str, Any]:
         "best_ask": best_ask,
         "price": price if price == price else 0.0,
         "list_price_basis": basis,
-        "history_high": history_high if history_high == history_high else None,
+        "history_high": history_high if known else None,
         "how": how,
     }
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from market.pricegrid import grid_round, price_below
 from market.snapshot import Snapshot
 from sde.models import InvGroup, InvMarketGroup, InvType, InvVolume
 from sde.selectors import per_installed_sde
@@ -157,6 +158,28 @@ def type_names(type_ids: npt.ArrayLike) -> npt.NDArray[Any]:
         ],
         dtype=object,
     )
+
+
+# --- Listing prices ------------------------------------------------------------------------
+
+# How a sell order's price was chosen (the `list_price_basis` of rows and listings).
+UNDERCUT, HISTORY, UNCHECKED = "undercut", "history", "unchecked"
+
+
+def listing_prices(best_ask: FloatArray, history_high: FloatArray) -> tuple[FloatArray, Any]:
+    """The price of a new sell order under each best ask: one step of EVE's price grid
+    under it (UNDERCUT), but never above the highest daily average price of the last 30 days
+    there, down to the grid (HISTORY), when that history is known (else UNCHECKED). NaN where
+    nothing is below the ask (0.01 ISK)."""
+    undercut = price_below(best_ask)
+    known = ~np.isnan(history_high)
+    bound = np.full(len(history_high), np.inf)
+    if known.any():
+        bound[known] = grid_round(history_high[known], "down")
+    capped = bound < undercut
+    basis = np.where(capped, HISTORY, UNDERCUT).astype(object)
+    basis[~known] = UNCHECKED
+    return np.where(capped, bound, undercut), basis
 
 
 # --- Snapshots -----------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from market.pricegrid import grid_round, price_below
 from market.reach import bids_reaching, fills_at, ranged_best
 from market.snapshot import RANGE_REGION, RANGE_STATION, Snapshot
 from profit import fees
@@ -48,6 +47,7 @@ from profit.engine import (
     cross_join,
     exclusive_cumsum,
     group_starts,
+    listing_prices,
     location_names,
     ranges,
     rows_from_columns,
@@ -270,14 +270,13 @@ def _lookup(keys: IntArray, values: FloatArray, wanted: IntArray, missing: float
 @dataclass(frozen=True)
 class _Destination:
     """Per (type, location where the hauler stands) at one destination: the price met there
-    (the best bid a seller there can fill, or the list price) and, for a listing, whether
-    history capped it and whether history was known at all."""
+    (the best bid a seller there can fill, or the list price) and, for a listing, how it was
+    priced (engine.listing_prices; "" when selling into bids)."""
 
     type_id: IntArray
     price: FloatArray
     location: IntArray
-    capped: BoolArray
-    checked: BoolArray
+    basis: npt.NDArray[Any]
 
 
 def _destination(snapshot: Snapshot, place: Place, listing: bool, volumes: Any) -> _Destination:
@@ -286,13 +285,7 @@ def _destination(snapshot: Snapshot, place: Place, listing: bool, volumes: Any) 
         system = int(location_systems(snapshot, [place.id])[0])
         bids = bids_reaching(snapshot, place.id, system)
         n = len(bids["type_id"])
-        return _Destination(
-            bids["type_id"],
-            bids["best_price"],
-            np.full(n, place.id),
-            np.zeros(n, bool),
-            np.ones(n, bool),
-        )
+        return _Destination(bids["type_id"], bids["best_price"], np.full(n, place.id), _no_basis(n))
     rows = _summary_rows(snapshot, place, is_buy=not listing)
     types = st["type_id"][rows].astype(np.int64)
     locations = st["location_id"][rows].astype(np.int64)
@@ -303,16 +296,14 @@ def _destination(snapshot: Snapshot, place: Place, listing: bool, volumes: Any) 
         # it, bounded here by the dearest ranged bid of the region (the walk is exact).
         ranged_types, ranged_price = ranged_best(snapshot)
         best = np.maximum(best, _lookup(ranged_types, ranged_price, types, -np.inf))
-        return _Destination(types, best, locations, np.zeros(n, bool), np.ones(n, bool))
-    undercut = price_below(best)
+        return _Destination(types, best, locations, _no_basis(n))
     high = history_high(_region_volumes(volumes, snapshot), snapshot.meta.region_id, types)
-    checked = ~np.isnan(high)
-    bound = np.full(n, np.inf)
-    if checked.any():
-        bound[checked] = grid_round(high[checked], "down")
-    capped = checked & (bound < undercut)
-    price = np.where(capped, bound, undercut)
-    return _Destination(types, price, locations, capped, checked)
+    price, basis = listing_prices(best, high)
+    return _Destination(types, price, locations, basis)
+
+
+def _no_basis(n: int) -> npt.NDArray[Any]:
+    return np.full(n, "", dtype=object)
 
 
 def _region_volumes(volumes: Any, snapshot: Snapshot) -> Any:
@@ -377,8 +368,7 @@ def _candidates(
                     "dst_price": d_price[
                         j
                     ],  # best bid (a bound for systems and regions), or the list price
-                    "dst_capped": end.capped[j],
-                    "dst_checked": end.checked[j],
+                    "list_price_basis": end.basis[j],
                 }
             )
     return _dedupe(_concat(parts))
@@ -398,8 +388,7 @@ _PAIR_COLUMNS = {
     "src_best": np.float64,
     "dst_value": np.float64,
     "dst_price": np.float64,
-    "dst_capped": np.bool_,
-    "dst_checked": np.bool_,
+    "list_price_basis": object,
 }
 
 
@@ -986,20 +975,8 @@ def _walk(
         "buy_orders_used": walked.buy_orders,
         "sell_orders_used": walked.sell_orders,
         "daily_volume": daily,
-        "list_price_basis": _list_price_basis(pairs, params.mode),
+        "list_price_basis": pairs["list_price_basis"],
     }, sold
-
-
-def _list_price_basis(pairs: Columns, mode: str) -> npt.NDArray[Any]:
-    """How a listing was priced: one grid step under the best ask ("undercut"), at the
-    30-day high of the history when the undercut was above it ("history"), or unchecked
-    because the history is not known yet ("unchecked"); "" for instant hauls."""
-    n = len(pairs["type_id"])
-    if mode != "list":
-        return np.full(n, "", dtype=object)
-    basis = np.where(pairs["dst_capped"], "history", "undercut").astype(object)
-    basis[~pairs["dst_checked"]] = "unchecked"
-    return basis
 
 
 def _filter(result: Columns, params: HaulingParams) -> BoolArray:

@@ -7,6 +7,10 @@ trader outbids the best such bid and undercuts the best ask by one step of EVE's
 
     buy_price  = price_above(best_bid)    sell_price = price_below(best_ask)
     (no row when no valid price lies strictly between them: buy_price >= best_ask)
+
+but the sell order is never priced above the highest daily average price the type traded at
+in the region in 30 days (when that history is known): one absurd ask does not make a
+trade (`list_price_basis`: undercut, history or unchecked, as in hauling).
     profit_per_unit = sell_price - sales_tax - sell_broker_fee - buy_price - buy_broker_fee
     sales_tax       = sell_price x sales tax rate
     broker fee      = max(rate x price x Q, minimum charge) / Q    (on each of the two orders)
@@ -33,13 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from market.pricegrid import price_above, price_below
+from market.pricegrid import price_above
 from market.reach import bids_reaching
 from market.snapshot import Snapshot
 from profit import fees
 from profit.engine import (
     Columns,
     FloatArray,
+    listing_prices,
     market_group_and_descendants,
     rows_from_columns,
     sort_order,
@@ -48,7 +53,7 @@ from profit.engine import (
 )
 from profit.fees import Rates, Skills
 from profit.locations import location_systems
-from profit.volumes import DailyVolumes, station_share, volume_lookup
+from profit.volumes import DailyVolumes, history_high, station_share, volume_lookup
 
 FIELDS = (
     "type_id",
@@ -71,6 +76,7 @@ FIELDS = (
     "bid_volume",
     "ask_volume",
     "order_quantity",
+    "list_price_basis",
 )
 _ISK = (
     *("best_bid", "best_ask", "buy_price", "sell_price", "buy_broker_fee", "sell_broker_fee"),
@@ -125,7 +131,7 @@ def station_trading(
     filters = filters or StationFilters()
     if rates is None:
         rates = fees.rates_for(station_id, skills, on)
-    columns = _trades(snapshot, station_id, rates)
+    columns = _trades(snapshot, station_id, rates, volumes)
     share = station_share(snapshot, station_id, columns["type_id"])
     region_volume = volume_lookup(volumes, snapshot.meta.region_id, columns["type_id"])
     columns["volume_share"] = share
@@ -141,7 +147,7 @@ def station_trading(
     return Scan(rows=_rows(columns, order), rates=rates, total=total)
 
 
-def _trades(snapshot: Snapshot, station_id: int, rates: Rates) -> Columns:
+def _trades(snapshot: Snapshot, station_id: int, rates: Rates, volumes: Any) -> Columns:
     """Best bid a seller here can fill and best ask per type, and what trading between them
     earns."""
     st = snapshot.stations
@@ -157,7 +163,10 @@ def _trades(snapshot: Snapshot, station_id: int, rates: Rates) -> Columns:
     bid_volume = bids["volume"][bi]
     ask_volume = st["volume"][asks].astype(np.int64)
     buy_price = price_above(best_bid)
-    sell_price = price_below(best_ask)
+    type_ids = st["type_id"][asks].astype(np.int64)
+    sell_price, basis = listing_prices(
+        best_ask, history_high(volumes, snapshot.meta.region_id, type_ids)
+    )
     inside = buy_price < best_ask  # a valid price strictly inside the spread
     quantity = np.maximum(np.minimum(bid_volume, ask_volume), 1).astype(np.float64)
     buy_fee = per_unit_broker_fee(buy_price, quantity, rates.broker_fee, rates.min_broker_fee)
@@ -168,7 +177,7 @@ def _trades(snapshot: Snapshot, station_id: int, rates: Rates) -> Columns:
         margin = np.where(sell_price > 0, profit / sell_price, np.nan)
         roi = profit / (buy_price + buy_fee)
     return {
-        "type_id": st["type_id"][asks].astype(np.int64),
+        "type_id": type_ids,
         "best_bid": best_bid,
         "best_bid_location_id": bids["best_location"][bi],
         "best_ask": best_ask,
@@ -185,6 +194,7 @@ def _trades(snapshot: Snapshot, station_id: int, rates: Rates) -> Columns:
         "bid_volume": bid_volume,
         "ask_volume": ask_volume,
         "order_quantity": quantity.astype(np.int64),
+        "list_price_basis": basis,
     }
 
 
@@ -218,4 +228,4 @@ def _rows(columns: Columns, order: np.ndarray) -> list[dict[str, Any]]:
     picked = {name: values[order] for name, values in columns.items()}
     if "type_name" not in picked:
         picked["type_name"] = type_names(picked["type_id"])
-    return rows_from_columns(picked, FIELDS, _DECIMALS, ("type_name",))
+    return rows_from_columns(picked, FIELDS, _DECIMALS, ("type_name", "list_price_basis"))

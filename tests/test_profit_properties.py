@@ -23,13 +23,13 @@ from profit.locations import resolve_place
 from profit.station import StationFilters, station_trading
 from tests.profit_books import (
     AMARR_EFA,
+    DAMAGE_CONTROL_II,
     DOMAIN,
     DOMINIX,
     FORGE,
     JITA_44,
     JITA_STRUCTURE,
     PERIMETER_STORAGE,
-    PLEX,
     TRITANIUM,
     order,
     snapshot,
@@ -47,15 +47,18 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-BASE_PRICE = {TRITANIUM: 4.0, PLEX: 5_000_000.0, DOMINIX: 200_000_000.0}
-MAX_UNITS = {TRITANIUM: 50_000, PLEX: 500, DOMINIX: 5}
+BASE_PRICE = {TRITANIUM: 4.0, DAMAGE_CONTROL_II: 500_000.0, DOMINIX: 200_000_000.0}
+MAX_UNITS = {TRITANIUM: 50_000, DAMAGE_CONTROL_II: 500, DOMINIX: 5}
+# Buy orders' ranges (sell orders are always "region", as in the game).
+REACHES = ("station", "station", "solarsystem", "1", "5", "region")
 FORGE_PLACES = (JITA_44, PERIMETER_STORAGE, JITA_STRUCTURE)
 
 
 @st.composite
 def book_orders(draw: Any, locations: tuple[int, ...], min_volumes: bool) -> list[dict]:
     """Orders of three types at the given locations, prices on a coarse grid (so that ties
-    and crossed books happen), some buy orders with a minimum volume."""
+    and crossed books happen), some buy orders with a minimum volume, buy orders with every
+    kind of range."""
     n = draw(st.integers(min_value=0, max_value=14))
     orders = []
     for _ in range(n):
@@ -72,6 +75,7 @@ def book_orders(draw: Any, locations: tuple[int, ...], min_volumes: bool) -> lis
                 buy=buy,
                 location=draw(st.sampled_from(locations)),
                 min_volume=minimum,
+                reach=draw(st.sampled_from(REACHES)) if buy else None,
             )
         )
     return orders

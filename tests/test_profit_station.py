@@ -1,6 +1,7 @@
 """Station trading: hand-computed trades at Jita 4-4 with the seeded fee schedule, filters,
 sorting, and the books it must skip."""
 
+import numpy as np
 import pytest
 
 from profit.fees import Rates, Skills
@@ -316,3 +317,52 @@ def test_an_unknown_sort_field_is_an_error():
 def test_an_empty_station():
     result = scan([order(PLEX, 5_000_000.0, 1, location=PERIMETER_STORAGE)])
     assert result.rows == [] and result.total == 0
+
+
+def test_the_sell_order_is_never_priced_above_what_traded_there():
+    """An absurd ask (380.5M) over a type whose best day of 30 averaged 250,049,999: the sell
+    order goes at 250,000,000 (that high, down to the grid's 100,000 steps), not 380.4M."""
+    orders = [order(DOMINIX, 200_000_000.0, 3, buy=True), order(DOMINIX, 380_500_000.0, 1)]
+    table = DailyVolumes(
+        FORGE, np.array([DOMINIX]), np.array([2.0]), np.array([0]), np.array([250_049_999.0])
+    )
+    (row,) = station_trading(
+        snapshot(FORGE, orders), JITA_44, TRADER, StationFilters(), volumes=table, rates=FREE
+    ).rows
+    assert (row["buy_price"], row["sell_price"]) == (200_100_000.0, 250_000_000.0)
+    assert row["list_price_basis"] == "history"
+    assert row["profit_per_unit"] == pytest.approx(49_900_000.0)
+    # Without history the undercut stands, and the row says it is unchecked.
+    (row,) = scan(orders, rates=FREE).rows
+    assert row["sell_price"] == 380_400_000.0 and row["list_price_basis"] == "unchecked"
+
+
+def test_a_minor_station_shows_its_share_of_the_region_volume():
+    """The Forge's Tritanium book: Perimeter's storage holds 2 of the 5 orders and 1,000 of
+    the 4,500 units, a share of (2/5 + 1,000/4,500) / 2 = 0.3111; Jita holds 3 orders and
+    3,500 units, (3/5 + 3,500/4,500) / 2 = 0.689, at least a half: a hub keeps the region's
+    figure."""
+    orders = [
+        order(TRITANIUM, 4.00, 500, buy=True, location=PERIMETER_STORAGE),
+        order(TRITANIUM, 6.00, 500, location=PERIMETER_STORAGE),
+        order(TRITANIUM, 5.00, 500, location=JITA_44),
+        order(TRITANIUM, 4.50, 1_500, buy=True, location=JITA_44),
+        order(TRITANIUM, 5.50, 1_500, location=JITA_44),
+    ]
+    snap = snapshot(FORGE, orders)
+    volumes = {TRITANIUM: 10_000.0}
+
+    def at(station, **filters):
+        return station_trading(
+            snap, station, TRADER, StationFilters(**filters), volumes=volumes, rates=FREE
+        ).rows
+
+    (row,) = at(PERIMETER_STORAGE)
+    share = (2 / 5 + 1_000 / 4_500) / 2
+    assert row["volume_share"] == pytest.approx(share, abs=1e-4)
+    assert row["daily_volume"] == pytest.approx(10_000 * share, abs=0.1)  # 3,111.1
+    (row,) = at(JITA_44)
+    assert row["volume_share"] == 1.0 and row["daily_volume"] == 10_000.0
+    # The filter reads the station's figure: 3,111 a day at Perimeter is under 5,000.
+    assert at(PERIMETER_STORAGE, min_daily_volume=5_000) == []
+    assert len(at(JITA_44, min_daily_volume=5_000)) == 1

@@ -56,6 +56,18 @@ def test_average_daily_volume(history, expected):
     assert volumes.average_daily_volume(rows(*history), TODAY) == pytest.approx(expected)
 
 
+def test_highest_average_price_is_the_best_day_of_the_window():
+    history = rows((1, 100), (3, 50), (31, 10))  # each day averages 5.0
+    history[1]["average"] = 6.25  # three days ago: the best day in the window
+    history[2]["average"] = 90.0  # 31 days ago: outside the window
+    assert volumes.highest_average_price(history, TODAY) == 6.25
+    # Two rows of one day: their volume-weighted average, (100 x 5.0 + 300 x 7.0) / 400.
+    same_day = rows((1, 100), (1, 300))
+    same_day[1]["average"] = 7.0
+    assert volumes.highest_average_price(same_day, TODAY) == pytest.approx(6.5)
+    assert volumes.highest_average_price([], TODAY) != volumes.highest_average_price([], TODAY)
+
+
 def test_daily_volume_table_lookups():
     table = volumes.DailyVolumes.from_mapping(FORGE, {PLEX: 10.0, TRITANIUM: 5.0})
     found = table.lookup([TRITANIUM, PYERITE, PLEX])
@@ -108,6 +120,9 @@ def test_the_refresh_walks_the_hub_types_most_ordered_first(forge_hub):
     stored = get_store().get_json("profit:daily-volumes:10000002")
     assert stored["types"] == [TRITANIUM, PYERITE, PLEX]  # sorted by type id
     assert stored["days"] == [datetime.now(UTC).date().toordinal()] * 3
+    assert stored["price_highs"] == [5.0, 5.0, 5.0]  # every served day averaged 5.0
+    table = volumes.daily_volume_table(FORGE)
+    assert table.price_high([TRITANIUM, DOMINIX]).tolist()[0] == 5.0
 
 
 def test_a_second_run_the_same_day_fetches_nothing(forge_hub):

@@ -423,6 +423,12 @@ class StationRowOut(serializers.Serializer):
         help_text="Units each order is assumed to be for (the thinner side's depth, at least 1): "
         "the broker fee's minimum charge is spread over them."
     )
+    list_price_basis = serializers.ChoiceField(
+        choices=["", "undercut", "history", "unchecked"],
+        help_text="How the sell price was chosen: undercut (one step under the best ask), "
+        "history (capped at the 30-day high of the region's history), unchecked (no history "
+        "yet).",
+    )
 
 
 class StationTradingOut(ProfitListOut):
