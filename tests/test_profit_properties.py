@@ -27,9 +27,12 @@ from tests.profit_books import (
     DOMAIN,
     DOMINIX,
     FORGE,
+    JITA,
     JITA_44,
     JITA_STRUCTURE,
+    PERIMETER,
     PERIMETER_STORAGE,
+    SYSTEMS,
     TRITANIUM,
     order,
     snapshot,
@@ -154,11 +157,36 @@ def test_hauling_profit_never_rises_with_fees(forge, domain, fees, mode, cargo, 
 # --- Never more than the books hold ---------------------------------------------------------
 
 
+# Jumps between the systems of the test's places (Jita and Perimeter are neighbours; the
+# structure is in Perimeter; Amarr is in another region, where no Forge order reaches).
+JUMPS = {(JITA, JITA): 0, (PERIMETER, PERIMETER): 0, (JITA, PERIMETER): 1, (PERIMETER, JITA): 1}
+CODES = {"-1": "station", "0": "solarsystem", "32767": "region"}
+
+
+def reaches(order, location):
+    """The game's rule, order by order: can a seller at `location` fill this buy order?"""
+    if order["location_id"] == location:
+        return True
+    here, there = SYSTEMS[order["location_id"]], SYSTEMS[location]
+    if (here, there) not in JUMPS:
+        return False  # another region
+    reach = CODES.get(str(order["range"]), str(order["range"]))
+    if reach == "region":
+        return True
+    if reach == "solarsystem":
+        return here == there
+    return reach != "station" and JUMPS[(here, there)] <= int(reach)
+
+
 def units(orders, type_id, location, buy):
+    """Units on one side of a type's book that a trader at `location` can use: the sell
+    orders there, or the buy orders that reach it."""
     return sum(
         o["volume_remain"]
         for o in orders
-        if o["type_id"] == type_id and o["location_id"] == location and o["is_buy_order"] == buy
+        if o["type_id"] == type_id
+        and o["is_buy_order"] == buy
+        and (reaches(o, location) if buy else o["location_id"] == location)
     )
 
 
