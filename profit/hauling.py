@@ -852,27 +852,33 @@ class _Sold:
         first = group_starts(pair * (int(row.max()) + 1 if len(row) else 1) + row)
         return cls(pair[first], row[first], np.add.reduceat(units, first) if len(first) else units)
 
-    def orders(self, pair: int, books: _Books) -> list[dict[str, Any]]:
-        lo, hi = np.searchsorted(self.pair, [pair, pair + 1])
-        return [
-            {
-                "order_id": int(books.order_id[r]),
-                "location_id": int(books.location_id[r]),
-                "price": float(books.price[r]),
-                "units": int(u),
-            }
-            for r, u in zip(self.row[lo:hi].tolist(), self.units[lo:hi].tolist(), strict=True)
-        ]
-
 
 def _name_orders_sold(
     rows: list[dict[str, Any]], pairs: IntArray, sold: _Sold, books: _Books
 ) -> None:
-    """Each row's `sell_orders`: the buy orders it sold into, where they sit, how many units."""
-    orders = [sold.orders(pair, books) for pair in pairs.tolist()]
-    names = location_names([o["location_id"] for used in orders for o in used])
-    for row, used in zip(rows, orders, strict=True):
-        row["sell_orders"] = [{**o, "location_name": names[o["location_id"]]} for o in used]
+    """Each row's `sell_orders`: the buy orders it sold into, where they sit, how many units
+    (the rows' slices of `sold` found at once, each column read into a list once)."""
+    lo = np.searchsorted(sold.pair, pairs, side="left")
+    hi = np.searchsorted(sold.pair, pairs, side="right")
+    picked = ranges(lo.astype(np.int64), (hi - lo).astype(np.int64))
+    at = sold.row[picked]
+    locations = books.location_id[at]
+    names = location_names(locations)
+    orders = [
+        {"order_id": o, "location_id": loc, "location_name": names[loc], "price": p, "units": u}
+        for o, loc, p, u in zip(
+            books.order_id[at].tolist(),
+            locations.tolist(),
+            books.price[at].tolist(),
+            sold.units[picked].astype(np.int64).tolist(),
+            strict=True,
+        )
+    ]
+    ends = np.cumsum(hi - lo).tolist()
+    start = 0
+    for row, end in zip(rows, ends, strict=True):
+        row["sell_orders"] = orders[start:end]
+        start = end
 
 
 def _walk(
