@@ -376,3 +376,10 @@ PROFIT_STRUCTURE_BROKER_FEE = env.float("PROFIT_STRUCTURE_BROKER_FEE", default=1
 # The hauling board's hauler: cargo hold (packaged m3) and the ISK it may spend per trip.
 PROFIT_BOARD_CARGO_M3 = env.float("PROFIT_BOARD_CARGO_M3", default=60_000.0)
 PROFIT_BOARD_BUDGET = env.float("PROFIT_BOARD_BUDGET", default=500_000_000.0)
+# Rows kept on each opportunity board, and how often an open page asks whether they changed.
+PROFIT_BOARD_SIZE = env.int("PROFIT_BOARD_SIZE", default=50)
+PROFIT_BOARD_POLL_MS = env.int("PROFIT_BOARD_POLL_MS", default=15_000)
+# Profit answers each web process keeps (least recently used first out), bounded by count and
+# by the rows they hold (a region-to-region haul is thousands of rows).
+PROFIT_COMPUTED_KEEP = env.int("PROFIT_COMPUTED_KEEP", default=64)
+PROFIT_COMPUTED_ROWS = env.int("PROFIT_COMPUTED_ROWS", default=20_000)
