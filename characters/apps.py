@@ -7,6 +7,8 @@ class CharactersConfig(AppConfig):
     name = "characters"
 
     def ready(self) -> None:
-        # Connects the receivers that refresh a character's data when it is authorised and
-        # forget it when it is unlinked (characters/tasks.py).
-        from characters import tasks  # noqa: F401
+        # Here, not at the top: the wiring reaches the models, which Django loads after the
+        # app configs. It connects the characters app to profit and to Django's signals.
+        from characters import wiring
+
+        wiring.connect()

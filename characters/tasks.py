@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -30,26 +31,20 @@ from characters import data
 from characters.models import Character
 from characters.signals import character_authorised
 from store import get_store
+from store.queued import QueuedOnce
 
 log = logging.getLogger(__name__)
 
 # A queued refresh that no worker started within this long may be queued again.
 QUEUED_TTL = 120.0
-
-
-def _queued_key(character_id: int) -> str:
-    return f"char:{character_id}:queued"
+QUEUED = QueuedOnce(key="char:{}:queued".format, ttl=QUEUED_TTL)
 
 
 def queue_refresh(character_id: int) -> bool:
     """Queue a refresh of the character (once the current transaction commits); False when
     one is already queued."""
-    store = get_store()
-    if store.get(_queued_key(character_id)):
-        return False
-    store.set(_queued_key(character_id), b"1", ttl=QUEUED_TTL)
-    transaction.on_commit(lambda: refresh_character_task.delay(character_id))
-    return True
+    send = partial(refresh_character_task.delay, character_id)
+    return QUEUED.queue(character_id, partial(transaction.on_commit, send), get_store())
 
 
 def is_due(character_id: int, now: datetime | None = None) -> bool:
@@ -63,7 +58,7 @@ def is_due(character_id: int, now: datetime | None = None) -> bool:
 @shared_task(ignore_result=True)
 def refresh_character_task(character_id: int) -> str:
     """Refresh one character; harmless to repeat."""
-    get_store().delete(_queued_key(character_id))
+    QUEUED.clear(character_id, get_store())
     character = Character.objects.filter(pk=character_id).first()
     if character is None:
         data.forget(character_id)
@@ -94,7 +89,7 @@ def dispatch_due_characters() -> list[int]:
 @receiver(character_authorised, dispatch_uid="characters.tasks.refresh_on_authorise")
 def refresh_on_authorise(sender: Any, character: Character, **kwargs: Any) -> None:
     """Fresh tokens (login, link, feature turned on): fetch the character's data now."""
-    get_store().delete(_queued_key(character.character_id))  # what was granted has changed
+    QUEUED.clear(character.character_id, get_store())  # what was granted has changed
     queue_refresh(character.character_id)
 
 

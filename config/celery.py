@@ -4,6 +4,8 @@ import os
 
 from celery import Celery, signals
 
+from config import metrics, requestid
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("evetrade")
@@ -21,8 +23,6 @@ def _profit_schedule(sender: Celery, **kwargs: object) -> None:
 
 def _connect_observability() -> None:
     """Request ids into and out of tasks, and task durations and outcomes as metrics."""
-    from config import metrics, requestid
-
     signals.before_task_publish.connect(requestid.attach_to_task, weak=False)
     signals.task_prerun.connect(requestid.enter_task, weak=False)
     signals.task_postrun.connect(requestid.leave_task, weak=False)

@@ -3,6 +3,9 @@
 import multiprocessing
 import os
 
+from config.metrics import mark_process_dead
+from market.publish import warm
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 # One request at a time per worker process (gunicorn's sync worker): on a 2-core machine at
@@ -24,13 +27,9 @@ preload_app = True
 def post_worker_init(worker: object) -> None:
     """Load the tracked regions' current snapshots before this worker takes requests, so a
     new or recycled worker answers its first market requests as fast as the others."""
-    from market.publish import warm
-
     warm()
 
 
 def child_exit(server: object, worker: object) -> None:
     """A worker is gone: drop its live figures from the shared metrics folder."""
-    from config.metrics import mark_process_dead
-
     mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -22,7 +22,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from market import publish
 from sde.install import read_info
+from store import get_store
 
 
 def check_database() -> dict[str, Any]:
@@ -69,8 +71,6 @@ def check_cache() -> dict[str, Any]:
 
 def check_store() -> dict[str, Any]:
     """The shared store (market snapshots, ESI budgets, locks): Redis or files."""
-    from store import get_store
-
     started = time.perf_counter()
     try:
         store = get_store()
@@ -91,8 +91,6 @@ def live(request: HttpRequest) -> JsonResponse:
 def market_freshness() -> dict[str, Any]:
     """Per tracked region: has a snapshot, and is it stale. Reported by readiness, never
     failing it: a stale market is served (marked stale), not an outage."""
-    from market import publish
-
     regions: dict[str, Any] = {}
     for region_id in settings.MARKET_REGIONS:
         meta = publish.current_meta(region_id)

@@ -1,12 +1,15 @@
-"""Prometheus metrics: what the processes count, and `/metrics` to scrape them.
+"""Prometheus metrics: the registry, what every process counts, and `/metrics` to scrape them.
 
 Counted in the process that does the work (prometheus_client): request latency by view and
-status, ESI calls by route, status and latency, cache hits, Celery task durations and
-outcomes. With several processes on one machine (gunicorn workers, Celery workers), set
-`PROMETHEUS_MULTIPROC_DIR` to a folder they share (`bin/run-all` does) and `/metrics`
-aggregates every process's figures. Read from the shared store at each scrape, so any web
-instance answers for the whole deployment: snapshot age per region, ESI budgets left and the
-circuit state.
+status, cache hits, Celery task durations and outcomes here; each app defines what else it
+counts in its own module (ESI calls: esi/metrics.py). With several processes on one machine
+(gunicorn workers, Celery workers), set `PROMETHEUS_MULTIPROC_DIR` to a folder they share
+(`bin/run-all` does) and `/metrics` aggregates every process's figures.
+
+Gauges read from the shared store at each scrape, so any web instance answers for the whole
+deployment: the apps register a reader each (`read_at_scrape`, from their AppConfig.ready();
+market: snapshot age per region, ESI budgets left and the circuit state). This module imports
+no app.
 
 `/metrics` answers only clients inside `METRICS_ALLOWED_NETWORKS` (default: loopback) or
 carrying `Authorization: Bearer <METRICS_TOKEN>`; everyone else gets a 403.
@@ -19,7 +22,7 @@ import ipaddress
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -52,12 +55,6 @@ REQUEST_LATENCY = Histogram(
     ["view", "method", "status"],
     buckets=LATENCY_BUCKETS,
 )
-ESI_CALLS = Histogram(
-    "esi_request_duration_seconds",
-    "ESI calls by route and status ('unavailable' or 'bad' when no usable answer came back).",
-    ["route", "status"],
-    buckets=LATENCY_BUCKETS,
-)
 CACHE_LOOKUPS = Counter(
     "cache_lookups_total",
     "Cache lookups by cache and result (hit or miss); the hit ratio is hit / (hit + miss).",
@@ -71,57 +68,49 @@ TASK_DURATION = Histogram(
 )
 
 
-def esi_call(route: str, status: int | str, seconds: float) -> None:
-    ESI_CALLS.labels(route=route, status=str(status)).observe(seconds)
-
-
 def cache_lookup(cache: str, hit: bool) -> None:
     CACHE_LOOKUPS.labels(cache=cache, result="hit" if hit else "miss").inc()
 
 
+# A reader of gauges from the shared store: it makes its gauges with the `gauge` it is given,
+# then fills them. A gauge made is always exposed, even if the reader fails half-way.
+MakeGauge = Callable[[str, str, Sequence[str]], GaugeMetricFamily]
+StoreReader = Callable[[MakeGauge], None]
+_store_readers: list[StoreReader] = []
+
+
+def read_at_scrape(reader: StoreReader) -> None:
+    """Run `reader` at every scrape (registering it twice is harmless)."""
+    if reader not in _store_readers:
+        _store_readers.append(reader)
+
+
+class _Made:
+    """The `gauge` a reader is given: makes gauges and remembers them."""
+
+    def __init__(self) -> None:
+        self.gauges: list[GaugeMetricFamily] = []
+
+    def __call__(
+        self, name: str, documentation: str, labels: Sequence[str] = ()
+    ) -> GaugeMetricFamily:
+        family = GaugeMetricFamily(name, documentation, labels=list(labels))
+        self.gauges.append(family)
+        return family
+
+
 class StoreCollector(Collector):
-    """Deployment-wide gauges read from the shared store when scraped."""
+    """Deployment-wide gauges read from the shared store when scraped, by the readers the
+    apps registered."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from esi.client import shared_client
-        from market import publish
-
-        age = GaugeMetricFamily(
-            "market_snapshot_age_seconds",
-            "Seconds since the region's published snapshot was fetched from ESI.",
-            labels=["region_id", "source"],
-        )
-        stale = GaugeMetricFamily(
-            "market_snapshot_stale", "1 when the region's snapshot is stale.", labels=["region_id"]
-        )
-        budget = GaugeMetricFamily(
-            "esi_budget_remaining",
-            "What ESI says is left: the error limit, and each token bucket group.",
-            labels=["budget"],
-        )
-        circuit = GaugeMetricFamily(
-            "esi_circuit_open", "1 when the ESI circuit breaker is open or half open."
-        )
-        try:
-            for region_id in settings.MARKET_REGIONS:
-                meta = publish.current_meta(region_id)
-                if meta is None:
-                    continue
-                fresh = publish.freshness(meta)
-                if fresh.get("age_seconds") is not None:
-                    age.add_metric([str(region_id), meta.source], float(fresh["age_seconds"]))
-                stale.add_metric([str(region_id)], 1.0 if fresh.get("stale") else 0.0)
-            status = shared_client().status()
-            remain = status["limits"]["error_limit"]["remain"]
-            if remain is not None:
-                budget.add_metric(["error_limit"], float(remain))
-            for group, state in status["limits"]["groups"].items():
-                if state.get("remaining") is not None:
-                    budget.add_metric([f"group:{group}"], float(state["remaining"]))
-            circuit.add_metric([], 0.0 if status["breaker"]["state"] == "closed" else 1.0)
-        except Exception:  # the store is down: the scrape still answers, without these
-            log.warning("metrics: the shared store could not be read", exc_info=True)
-        yield from (age, stale, budget, circuit)
+        for reader in list(_store_readers):
+            made = _Made()
+            try:
+                reader(made)
+            except Exception:  # the store is down: the scrape still answers, without these
+                log.warning("metrics: the shared store could not be read", exc_info=True)
+            yield from made.gauges
 
 
 _store_collector = StoreCollector()

@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from config.clientip import client_ip
+from store import get_store
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,6 @@ class RateLimitMiddleware:
 
     @staticmethod
     def _check(request: HttpRequest, rule: Rule) -> HttpResponse | None:
-        from store import get_store
-
         now = time.time()
         window = int(now // rule.window)
         key = f"ratelimit:{rule.name}:{client_ip(request)}:{window}"

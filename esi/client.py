@@ -26,6 +26,7 @@ import numpy as np
 import orjson
 import requests
 import urllib3
+from django.conf import settings
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -44,7 +45,9 @@ from esi.errors import (
 )
 from esi.etag_cache import CacheEntry, ResponseCache, cache_key, keep_headers
 from esi.limits import Limits, route_of
+from esi.metrics import esi_call
 from esi.state import Clock, to_datetime, utc_now
+from store import get_store
 from store.base import Store
 
 log = logging.getLogger(__name__)
@@ -172,8 +175,6 @@ class EsiClient:
     @classmethod
     def from_settings(cls, **overrides: Any) -> EsiClient:
         """A client configured by the Django settings (ESI_*) on the process's store."""
-        from django.conf import settings
-
         kwargs: dict[str, Any] = {
             "base_url": settings.ESI_BASE_URL,
             "contact": settings.ESI_CONTACT,
@@ -193,8 +194,6 @@ class EsiClient:
         }
         kwargs.update(overrides)
         if "store" not in kwargs:
-            from store import get_store
-
             kwargs["store"] = get_store()
         return cls(**kwargs)
 
@@ -539,7 +538,7 @@ class EsiClient:
                 kind, reason = "unavailable", f"connection failed ({type(exc).__name__})"
             else:
                 status = reply.status_code
-                metrics.esi_call(route, status, time.monotonic() - started)
+                esi_call(route, status, time.monotonic() - started)
                 log.debug(
                     "ESI GET %s %s -> %d in %.0f ms",
                     path,
@@ -572,7 +571,7 @@ class EsiClient:
                 else:
                     raise EsiHttpError(status, body, path)
             if kind == "bad" or reason:
-                metrics.esi_call(route, kind, time.monotonic() - started)
+                esi_call(route, kind, time.monotonic() - started)
             if kind == "bad":
                 if bad_retried >= min(1, max_retries) or retried >= max_retries:
                     raise EsiBadResponse(f"{path}: {reason}")
@@ -695,10 +694,6 @@ _shared_lock = threading.Lock()
 
 def shared_client() -> EsiClient:
     """This process's client for the current settings, so its connection pool is reused."""
-    from django.conf import settings
-
-    from store import get_store
-
     esi_settings = sorted(name for name in dir(settings) if name.startswith("ESI_"))
     key = (*(repr(getattr(settings, name)) for name in esi_settings), id(get_store()))
     with _shared_lock:

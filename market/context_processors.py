@@ -12,18 +12,16 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from market.views import banner_state, tracked_hubs
+
 
 class MarketSite:
     @cached_property
     def banner(self) -> dict[str, Any]:
-        from market.views import banner_state
-
         return banner_state()
 
     @cached_property
     def hubs(self) -> list[dict[str, Any]]:
-        from market.views import tracked_hubs
-
         return tracked_hubs()
 
 

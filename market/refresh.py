@@ -31,6 +31,7 @@ from django.conf import settings
 from esi.client import EsiClient, shared_client
 from esi.errors import EsiError, EsiRateLimited
 from market import publish
+from market.generator import generate_orders
 from market.snapshot import (
     Arrays,
     InvalidOrders,
@@ -223,8 +224,6 @@ def _unchanged(
 
 def publish_demo(region_id: int, store: Store | None = None) -> SnapshotMeta:
     """Publish the generated demo market for a region (source "demo", always marked stale)."""
-    from market.generator import generate_orders
-
     now = datetime.now(UTC)
     orders = generate_orders(region_id, DEMO_ORDERS.get(region_id, DEMO_ORDERS_DEFAULT), now=now)
     meta = SnapshotMeta(

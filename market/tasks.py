@@ -9,22 +9,23 @@ refreshes cannot happen: the next dispatch finds the region due again.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
 
 from market import publish
+from market.prices import fetch_prices
 from market.refresh import RefreshBusy, RefreshFailed, is_due, refresh_region
+from market.signals import snapshot_published
 from store import get_store
+from store.queued import QueuedOnce
 
 log = logging.getLogger(__name__)
 
 # A queued refresh that no worker has started after this long may be queued again.
 QUEUED_TTL = 120.0
-
-
-def _queued_key(region_id: int) -> str:
-    return f"market:queued:{region_id}"
+QUEUED = QueuedOnce(key="market:queued:{}".format, ttl=QUEUED_TTL)
 
 
 @shared_task(ignore_result=True)
@@ -33,13 +34,12 @@ def dispatch_due_refreshes() -> list[int]:
     store = get_store()
     queued = []
     for region_id in settings.MARKET_REGIONS:
-        if not is_due(region_id, store) or store.get(_queued_key(region_id)):
+        if not is_due(region_id, store) or QUEUED.is_queued(region_id, store):
             continue
         if publish.read_status(region_id, store).get("running") and not _lock_free(region_id):
             continue
-        store.set(_queued_key(region_id), b"1", ttl=QUEUED_TTL)
-        refresh_region_task.delay(region_id)
-        queued.append(region_id)
+        if QUEUED.queue(region_id, partial(refresh_region_task.delay, region_id), store):
+            queued.append(region_id)
     return queued
 
 
@@ -55,7 +55,7 @@ def _lock_free(region_id: int) -> bool:
 def refresh_region_task(region_id: int) -> str:
     """Refresh one region; harmless to repeat (a second copy finds the lock taken)."""
     store = get_store()
-    store.delete(_queued_key(region_id))
+    QUEUED.clear(region_id, store)
     try:
         outcome = refresh_region(region_id, store=store)
     except RefreshBusy:
@@ -63,16 +63,14 @@ def refresh_region_task(region_id: int) -> str:
     except RefreshFailed as exc:
         log.warning("market refresh of %s failed: %s", region_id, exc)
         return "failed"
-    if outcome.result == "published":  # the opportunity boards follow each new snapshot
-        from profit.tasks import recompute_boards
-
-        recompute_boards.delay()
+    if outcome.result == "published":  # who follows new snapshots hears of it (signals.py)
+        snapshot_published.send(
+            sender=refresh_region_task, region_id=region_id, generation=outcome.meta.generation
+        )
     return outcome.result
 
 
 @shared_task(ignore_result=True)
 def refresh_prices() -> None:
     """Keep /markets/prices/ cached (the client only asks ESI once its Expires has passed)."""
-    from market.prices import fetch_prices
-
     fetch_prices()

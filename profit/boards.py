@@ -35,6 +35,9 @@ from market import publish
 from market.hubs import HUB_STATIONS
 from market.snapshot import Snapshot, SnapshotMeta
 from profit.fees import Skills
+from profit.hauling import HaulingParams, hauling
+from profit.locations import resolve_place, station_names
+from profit.station import StationFilters, station_trading
 from store import Store, get_store
 
 log = logging.getLogger(__name__)
@@ -89,9 +92,6 @@ def hub_snapshots(store: Store | None = None) -> dict[int, Snapshot]:
 
 
 def station_board(snapshot: Snapshot, size: int = BOARD_SIZE) -> Board:
-    from profit.locations import station_names
-    from profit.station import StationFilters, station_trading
-
     region_id = snapshot.meta.region_id
     hub = HUB_STATIONS[region_id]
     filters = StationFilters(max_margin=STATION_MAX_MARGIN, sort="-profit_per_unit", limit=size)
@@ -110,9 +110,6 @@ def station_board(snapshot: Snapshot, size: int = BOARD_SIZE) -> Board:
 
 def hauling_board(snapshots: Mapping[int, Snapshot], size: int = BOARD_SIZE) -> Board:
     """The best routes from each hub to every other hub (default parameters), merged."""
-    from profit.hauling import HaulingParams, hauling
-    from profit.locations import resolve_place
-
     places = {r: resolve_place(HUB_STATIONS[r]) for r in snapshots}
     rows: list[dict[str, Any]] = []
     for source, snapshot in snapshots.items():

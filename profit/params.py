@@ -8,7 +8,7 @@ functions turn the validated values into what the engines take.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.http import HttpRequest
@@ -32,6 +32,19 @@ FROM_DEFAULTS = "defaults"
 GENERATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 MAX_PINNED = 20
 
+# Who else may know the trader's skills: an app above profit (characters: the logged-in
+# character's own) registers a provider here, in its AppConfig.ready(). A provider answers
+# the skills and where they came from, or None when it has nothing for this request.
+SkillsProvider = Callable[[HttpRequest | Request | None], tuple[Skills, str] | None]
+skills_providers: list[SkillsProvider] = []
+
+
+def provide_skills(provider: SkillsProvider) -> None:
+    """Ask `provider` for a request's skills when its input gives none (asked in the order
+    registered; registering twice is harmless)."""
+    if provider not in skills_providers:
+        skills_providers.append(provider)
+
 
 def skills_from_request(
     request: HttpRequest | Request | None, data: Mapping[str, Any]
@@ -41,12 +54,14 @@ def skills_from_request(
     `data` is the validated input: the skill fields a request gave (absent when not given).
     Any given field makes the source "parameters" (the others stay 0); none gives the
     defaults, every skill 0 and neutral standings. `request` is there for the logged-in
-    character's skills (the characters app extends this)."""
+    character's skills (the characters app provides them: `provide_skills`)."""
     given = {name: data[name] for name in SKILL_FIELDS if data.get(name) is not None}
     if not given:  # the selected character's own, when logged in (docs/characters.md)
-        from characters.fees import character_skills_for_request
-
-        return character_skills_for_request(request) or (Skills(), FROM_DEFAULTS)
+        for provider in skills_providers:
+            provided = provider(request)
+            if provided is not None:
+                return provided
+        return Skills(), FROM_DEFAULTS
     return (
         Skills(
             accounting=int(given.get("accounting", 0)),

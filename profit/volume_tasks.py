@@ -12,26 +12,25 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
 
 from profit.volumes import refresh_daily_volumes
 from store import get_store
+from store.queued import QueuedOnce
 
 log = logging.getLogger(__name__)
 
 LOCK_TTL = 120.0
 RUN_SECONDS = 90.0  # one run stops after this long and queues the next
 QUEUED_TTL = 600.0
+QUEUED = QueuedOnce(key="profit:daily-volumes-queued:{}".format, ttl=QUEUED_TTL)
 
 
 def _done_key(region_id: int) -> str:
     return f"profit:daily-volumes-done:{region_id}"
-
-
-def _queued_key(region_id: int) -> str:
-    return f"profit:daily-volumes-queued:{region_id}"
 
 
 def _today() -> str:
@@ -45,11 +44,10 @@ def dispatch_daily_volumes() -> list[int]:
     queued = []
     for region_id in settings.MARKET_REGIONS:
         done = store.get(_done_key(region_id))
-        if (done and done.decode() == _today()) or store.get(_queued_key(region_id)):
+        if done and done.decode() == _today():
             continue
-        store.set(_queued_key(region_id), b"1", ttl=QUEUED_TTL)
-        refresh_daily_volumes_task.delay(region_id)
-        queued.append(region_id)
+        if QUEUED.queue(region_id, partial(refresh_daily_volumes_task.delay, region_id), store):
+            queued.append(region_id)
     return queued
 
 
@@ -68,14 +66,14 @@ def refresh_daily_volumes_task(region_id: int) -> str:
         lock.release()
     if result.remaining == 0:
         store.set(_done_key(region_id), _today().encode(), ttl=2 * 86_400)
-        store.delete(_queued_key(region_id))
+        QUEUED.clear(region_id, store)
         return "done"
     if result.stopped == "esi":
-        store.delete(_queued_key(region_id))  # the next dispatch tries again
+        QUEUED.clear(region_id, store)  # the next dispatch tries again
         return "esi"
     delay = 1.0
     if result.resume_at is not None:
         delay = max(1.0, (result.resume_at - datetime.now(UTC)).total_seconds() + 1.0)
-    store.set(_queued_key(region_id), b"1", ttl=QUEUED_TTL)
+    QUEUED.mark(region_id, store)  # still queued: by itself, for the next minute
     refresh_daily_volumes_task.apply_async((region_id,), countdown=delay)
     return "continues"

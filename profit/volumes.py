@@ -32,6 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 from esi.errors import EsiError, EsiHttpError, EsiRateLimited
+from market import publish
+from market.generator import hub_station
 from market.history import fetch_history
 from market.snapshot import Snapshot
 from store import Store, get_store
@@ -318,9 +320,6 @@ class VolumeRefresh:
 def hub_type_ids(region_id: int) -> list[int]:
     """Types with orders at the region's hub station in its current snapshot, the most
     ordered first (so the types people trade most get their volume first)."""
-    from market import publish
-    from market.generator import hub_station
-
     snapshot = publish.load(region_id)
     if snapshot is None:
         return []

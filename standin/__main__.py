@@ -19,6 +19,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from django.conf import settings
+
+from market.plex import PLEX_REGION_ID
+from sde import install
+from standin.esi import EsiStandIn
+
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     summary = (__doc__ or "").split("\n")[0]
@@ -64,10 +70,6 @@ def _setup_django() -> None:
 
 
 def _ensure_sde() -> None:
-    from django.conf import settings
-
-    from sde import install
-
     target = Path(settings.SDE_PATH)
     if install.read_info(target) is None:
         print(f"Installing the bundled SDE at {target} ...", flush=True)
@@ -80,9 +82,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     _setup_django()
     _ensure_sde()
-    from market.plex import PLEX_REGION_ID
-    from standin.esi import EsiStandIn
-
     regions = [int(r) for r in args.regions.split(",") if r.strip()]
     esi = EsiStandIn(
         page_size=args.page_size,

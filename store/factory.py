@@ -7,6 +7,8 @@ import threading
 from django.conf import settings
 
 from store.base import Store
+from store.file_store import FileStore
+from store.redis_store import RedisStore
 
 _lock = threading.Lock()
 _store: Store | None = None
@@ -29,9 +31,5 @@ def reset_store() -> None:
 
 def _make() -> Store:
     if settings.REDIS_URL:
-        from store.redis_store import RedisStore
-
         return RedisStore(settings.REDIS_URL, prefix=f"{settings.STORE_KEY_PREFIX}:")
-    from store.file_store import FileStore
-
     return FileStore(settings.VAR_DIR / "store")

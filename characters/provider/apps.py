@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from characters import checks  # noqa: F401  (registers the SSO system checks)
+
 
 class EveSsoProviderConfig(AppConfig):
     """allauth finds the provider in `characters.provider.provider`."""
@@ -9,5 +11,6 @@ class EveSsoProviderConfig(AppConfig):
     verbose_name = "EVE SSO"
 
     def ready(self) -> None:
-        from characters import checks  # noqa: F401  (registers the SSO system checks)
-        from characters.provider import adapter  # noqa: F401  (connects the login signal)
+        # Here, not at the top: the adapter uses the models, which Django loads after the app
+        # configs. Importing it connects the login signal.
+        from characters.provider import adapter  # noqa: F401

@@ -38,6 +38,7 @@ from market.api import serializers as s
 from market.history import fetch_history
 from market.prices import type_prices
 from market.snapshot import Snapshot
+from market.tasks import refresh_region_task
 from sde.selectors import per_installed_sde
 
 ERRORS = {400: ErrorOut, 404: ErrorOut, 503: ErrorOut}
@@ -163,8 +164,6 @@ class RefreshView(APIView):
             selectors.tracked_region(region_id)
         except selectors.MarketNotFound as exc:
             raise NotFound(str(exc)) from exc
-        from market.tasks import refresh_region_task
-
         refresh_region_task.delay(region_id)
         return Response({"queued": region_id}, status=202)
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from django import template
 
+from profit.views import boards_context
+
 register = template.Library()
 
 
 @register.inclusion_tag("profit/_boards.html")
 def home_boards() -> dict[str, Any]:
-    from profit.views import boards_context
-
     return boards_context()

@@ -1,0 +1,18 @@
+"""What the characters app plugs into the apps below it and into Django's signals; connected
+once, from `CharactersConfig.ready()` (characters/apps.py).
+
+- The selected character's own skills and standings set the fees of profit requests that
+  give none (`profit.params.provide_skills`).
+- Importing `characters.tasks` connects its receivers: a character's data is refreshed when
+  it is authorised and forgotten when it is unlinked.
+"""
+
+from __future__ import annotations
+
+import characters.tasks  # noqa: F401  (connects the refresh and forget receivers)
+from characters.fees import character_skills_for_request
+from profit.params import provide_skills
+
+
+def connect() -> None:
+    provide_skills(character_skills_for_request)
