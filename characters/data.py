@@ -38,8 +38,13 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
+
+from characters.models import Character
+from characters.scopes import FEATURES
+from characters.tokens import NeedsReauth, TokenUnavailable, access_token
 from esi.client import EsiClient, EsiResponse, shared_client
 from esi.errors import (
     EsiCircuitOpen,
@@ -49,14 +54,12 @@ from esi.errors import (
     EsiInconsistent,
     EsiRateLimited,
 )
+from profit.engine import type_table
+from sde import places
 from store import Lock, Store, get_store
-
-if TYPE_CHECKING:
-    from characters.models import Character
 
 log = logging.getLogger(__name__)
 
-STRUCTURE_ID_MIN = 1_000_000_000_000
 STRUCTURES_SCOPE = "esi-universe.read_structures.v1"  # names of structures (assets feature)
 MAX_NAME_IDS = 1000  # ESI's limit per POST /assets/names/
 RECENT_ROWS = 100  # journal entries and transactions kept
@@ -185,8 +188,6 @@ def forget(character_id: int, store: Store | None = None) -> None:
 
 def granted_groups(character: Character) -> list[str]:
     """The groups the character's granted scopes allow, identity first."""
-    from characters.scopes import FEATURES
-
     granted = character.scope_set
     return [
         key
@@ -307,8 +308,6 @@ def _refresh(
     clock: Callable[[], datetime],
     lock: Lock,
 ) -> Outcome:
-    from characters.tokens import NeedsReauth, TokenUnavailable, access_token
-
     cid = character.character_id
     outcome = Outcome(cid)
     started = clock()
@@ -428,8 +427,6 @@ def fetch_identity(fetch: _Fetch, character: Character, previous: Any) -> dict[s
 
 def _update_character(character: Character, public: Mapping[str, Any]) -> None:
     """Keep the linked character's name, corporation and alliance as ESI says them now."""
-    from characters.models import Character
-
     changes = {
         "name": public.get("name") or character.name,
         "corporation_id": public.get("corporation_id"),
@@ -502,14 +499,10 @@ def fetch_assets(fetch: _Fetch, character: Character, previous: Any) -> dict[str
 
 def _asset_names(fetch: _Fetch, character_id: int, items: list[dict[str, Any]]) -> dict[str, str]:
     """Player-given names of ships and containers ("None" and the type's own name skipped)."""
-    from characters.sections import type_categories
-
-    categories = type_categories()
-    ids = [
-        a["item_id"]
-        for a in items
-        if a.get("is_singleton") and categories.get(a["type_id"]) in NAMEABLE_CATEGORIES
-    ]
+    singletons = [a for a in items if a.get("is_singleton")]
+    categories = type_table().categories([a["type_id"] for a in singletons])
+    nameable = np.isin(categories, list(NAMEABLE_CATEGORIES)).tolist()
+    ids = [a["item_id"] for a, named in zip(singletons, nameable, strict=True) if named]
     names: dict[str, str] = {}
     for start in range(0, len(ids), MAX_NAME_IDS):
         chunk = ids[start : start + MAX_NAME_IDS]
@@ -529,20 +522,22 @@ def _structure_ids(items: list[dict[str, Any]]) -> set[int]:
     return {
         a["location_id"]
         for a in items
-        if a["location_id"] >= STRUCTURE_ID_MIN
+        if places.is_structure(a["location_id"])
         and a["location_id"] not in item_ids
         and a["location_type"] in ("other", "item")
     }
 
 
 def _structure(fetch: _Fetch, structure_id: int) -> dict[str, Any] | None:
-    """A structure's name and system, or None when the character may not see it."""
+    """A structure's name and system, or None when the character may not see it. What ESI
+    tells is also kept for every place lookup (`sde.places.learn_structure`)."""
     try:
         body = fetch.private(f"/universe/structures/{structure_id}/").data or {}
     except EsiHttpError as exc:
         if exc.status in (401, 403, 404):
             return None
         raise
+    places.learn_structure(structure_id, body.get("name"), body.get("solar_system_id"))
     return {"name": body.get("name"), "solar_system_id": body.get("solar_system_id")}
 
 

@@ -1,10 +1,11 @@
 """Fees follow the character: the `Skills` (profit/fees.py) of a linked character, from its
 stored skills and NPC standings, and the selected character's skills for a profit request.
 
-- `skills_for(character)`: Accounting (16622), Broker Relations (3446) and Advanced Broker
-  Relations (16597) at their active levels, and the character's faction and NPC corporation
-  standings as `Skills.standings` (owner id -> unmodified standing, as ESI gives them), so the
-  broker fee of each station uses the standing toward that station's owner.
+- `skills_for(character)`: the fee skills at their active levels, and the character's
+  faction and NPC corporation standings as `Skills.standings` (owner id -> unmodified
+  standing, as ESI gives them), so the broker fee of each station uses the standing toward
+  that station's owner. Which skills count and how they are bounded is
+  `profit.fees.skills_of_character`.
 - `character_skills_for_request(request)`: `(skills, "character: <name>")` for a logged-in
   user whose selected character has granted the fees feature and whose skills were fetched;
   None otherwise. `profit.params.skills_from_request` calls it when the request gives no
@@ -13,20 +14,21 @@ stored skills and NPC standings, and the selected character's skills for a profi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from characters import data as store_data
-from profit.fees import Skills
+from characters.models import Character
+from characters.scopes import has_feature
+from characters.selectors import selected_character
+from characters.valuation import HUB_STATION
+from profit.fees import ACCOUNTING as ACCOUNTING
+from profit.fees import ADVANCED_BROKER_RELATIONS as ADVANCED_BROKER_RELATIONS
+from profit.fees import BROKER_RELATIONS as BROKER_RELATIONS
+from profit.fees import FeeScheduleMissing, Skills, rates_for, skills_of_character
 
-if TYPE_CHECKING:
-    from django.http import HttpRequest
-    from rest_framework.request import Request
-
-    from characters.models import Character
-
-ACCOUNTING = 16622
-BROKER_RELATIONS = 3446
-ADVANCED_BROKER_RELATIONS = 16597  # the id Margin Trading had before it was renamed
 STANDING_TYPES = ("faction", "npc_corp")
 SOURCE_PREFIX = "character: "
 
@@ -35,10 +37,7 @@ def _levels(character_id: int) -> dict[int, int] | None:
     stored = store_data.load_group(character_id, "skills")
     if stored is None:
         return None
-    return {
-        int(s["skill_id"]): max(0, min(5, int(s.get("level", 0))))
-        for s in stored["data"].get("skills", [])
-    }
+    return {int(s["skill_id"]): int(s.get("level", 0)) for s in stored["data"].get("skills", [])}
 
 
 def _standings(character_id: int) -> dict[int, float] | None:
@@ -46,7 +45,7 @@ def _standings(character_id: int) -> dict[int, float] | None:
     if stored is None:
         return None
     return {
-        int(row["from_id"]): max(-10.0, min(10.0, float(row["standing"])))
+        int(row["from_id"]): float(row["standing"])
         for row in stored["data"]
         if row.get("from_type") in STANDING_TYPES
     }
@@ -56,19 +55,12 @@ def skills_for(character: Character) -> Skills:
     """The character's fee skills and standings (zero levels and neutral standings for what
     has not been fetched)."""
     levels = _levels(character.character_id) or {}
-    return Skills(
-        accounting=levels.get(ACCOUNTING, 0),
-        broker_relations=levels.get(BROKER_RELATIONS, 0),
-        advanced_broker_relations=levels.get(ADVANCED_BROKER_RELATIONS, 0),
-        standings=_standings(character.character_id),
-    )
+    return skills_of_character(levels, _standings(character.character_id))
 
 
 def uses_character_fees(character: Character) -> bool:
     """Whether the character's own skills can set the fees: the feature is granted and its
     skills have been fetched at least once."""
-    from characters.scopes import has_feature
-
     if not has_feature(character, "fees"):
         return False
     return store_data.load_group(character.character_id, "skills") is not None
@@ -79,8 +71,6 @@ def character_skills_for_request(
 ) -> tuple[Skills, str] | None:
     """The selected character's skills and "character: <name>", or None (anonymous user, no
     character, fees not granted or not fetched yet)."""
-    from characters.selectors import selected_character
-
     user = getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
         return None
@@ -93,16 +83,13 @@ def character_skills_for_request(
 def jita_rates(character: Character) -> dict[str, Any] | None:
     """What the character pays at Jita IV - Moon 4: sales tax and broker fee rates (as
     fractions), from the fee schedule in force today; None when there is no schedule."""
-    from characters.valuation import HUB_STATION
-    from profit.fees import FeeScheduleMissing, broker_fee_rate, relist_discount, sales_tax_rate
-
-    skills = skills_for(character)
     try:
-        return {
-            "station_id": HUB_STATION,
-            "sales_tax": sales_tax_rate(skills),
-            "broker_fee": broker_fee_rate(HUB_STATION, skills),
-            "relist_discount": relist_discount(skills),
-        }
+        rates = rates_for(HUB_STATION, skills_for(character))
     except (FeeScheduleMissing, ValueError):
         return None
+    return {
+        "station_id": HUB_STATION,
+        "sales_tax": rates.sales_tax,
+        "broker_fee": rates.broker_fee,
+        "relist_discount": rates.relist_discount,
+    }

@@ -1,5 +1,6 @@
 """What the API and the dashboard show of a character: each stored group (characters/data.py)
-with names resolved through the SDE, assets valued and orders flagged against the current
+with names resolved through the SDE (places through `sde.places`, types through
+`profit.engine.type_table`), assets valued and orders flagged against the current
 market snapshot (characters/valuation.py), and the state of the group (shown, not granted,
 waiting for the first fetch, needs re-authorisation).
 
@@ -16,22 +17,17 @@ scopes are not granted: `data` is None and `feature` says what enabling it grant
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from characters import data as store_data
 from characters import valuation
-from sde.models import (
-    ChrFaction,
-    CrpNPCCorporation,
-    InvGroup,
-    InvType,
-    MapRegion,
-    MapSolarSystem,
-    StaStation,
-)
-from sde.selectors import display_security, image_url, per_installed_sde, security_band
+from characters.fees import jita_rates
+from characters.scopes import FEATURES, has_feature
+from profit.engine import type_table
+from sde import places
+from sde.selectors import image_url, security_band
 
 if TYPE_CHECKING:
     from characters.models import Character
@@ -69,163 +65,62 @@ SKILL_EFFECTS: dict[int, str] = {
 }
 
 
-# --- SDE names ---------------------------------------------------------------------------------
-
-
-@per_installed_sde
-def _types() -> dict[int, tuple[str, int | None]]:
-    """Every type: its name and group."""
-    rows = InvType.objects.values_list("type_id", "type_name", "group_id")
-    return {type_id: (name or f"Type {type_id}", group) for type_id, name, group in rows}
-
-
-@per_installed_sde
-def _groups() -> dict[int, tuple[str, int | None]]:
-    rows = InvGroup.objects.values_list("group_id", "group_name", "category_id")
-    return {group_id: (name or f"Group {group_id}", cat) for group_id, name, cat in rows}
-
-
-@per_installed_sde
-def type_categories() -> dict[int, int]:
-    """type id -> category id (to tell ships and containers from other items)."""
-    groups = _groups()
-    return {
-        type_id: category
-        for type_id, (_, group) in _types().items()
-        if group is not None and (category := groups.get(group, ("", None))[1]) is not None
-    }
-
-
-@per_installed_sde
-def _stations() -> dict[int, tuple[str, int | None, int | None]]:
-    rows = StaStation.objects.values_list(
-        "station_id", "station_name", "solar_system_id", "region_id"
-    )
-    return {sid: (name or f"Station {sid}", system, region) for sid, name, system, region in rows}
-
-
-@per_installed_sde
-def _systems() -> dict[int, tuple[str, int | None, float | None]]:
-    rows = MapSolarSystem.objects.values_list(
-        "solar_system_id", "solar_system_name", "region_id", "security"
-    )
-    return {sid: (name or f"System {sid}", region, sec) for sid, name, region, sec in rows}
-
-
-@per_installed_sde
-def _regions() -> dict[int, str]:
-    return {
-        rid: name or f"Region {rid}"
-        for rid, name in MapRegion.objects.values_list("region_id", "region_name")
-    }
-
-
-@per_installed_sde
-def _npc_names() -> dict[int, str]:
-    """NPC corporation and faction names by id."""
-    names = {
-        cid: name
-        for cid, name in CrpNPCCorporation.objects.values_list("corporation_id", "corporation_name")
-        if name
-    }
-    names.update(
-        (fid, name)
-        for fid, name in ChrFaction.objects.values_list("faction_id", "faction_name")
-        if name
-    )
-    return names
+# --- Names -----------------------------------------------------------------------------------
 
 
 def type_name(type_id: int) -> str:
-    found = _types().get(type_id)
-    return found[0] if found else f"Type {type_id}"
+    return type_table().name(type_id)
 
 
 def group_name(type_id: int) -> str | None:
-    found = _types().get(type_id)
-    if not found or found[1] is None:
-        return None
-    return _groups().get(found[1], ("", None))[0] or None
+    return type_table().group_name(type_id)
 
 
 def system_info(system_id: int | None) -> dict[str, Any] | None:
+    """A solar system with its security band (`SystemOut`)."""
     if system_id is None:
         return None
-    name, region, security = _systems().get(system_id, (f"System {system_id}", None, None))
+    where = places.describe(system_id)
+    known = where.kind == "system"
     return {
         "id": system_id,
-        "name": name,
-        "security": display_security(security),
-        "band": security_band(security),
-        "region_id": region,
-        "region_name": _regions().get(region) if region else None,
+        "name": where.name if known else f"System {system_id}",
+        "security": where.security,
+        "band": security_band(where.security),
+        "region_id": where.region_id,
+        "region_name": where.region_name,
     }
 
 
-def place(location_id: int, structures: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A location id as something to show: kind, name, system and region.
-
-    NPC stations and systems come from the SDE; an Upwell structure's name from ESI
-    (`structures`, as the assets group stored it) or "Structure <id>" when it could not be
-    resolved (the character may not see it)."""
-    if location_id in _stations():
-        name, system, region = _stations()[location_id]
-        return {
-            "kind": "station",
-            "id": location_id,
-            "name": name,
-            "system_id": system,
-            "region_id": region,
-            "region_name": _regions().get(region) if region else None,
-        }
-    if location_id >= store_data.STRUCTURE_ID_MIN:
-        found = (structures or {}).get(str(location_id))
-        system = found.get("solar_system_id") if found else None
-        info = system_info(system)
-        return {
-            "kind": "structure",
-            "id": location_id,
-            "name": (found or {}).get("name") or f"Structure {location_id}",
-            "system_id": system,
-            "region_id": info["region_id"] if info else None,
-            "region_name": info["region_name"] if info else None,
-        }
-    if location_id in _systems():
-        info = system_info(location_id)
-        assert info is not None
-        return {
-            "kind": "solar_system",
-            "id": location_id,
-            "name": f"{info['name']} (in space)",
-            "system_id": location_id,
-            "region_id": info["region_id"],
-            "region_name": info["region_name"],
-        }
-    return {
-        "kind": "other",
-        "id": location_id,
-        "name": f"Location {location_id}",
-        "system_id": None,
-        "region_id": None,
-        "region_name": None,
-    }
+def place(location_id: int) -> dict[str, Any]:
+    """Where an item, an order or the character is (`sde.api.serializers.PlaceOut`): a
+    station, a structure (named as ESI told a refresh, else "Structure <id>"), a solar
+    system, which here means in space there (kind "solar_system", "<name> (in space)"), or
+    "other"."""
+    where = places.describe(location_id)
+    shown = places.place_json(where)
+    if where.kind == "system":
+        shown.update(kind="solar_system", name=f"{where.name} (in space)")
+    elif where.kind == "region":  # never a character's location: nothing to show
+        shown.update(places.place_json(places.other_place(location_id)))
+    return shown
 
 
 STANDING_KINDS = {"faction": "Faction", "npc_corp": "Corporation", "agent": "Agent"}
 
 
 def npc_name(from_id: int, from_type: str) -> str:
-    if from_type == "agent":
-        return f"Agent {from_id}"
-    return _npc_names().get(from_id) or f"{STANDING_KINDS.get(from_type, 'NPC')} {from_id}"
+    if from_type == "faction":
+        return places.faction_name(from_id)
+    if from_type == "npc_corp":
+        return places.corporation_name(from_id)
+    return f"{STANDING_KINDS.get(from_type, 'NPC')} {from_id}"
 
 
 # --- Envelope ----------------------------------------------------------------------------------
 
 
 def _feature_block(character: Character, key: str | None) -> dict[str, Any] | None:
-    from characters.scopes import FEATURES, has_feature
-
     if key is None:
         return None
     feature = FEATURES[key]
@@ -288,8 +183,6 @@ def section_state(character: Character, group: str) -> dict[str, Any]:
 def summary(character: Character, *, selected: bool = False) -> dict[str, Any]:
     """A character in a list: who, which features, when its data was last refreshed, and
     whether it is the selected one (whose skills set the fees)."""
-    from characters.scopes import FEATURES
-
     identity = store_data.load_group(character.character_id, "identity")
     status = store_data.load_status(character.character_id)
     portrait = (identity or {}).get("data", {}).get("portrait", {})
@@ -361,8 +254,6 @@ def skills_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
 
 def _fees_summary(character: Character) -> dict[str, Any] | None:
     """The sales tax and Jita broker fee these skills and standings give (profit/fees.py)."""
-    from characters.fees import jita_rates
-
     return jita_rates(character)
 
 
@@ -388,7 +279,6 @@ def standings_data(character: Character, stored: list[dict[str, Any]]) -> dict[s
 def assets_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
     items = stored.get("items", [])
     names = stored.get("names", {})
-    structures = stored.get("structures", {})
     by_id = {a["item_id"]: a for a in items}
 
     def root(item: dict[str, Any]) -> int:
@@ -420,7 +310,7 @@ def assets_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
         shown.sort(key=lambda r: (-(r["value"] or 0.0), r["type_name"]))
         locations.append(
             {
-                "location": place(location_id, structures),
+                "location": place(location_id),
                 "items": shown,
                 "value": sum(r["value"] or 0.0 for r in shown),
                 "unvalued": sum(1 for r in shown if r["value"] is None),
@@ -486,10 +376,9 @@ def location_data(character: Character, stored: dict[str, Any]) -> dict[str, Any
     location = stored.get("location", {})
     ship = stored.get("ship", {})
     docked = location.get("station_id") or location.get("structure_id")
-    structures = stored.get("structures", {})
     return {
         "system": system_info(location.get("solar_system_id")),
-        "docked": place(int(docked), structures) if docked else None,
+        "docked": place(int(docked)) if docked else None,
         "ship": {
             **ship,
             "type_name": type_name(ship["ship_type_id"]) if ship.get("ship_type_id") else None,

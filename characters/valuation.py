@@ -27,8 +27,8 @@ from market.hubs import HUB_STATIONS
 from market.pricegrid import price_above, price_below
 from market.reach import reaching_rows
 from market.snapshot import Snapshot
-from profit.engine import location_names
 from profit.locations import location_systems
+from sde.places import location_names
 
 HUB_REGION = 10000002  # The Forge
 HUB_STATION = HUB_STATIONS[HUB_REGION]  # Jita IV - Moon 4 - Caldari Navy Assembly Plant

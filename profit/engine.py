@@ -3,8 +3,8 @@ columns, segmented array helpers, and the description of the snapshot a figure c
 
 The engines (`profit/station.py`, `profit/hauling.py`, `profit/calculator.py`) work on numpy
 columns of a market `Snapshot`; everything they need from the SDE per type (name, packaged
-volume, market group, category) is read once per installed SDE into sorted arrays here, so a
-scan never touches the ORM per row.
+volume, market group, group, category) is read once per installed SDE into sorted arrays here,
+so a scan never touches the ORM per row. Places and their names are `sde.places`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy.typing as npt
 from market.pricegrid import grid_round, price_below
 from market.snapshot import Snapshot
 from sde.models import InvGroup, InvMarketGroup, InvType, InvVolume
+from sde.places import location_names as location_names  # (profit.hauling's import)
 from sde.selectors import per_installed_sde
 
 IntArray = npt.NDArray[np.int64]
@@ -39,6 +40,8 @@ class TypeTable:
     packaged_volume: FloatArray  # m3: invVolumes when the type has a row there, else invTypes
     market_group_id: IntArray  # -1 for none
     category_id: IntArray  # -1 for none
+    group_id: IntArray  # -1 for none
+    group_names: dict[int, str]  # every group's name ("Group <id>" where the SDE has none)
 
     def index(self, type_ids: npt.ArrayLike) -> tuple[IntArray, BoolArray]:
         """Positions of `type_ids` in the table and whether each was found."""
@@ -59,6 +62,19 @@ class TypeTable:
         pos, found = self.index([type_id])
         return self.names[int(pos[0])] if bool(found[0]) else f"Type {type_id}"
 
+    def group_name(self, type_id: int) -> str | None:
+        """The name of the type's group (None for an unknown type or one with no group)."""
+        pos, found = self.index([type_id])
+        group = int(self.group_id[int(pos[0])]) if bool(found[0]) else -1
+        return self.group_names.get(group) if group >= 0 else None
+
+    def categories(self, type_ids: npt.ArrayLike) -> IntArray:
+        """The category of each type (-1 for none or an unknown type)."""
+        pos, found = self.index(type_ids)
+        if not len(self.type_ids):
+            return np.full(len(pos), -1, dtype=np.int64)
+        return np.where(found, self.category_id[pos], -1)
+
     def in_market_groups(self, type_ids: npt.ArrayLike, groups: IntArray) -> BoolArray:
         pos, found = self.index(type_ids)
         if not len(self.type_ids):
@@ -74,7 +90,8 @@ class TypeTable:
 
 @per_installed_sde
 def type_table() -> TypeTable:
-    categories = dict(InvGroup.objects.values_list("group_id", "category_id"))
+    groups = list(InvGroup.objects.values_list("group_id", "group_name", "category_id"))
+    categories = {group_id: category for group_id, _, category in groups}
     packaged = {
         type_id: volume
         for type_id, volume in InvVolume.objects.values_list("type_id", "volume")
@@ -98,6 +115,8 @@ def type_table() -> TypeTable:
             ],
             dtype=np.int64,
         ),
+        group_id=np.array([r[4] if r[4] is not None else -1 for r in rows], np.int64),
+        group_names={group_id: name or f"Group {group_id}" for group_id, name, _ in groups},
     )
 
 
@@ -124,26 +143,6 @@ def market_group_and_descendants(market_group_id: int) -> IntArray:
                 found.add(child)
                 stack.append(child)
     return np.array(sorted(found), dtype=np.int64)
-
-
-def location_names(location_ids: npt.ArrayLike) -> dict[int, str]:
-    """The name of each location id: an NPC station's from the SDE, "Structure <id>" for an
-    Upwell structure (its name needs an authenticated ESI call), else the place's name."""
-    from profit.locations import STRUCTURE_ID_MIN, UnknownPlace, resolve_place, station_names
-
-    stations = station_names()
-    names: dict[int, str] = {}
-    for location in np.unique(np.asarray(location_ids, dtype=np.int64)).tolist():
-        if location in stations:
-            names[location] = stations[location]
-        elif location >= STRUCTURE_ID_MIN:
-            names[location] = f"Structure {location}"
-        else:
-            try:
-                names[location] = resolve_place(location).name
-            except UnknownPlace:
-                names[location] = f"Location {location}"
-    return names
 
 
 def type_names(type_ids: npt.ArrayLike) -> npt.NDArray[Any]:

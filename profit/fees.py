@@ -30,7 +30,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils import timezone
 
-from profit.locations import (
+from profit.models import FeeSchedule
+from sde.places import (
     STATION_IDS,
     STRUCTURE_ID_MIN,
     is_structure,
@@ -38,7 +39,6 @@ from profit.locations import (
     station_rows,
     station_table,
 )
-from profit.models import FeeSchedule
 
 
 @dataclass(frozen=True)
@@ -227,6 +227,29 @@ def check_standing(name: str, value: object) -> float:
     if not math.isfinite(number) or not -10.0 <= number <= 10.0:
         raise ValueError(f"{name} must be a standing from -10 to 10, not {value}.")
     return number
+
+
+# The skills that set the fees, by their SDE type id (Advanced Broker Relations has the id
+# Margin Trading had before it was renamed).
+ACCOUNTING = 16622
+BROKER_RELATIONS = 3446
+ADVANCED_BROKER_RELATIONS = 16597
+
+
+def skills_of_character(levels: Mapping[int, int], standings: Mapping[int, float] | None) -> Skills:
+    """A character's fee skills from its active levels by skill type id (a skill it has not
+    trained is level 0; levels are clamped to 0..5) and its NPC standings by faction or
+    corporation id (clamped to -10..10; None when they are not known)."""
+    return Skills(
+        accounting=max(0, min(5, int(levels.get(ACCOUNTING, 0)))),
+        broker_relations=max(0, min(5, int(levels.get(BROKER_RELATIONS, 0)))),
+        advanced_broker_relations=max(0, min(5, int(levels.get(ADVANCED_BROKER_RELATIONS, 0)))),
+        standings=(
+            None
+            if standings is None
+            else {int(k): max(-10.0, min(10.0, float(v))) for k, v in standings.items()}
+        ),
+    )
 
 
 def validate_skills(skills: Skills) -> Skills:

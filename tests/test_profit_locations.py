@@ -1,5 +1,8 @@
 """Places on the real SDE: the five hub stations, a system, a region, a structure (placed by
-a snapshot when one has orders there), unknown ids, and which snapshot rows a place holds."""
+a snapshot when one has orders there), unknown ids, and which snapshot rows a place holds.
+
+`profit.locations` is `sde.places` plus what needs a snapshot (tests/test_places.py covers
+the rest)."""
 
 from datetime import UTC, datetime
 
@@ -28,26 +31,46 @@ pytestmark = sde_db
 
 
 @pytest.mark.parametrize(
-    ("station_id", "name", "system_id", "region_id"),
+    ("station_id", "name", "system_id", "region_id", "security"),
     [
-        (60003760, "Jita IV - Moon 4 - Caldari Navy Assembly Plant", 30000142, 10000002),
-        (60008494, "Amarr VIII (Oris) - Emperor Family Academy", 30002187, 10000043),
-        (60011866, "Dodixie IX - Moon 20 - Federation Navy Assembly Plant", 30002659, 10000032),
-        (60004588, "Rens VI - Moon 8 - Brutor Tribe Treasury", 30002510, 10000030),
-        (60005686, "Hek VIII - Moon 12 - Boundless Creation Factory", 30002053, 10000042),
+        # The security shown is the system's true security rounded to one decimal:
+        # Jita 0.945913 -> 0.9, Amarr 1.0, Dodixie 0.868407 -> 0.9, Rens 0.894582 -> 0.9,
+        # Hek 0.8.
+        (60003760, "Jita IV - Moon 4 - Caldari Navy Assembly Plant", 30000142, 10000002, 0.9),
+        (60008494, "Amarr VIII (Oris) - Emperor Family Academy", 30002187, 10000043, 1.0),
+        (
+            60011866,
+            "Dodixie IX - Moon 20 - Federation Navy Assembly Plant",
+            30002659,
+            10000032,
+            0.9,
+        ),
+        (60004588, "Rens VI - Moon 8 - Brutor Tribe Treasury", 30002510, 10000030, 0.9),
+        (60005686, "Hek VIII - Moon 12 - Boundless Creation Factory", 30002053, 10000042, 0.8),
     ],
 )
-def test_the_five_hub_stations(station_id, name, system_id, region_id):
+def test_the_five_hub_stations(station_id, name, system_id, region_id, security):
     place = resolve_place(station_id)
-    assert place == Place("station", station_id, place.name, region_id, system_id)
+    assert (place.kind, place.id, place.region_id, place.system_id) == (
+        "station",
+        station_id,
+        region_id,
+        system_id,
+    )
+    assert place.security == security
     # The SDE's name (Amarr's "(Oris)" is a moon name some SDE builds leave out).
     assert place.name.replace(" (Oris)", "") == name.replace(" (Oris)", "")
     assert HUB_STATIONS[region_id] == station_id
 
 
 def test_a_system_and_a_region():
-    assert resolve_place(JITA) == Place("system", JITA, "Jita", THE_FORGE, JITA)
-    assert resolve_place(THE_FORGE) == Place("region", THE_FORGE, "The Forge", THE_FORGE, None)
+    # Jita's true security 0.945913 shows as 0.9.
+    assert resolve_place(JITA) == Place(
+        "system", JITA, "Jita", THE_FORGE, JITA, "The Forge", "Jita", 0.9
+    )
+    assert resolve_place(THE_FORGE) == Place(
+        "region", THE_FORGE, "The Forge", THE_FORGE, None, "The Forge"
+    )
 
 
 def test_a_structure_without_a_snapshot_has_no_region():
@@ -96,7 +119,17 @@ def test_a_structure_is_placed_by_a_snapshot_with_orders_there():
     forge = snapshot(THE_FORGE, ORDERS)
     domain = snapshot(DOMAIN, [(34, 60008494, 30002187, False, 6.0)])
     place = resolve_place(STRUCTURE, snapshots=[domain, forge])
-    assert place == Place("structure", STRUCTURE, f"Structure {STRUCTURE}", THE_FORGE, PERIMETER)
+    # Perimeter's true security 0.953123 shows as 1.0.
+    assert place == Place(
+        "structure",
+        STRUCTURE,
+        f"Structure {STRUCTURE}",
+        THE_FORGE,
+        PERIMETER,
+        "The Forge",
+        "Perimeter",
+        1.0,
+    )
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from market.api.serializers import SnapshotOut
+from sde.api.serializers import PlaceOut
 
 
 class CharacterNoParams(serializers.Serializer):
@@ -32,15 +33,6 @@ class CharacterEsiTimesOut(serializers.Serializer):
     expires = serializers.DateTimeField(
         allow_null=True, help_text="The earliest Expires of the ESI answers used."
     )
-
-
-class CharacterPlaceOut(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["station", "structure", "solar_system", "other"])
-    id = serializers.IntegerField()
-    name = serializers.CharField(help_text='"Structure <id>" when it cannot be resolved.')
-    system_id = serializers.IntegerField(allow_null=True)
-    region_id = serializers.IntegerField(allow_null=True)
-    region_name = serializers.CharField(allow_null=True)
 
 
 class CharacterSystemOut(serializers.Serializer):
@@ -143,7 +135,7 @@ class CharacterAssetOut(serializers.Serializer):
 
 
 class CharacterAssetLocationOut(serializers.Serializer):
-    location = CharacterPlaceOut()
+    location = PlaceOut()
     items = CharacterAssetOut(many=True)
     value = serializers.FloatField()
     unvalued = serializers.IntegerField(help_text="Items without a value.")
@@ -167,7 +159,7 @@ class CharacterTransactionOut(serializers.Serializer):
     is_buy = serializers.BooleanField()
     is_personal = serializers.BooleanField(allow_null=True)
     location_id = serializers.IntegerField()
-    location = CharacterPlaceOut()
+    location = PlaceOut()
     client_id = serializers.IntegerField(allow_null=True)
     journal_ref_id = serializers.IntegerField(allow_null=True)
 
@@ -198,7 +190,7 @@ class CharacterOrderOut(serializers.Serializer):
     type_name = serializers.CharField()
     region_id = serializers.IntegerField()
     location_id = serializers.IntegerField()
-    location = CharacterPlaceOut()
+    location = PlaceOut()
     side = serializers.ChoiceField(choices=["buy", "sell"])
     is_buy_order = serializers.BooleanField(allow_null=True)
     price = serializers.FloatField()
@@ -247,7 +239,7 @@ class CharacterShipOut(serializers.Serializer):
 
 class CharacterLocationOut(serializers.Serializer):
     system = CharacterSystemOut(allow_null=True)
-    docked = CharacterPlaceOut(allow_null=True, help_text="The station or structure, if docked.")
+    docked = PlaceOut(allow_null=True, help_text="The station or structure, if docked.")
     ship = CharacterShipOut(allow_null=True)
 
 

@@ -18,6 +18,7 @@ from market.api.serializers import MAX_BIG_ID, MAX_ID, SnapshotOut
 from profit.hauling import HaulingParams as HaulingEngineParams
 from profit.params import SKILL_RANGE, STANDING_RANGE, parse_snapshots
 from sde import routes
+from sde.api.serializers import PlaceOut
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
@@ -357,14 +358,6 @@ class TraderSkillsOut(serializers.Serializer):
     )
 
 
-class ProfitPlaceOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=["station", "structure", "system", "region"])
-    name = serializers.CharField(allow_null=True)
-    region_id = serializers.IntegerField(allow_null=True)
-    system_id = serializers.IntegerField(allow_null=True)
-
-
 class ProfitListOut(serializers.Serializer):
     snapshots = SnapshotOut(many=True, help_text="Every snapshot the answer read.")
     parameters = serializers.DictField(help_text="Every parameter, with the defaults used.")
@@ -432,7 +425,7 @@ class StationRowOut(serializers.Serializer):
 
 
 class StationTradingOut(ProfitListOut):
-    station = ProfitPlaceOut()
+    station = PlaceOut()
     results = StationRowOut(many=True)
 
 
@@ -484,8 +477,8 @@ class HaulingRowOut(serializers.Serializer):
 
 
 class HaulingOut(ProfitListOut):
-    from_ = ProfitPlaceOut(many=True)
-    to = ProfitPlaceOut(many=True)
+    from_ = PlaceOut(many=True)
+    to = PlaceOut(many=True)
     results = HaulingRowOut(many=True)
 
 
@@ -587,8 +580,8 @@ class CalculateOut(serializers.Serializer):
     snapshots = SnapshotOut(many=True)
     parameters = serializers.DictField()
     skills = TraderSkillsOut()
-    buy_location = ProfitPlaceOut()
-    sell_location = ProfitPlaceOut()
+    buy_location = PlaceOut()
+    sell_location = PlaceOut()
     breakdown = TradeBreakdownOut()
     permalink = serializers.CharField(help_text="The calculator page with this trade, pinned.")
 

@@ -46,6 +46,35 @@ class Ref(serializers.Serializer):
     name = serializers.CharField(allow_null=True)
 
 
+class PlaceOut(serializers.Serializer):
+    """A place, as every API answers it (`sde.places.place_json`; docs/places.md)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(
+        choices=["region", "system", "station", "structure", "solar_system", "other"],
+        help_text=(
+            "region, system (a solar system), station (an NPC station), structure (an Upwell "
+            'structure: "Structure <id>" until a character\'s refresh has learned its name), '
+            'other (an id no known range holds: "Location <id>"). The characters API says '
+            'solar_system for something in space in that system ("<name> (in space)").'
+        ),
+    )
+    name = serializers.CharField()
+    region_id = serializers.IntegerField(
+        allow_null=True, help_text="Null for a structure nobody has placed."
+    )
+    region_name = serializers.CharField(allow_null=True, required=False)
+    system_id = serializers.IntegerField(
+        allow_null=True, help_text="Null for a region and a structure nobody has placed."
+    )
+    system_name = serializers.CharField(allow_null=True, required=False)
+    security = serializers.FloatField(
+        allow_null=True,
+        required=False,
+        help_text="The security status the game shows for its solar system (one decimal).",
+    )
+
+
 class TypeRef(serializers.Serializer):
     type_id = serializers.IntegerField()
     name = serializers.CharField(allow_null=True)
