@@ -23,6 +23,7 @@ ranged buy orders placed elsewhere whose range reaches it (`market.reach`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -47,6 +48,33 @@ class CalculatorError(ValueError):
     """The trade cannot be priced at all (bad mode or quantity, no snapshot for a place)."""
 
 
+@dataclass(frozen=True)
+class _Sale:
+    """The selling side of a trade: how many units it sells, into which buy orders or at
+    which listing, for how much, with its lines (sale, broker fee) and notes."""
+
+    units: int
+    available: int | None  # the units the buy orders want (instant); None when listing
+    orders: list[dict[str, Any]]  # the buy orders sold into (instant)
+    listing: dict[str, Any] | None  # the sell order listed (list)
+    total: float
+    broker_rate: float | None
+    broker_fee: float
+    systems: list[int]  # where the units are sold (the orders', or the listing's)
+    lines: list[dict[str, Any]]
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class _Profit:
+    """What the trade earns once the sale is taxed and the purchase paid."""
+
+    sales_tax: float
+    net: float
+    margin: float | None
+    roi: float | None
+
+
 def calculate(
     type_id: int,
     buy_place: Place,
@@ -63,6 +91,88 @@ def calculate(
 ) -> dict[str, Any]:
     """The itemised breakdown of one trade (see the module doc). Not enough orders is not an
     error: the breakdown prices what the books hold and says how much that is."""
+    _check_trade(type_id, quantity, mode)
+    pool = list(snapshots.values()) if isinstance(snapshots, Mapping) else list(snapshots)
+    buy_snap = _snapshot_for(buy_place, pool)
+    sell_snap = _snapshot_for(sell_place, pool)
+    schedule = fees.schedule_on(on)
+    tax_rate = fees.sales_tax_rate(skills, schedule)
+    buy_ref, sell_ref = snapshot_ref(buy_snap), snapshot_ref(sell_snap)
+    both = [buy_ref] if buy_ref == sell_ref else [buy_ref, sell_ref]
+
+    sells = _orders(buy_snap, buy_place, type_id, is_buy=False)
+    available_buy = int(sells["volume_remain"].sum())
+    wanted = min(quantity, available_buy)
+    if mode == "instant":
+        bids = _orders(sell_snap, sell_place, type_id, is_buy=True)
+        sale = _sell_into_bids(bids, wanted, sell_ref)
+    else:
+        asks = _orders(sell_snap, sell_place, type_id, is_buy=False)
+        high = _history_high(asks, sell_snap, type_id, volumes)
+        sale = _sell_by_listing(asks, high, wanted, skills, schedule, sell_ref)
+    buy_orders, buy_total = _buy(sells, sale.units)
+
+    table = type_table()
+    unit_m3 = float(np.nan_to_num(table.volumes([type_id])[0]))
+    volume_m3 = sale.units * unit_m3
+    profit = _profit(sale, buy_total, tax_rate)
+    jumps, jump_lines, route_notes = _jumps(
+        _buy_systems(buy_orders, buy_place),
+        _sell_systems(sale, sell_place),
+        preference,
+        security,
+    )
+    lines = [
+        _purchase_line(sale.units, buy_orders, buy_total, buy_ref),
+        *sale.lines,
+        *_profit_lines(profit, sale.total, buy_total, sale.broker_fee, tax_rate, sell_ref, both),
+        _cargo_line(sale.units, unit_m3, volume_m3),
+        *jump_lines,
+    ]
+    complete = sale.units >= quantity
+    notes = [
+        *_shortfall_notes(quantity, sale, available_buy, mode),
+        *sale.notes,
+        *route_notes,
+    ]
+    listing_location = sale.listing["location_id"] if sale.listing else None
+    rates_locations = [listing_location] if listing_location is not None else []
+    return {
+        "type_id": type_id,
+        "type_name": table.name(type_id),
+        "mode": mode,
+        "quantity_requested": quantity,
+        "quantity": sale.units,
+        "quantity_available": {"buy": available_buy, "sell": sale.available},
+        "complete": complete,
+        "notes": notes,
+        "buy_orders": buy_orders,
+        "sell_orders": sale.orders,
+        "listing": sale.listing,
+        "lines": lines,
+        "totals": {
+            "buy_total": round(buy_total, 2),
+            "sell_total": round(sale.total, 2),
+            "sales_tax": round(profit.sales_tax, 2),
+            "broker_fee": round(sale.broker_fee, 2),
+            "net_profit": round(profit.net, 2),
+            "margin": None if profit.margin is None else round(profit.margin, 6),
+            "roi": None if profit.roi is None else round(profit.roi, 6),
+            "volume_m3": round(volume_m3, 3),
+            "unit_volume_m3": unit_m3,
+            "jumps": jumps,
+        },
+        "rates": {
+            "sales_tax": tax_rate,
+            "broker_fee": sale.broker_rate,
+            "statement": fees.rates_used(skills, rates_locations, schedule),
+        },
+        "snapshots": both,
+    }
+
+
+def _check_trade(type_id: int, quantity: int, mode: str) -> None:
+    """A trade the calculator can price at all, else CalculatorError."""
     if mode not in MODES:
         raise CalculatorError(f"Mode must be one of {', '.join(MODES)}.")
     if quantity < 1:
@@ -72,207 +182,175 @@ def calculate(
             f"{plex.PLEX_ONLY_GLOBAL} Every PLEX order fills against every other there, "
             "so there is no trade from one place to another to price."
         )
-    pool = list(snapshots.values()) if isinstance(snapshots, Mapping) else list(snapshots)
-    buy_snap = _snapshot_for(buy_place, pool)
-    sell_snap = _snapshot_for(sell_place, pool)
-    schedule = fees.schedule_on(on)
-    tax_rate = fees.sales_tax_rate(skills, schedule)
-    buy_ref, sell_ref = snapshot_ref(buy_snap), snapshot_ref(sell_snap)
 
-    sells = _orders(buy_snap, buy_place, type_id, is_buy=False)
-    available_buy = int(sells["volume_remain"].sum())
-    listing: dict[str, Any] | None = None
-    if mode == "instant":
-        bids = _orders(sell_snap, sell_place, type_id, is_buy=True)
-        units, bid_fills = _sell_into(bids, min(quantity, available_buy))
-        available_sell = int(bids["volume_remain"].sum())
-    else:
-        asks = _orders(sell_snap, sell_place, type_id, is_buy=False)
-        available_sell = None
-        if len(asks["price"]):
-            given = None if volumes is None else volumes.get(sell_snap.meta.region_id)
-            high = float(history_high(given, sell_snap.meta.region_id, [type_id])[0])
-            listing = _listing(asks, high)
-        units = min(quantity, available_buy) if listing and listing["price"] > 0 else 0
-    buy_fills = _fill(sells["volume_remain"], units)
-    buy_orders = _fills(sells, buy_fills)
-    buy_total = float((buy_fills * sells["price"]).sum())
 
-    lines: list[dict[str, Any]] = []
-    notes: list[str] = []
-    table = type_table()
-    unit_m3 = float(np.nan_to_num(table.volumes([type_id])[0]))
-    lines.append(
-        _line(
-            f"Purchase: {units:,} units from {len(buy_orders)} sell order(s)",
-            -buy_total,
-            _sum_formula(buy_orders) or "no units bought",
-            [buy_ref],
-        )
+# --- Buying and selling --------------------------------------------------------------------
+
+
+def _buy(sells: Columns, units: int) -> tuple[list[dict[str, Any]], float]:
+    """Buy `units` from the sell orders, cheapest first: the orders used and the cost."""
+    fills = _fill(sells["volume_remain"], units)
+    return _fills(sells, fills), float((fills * sells["price"]).sum())
+
+
+def _sell_into_bids(bids: Columns, wanted: int, sell_ref: dict[str, Any]) -> _Sale:
+    """Instant mode: sell what was bought into the buy orders, dearest first (no broker
+    fee)."""
+    units, fills = _sell_into(bids, wanted)
+    orders = _fills(bids, fills)
+    total = float((fills * bids["price"]).sum())
+    line = _line(
+        f"Sale: {units:,} units into {len(orders)} buy order(s)",
+        total,
+        _sum_formula(orders) or "no units sold",
+        [sell_ref],
     )
-    if mode == "instant":
-        sell_orders = _fills(bids, bid_fills)
-        sell_total = float((bid_fills * bids["price"]).sum())
-        lines.append(
-            _line(
-                f"Sale: {units:,} units into {len(sell_orders)} buy order(s)",
-                sell_total,
-                _sum_formula(sell_orders) or "no units sold",
-                [sell_ref],
-            )
+    return _Sale(
+        units=units,
+        available=int(bids["volume_remain"].sum()),
+        orders=orders,
+        listing=None,
+        total=total,
+        broker_rate=None,
+        broker_fee=0.0,
+        systems=sorted({o["system_id"] for o in orders}),
+        lines=[line],
+        notes=[],
+    )
+
+
+def _history_high(
+    asks: Columns, sell_snap: Snapshot, type_id: int, volumes: Mapping[int, DailyVolumes] | None
+) -> float:
+    """The type's highest daily average price of 30 days where it is listed (NaN when
+    unknown; not looked up when there is no ask to undercut)."""
+    if not len(asks["price"]):
+        return float("nan")
+    region_id = sell_snap.meta.region_id
+    given = None if volumes is None else volumes.get(region_id)
+    return float(history_high(given, region_id, [type_id])[0])
+
+
+def _sell_by_listing(
+    asks: Columns,
+    high: float,
+    wanted: int,
+    skills: Skills,
+    schedule: fees.FeeScheduleData,
+    sell_ref: dict[str, Any],
+) -> _Sale:
+    """List mode: one sell order for what was bought, under the best ask, paying its broker
+    fee (nothing is bought when there is no ask to undercut)."""
+    listing = _listing(asks, high) if len(asks["price"]) else None
+    if listing is None:
+        return _Sale(
+            units=0,
+            available=None,
+            orders=[],
+            listing=None,
+            total=0.0,
+            broker_rate=None,
+            broker_fee=0.0,
+            systems=[],
+            lines=[],
+            notes=["No sell order of this type at the sell place: nothing to undercut."],
         )
-        broker_fee = 0.0
-        broker_rate = None
-        listing_location = None
-    else:
-        sell_orders = []
-        price = listing["price"] if listing else 0.0
-        sell_total = price * units
-        listing_location = listing["location_id"] if listing else None
-        if listing:
-            lines.append(
-                _line(
-                    f"Sale: a sell order for {units:,} units at {_isk(price)} ISK",
-                    sell_total,
-                    f"{units:,} x {_isk(price)} ({listing['how']}) = {_isk(sell_total)}",
-                    [sell_ref],
-                )
-            )
-            broker_rate = fees.broker_fee_rate(listing["location_id"], skills, schedule)
-            broker_fee = (
-                float(fees.broker_charge(sell_total, broker_rate, schedule.broker_fee_min_charge))
-                if units
-                else 0.0
-            )
-            lines.append(
-                _line(
-                    "Broker fee on the sell order",
-                    -broker_fee,
-                    f"max({_percent(broker_rate)} x {_isk(sell_total)}, "
-                    f"{_isk(schedule.broker_fee_min_charge)}) = {_isk(broker_fee)}",
-                    [sell_ref],
-                )
-            )
-        else:
-            broker_rate, broker_fee = None, 0.0
-            notes.append("No sell order of this type at the sell place: nothing to undercut.")
-    sales_tax = sell_total * tax_rate
-    lines.append(
+    price = listing["price"]
+    units = wanted if price > 0 else 0
+    total = price * units
+    broker_rate = fees.broker_fee_rate(listing["location_id"], skills, schedule)
+    minimum = schedule.broker_fee_min_charge
+    broker_fee = float(fees.broker_charge(total, broker_rate, minimum)) if units else 0.0
+    lines = [
         _line(
-            "Sales tax",
-            -sales_tax,
-            f"{_percent(tax_rate)} x {_isk(sell_total)} = {_isk(sales_tax)}",
+            f"Sale: a sell order for {units:,} units at {_isk(price)} ISK",
+            total,
+            f"{units:,} x {_isk(price)} ({listing['how']}) = {_isk(total)}",
             [sell_ref],
-        )
-    )
-    net = sell_total - sales_tax - broker_fee - buy_total
-    both = [buy_ref] if buy_ref == sell_ref else [buy_ref, sell_ref]
-    lines.append(
+        ),
         _line(
-            "Net profit",
-            net,
-            f"{_isk(sell_total)} - {_isk(sales_tax)} - {_isk(broker_fee)} - {_isk(buy_total)}"
-            f" = {_isk(net)}",
-            both,
-        )
+            "Broker fee on the sell order",
+            -broker_fee,
+            f"max({_percent(broker_rate)} x {_isk(total)}, {_isk(minimum)}) = {_isk(broker_fee)}",
+            [sell_ref],
+        ),
+    ]
+    return _Sale(
+        units=units,
+        available=None,
+        orders=[],
+        listing=listing,
+        total=total,
+        broker_rate=broker_rate,
+        broker_fee=broker_fee,
+        systems=[listing["system_id"]],
+        lines=lines,
+        notes=[],
     )
-    margin = net / sell_total if sell_total > 0 else None
-    roi = net / buy_total if buy_total > 0 else None
-    lines.append(
-        _line(
-            "Margin",
-            margin,
-            f"{_isk(net)} / {_isk(sell_total)}" if margin is not None else "nothing sold",
-            both,
-            unit="fraction",
-        )
+
+
+def _shortfall_notes(quantity: int, sale: _Sale, available_buy: int, mode: str) -> list[str]:
+    """A note when the books hold less than the quantity asked for."""
+    if sale.units >= quantity:
+        return []
+    held = available_buy if mode == "list" else min(available_buy, sale.available or 0)
+    return [
+        f"The books hold only {held:,} units for this trade (requested {quantity:,}): "
+        f"priced for {sale.units:,}."
+    ]
+
+
+# --- Profit --------------------------------------------------------------------------------
+
+
+def _profit(sale: _Sale, buy_total: float, tax_rate: float) -> _Profit:
+    sales_tax = sale.total * tax_rate
+    net = sale.total - sales_tax - sale.broker_fee - buy_total
+    return _Profit(
+        sales_tax=sales_tax,
+        net=net,
+        margin=net / sale.total if sale.total > 0 else None,
+        roi=net / buy_total if buy_total > 0 else None,
     )
-    lines.append(
-        _line(
-            "Return on investment",
-            roi,
-            f"{_isk(net)} / {_isk(buy_total)}" if roi is not None else "nothing bought",
-            both,
-            unit="fraction",
-        )
-    )
-    volume_m3 = units * unit_m3
-    lines.append(
-        _line(
-            "Cargo (packaged volume)",
-            volume_m3,
-            f"{units:,} x {unit_m3:g} m3 = {volume_m3:,.2f} m3",
-            [],
-            unit="m3",
-        )
-    )
-    from_systems = sorted({o["system_id"] for o in buy_orders}) or _place_systems(buy_place)
+
+
+# --- Jumps ---------------------------------------------------------------------------------
+
+
+def _buy_systems(buy_orders: list[dict[str, Any]], buy_place: Place) -> list[int]:
+    """Where the units are bought: the orders' systems, else the place's."""
+    return sorted({o["system_id"] for o in buy_orders}) or _place_systems(buy_place)
+
+
+def _sell_systems(sale: _Sale, sell_place: Place) -> list[int]:
+    """Where the units are sold: at a station or structure, where the seller stands (whatever
+    the orders' range); elsewhere the orders' (or the listing's) systems, else the place's."""
     if sell_place.kind in ("station", "structure"):
-        to_systems = _place_systems(sell_place)  # where the seller stands, whatever the range
-    else:
-        to_systems = (
-            sorted({o["system_id"] for o in sell_orders})
-            if mode == "instant"
-            else ([listing["system_id"]] if listing else [])
-        ) or _place_systems(sell_place)
-    jumps = None
+        return _place_systems(sell_place)
+    return sale.systems or _place_systems(sell_place)
+
+
+def _jumps(
+    from_systems: list[int], to_systems: list[int], preference: str, security: str
+) -> tuple[int | None, list[dict[str, Any]], list[str]]:
+    """The jumps between one buying and one selling system (None when the orders are in
+    several, or no route passes the security filter), their line and notes."""
     if len(from_systems) == 1 and len(to_systems) == 1:
         jumps = routes.jumps(from_systems[0], to_systems[0], preference, security)
+        notes = []
         if jumps is None:
             notes.append(f"No route between the two systems with security filter {security!r}.")
-        lines.append(
-            _line(
-                "Jumps",
-                jumps,
-                f"{preference} route, security {security}: route length in systems minus one",
-                [],
-                unit="jumps",
-            )
+        line = _line(
+            "Jumps",
+            jumps,
+            f"{preference} route, security {security}: route length in systems minus one",
+            [],
+            unit="jumps",
         )
-    elif from_systems and to_systems:
-        notes.append("The orders are in several systems: jumps differ from order to order.")
-
-    complete = units >= quantity
-    if not complete:
-        held = available_buy if mode == "list" else min(available_buy, available_sell or 0)
-        notes.insert(
-            0,
-            f"The books hold only {held:,} units for this trade (requested {quantity:,}): "
-            f"priced for {units:,}.",
-        )
-    rates_locations = [listing_location] if listing_location is not None else []
-    return {
-        "type_id": type_id,
-        "type_name": table.name(type_id),
-        "mode": mode,
-        "quantity_requested": quantity,
-        "quantity": units,
-        "quantity_available": {"buy": available_buy, "sell": available_sell},
-        "complete": complete,
-        "notes": notes,
-        "buy_orders": buy_orders,
-        "sell_orders": sell_orders,
-        "listing": listing,
-        "lines": lines,
-        "totals": {
-            "buy_total": round(buy_total, 2),
-            "sell_total": round(sell_total, 2),
-            "sales_tax": round(sales_tax, 2),
-            "broker_fee": round(broker_fee, 2),
-            "net_profit": round(net, 2),
-            "margin": None if margin is None else round(margin, 6),
-            "roi": None if roi is None else round(roi, 6),
-            "volume_m3": round(volume_m3, 3),
-            "unit_volume_m3": unit_m3,
-            "jumps": jumps,
-        },
-        "rates": {
-            "sales_tax": tax_rate,
-            "broker_fee": broker_rate,
-            "statement": fees.rates_used(skills, rates_locations, schedule),
-        },
-        "snapshots": both,
-    }
+        return jumps, [line], notes
+    if from_systems and to_systems:
+        return None, [], ["The orders are in several systems: jumps differ from order to order."]
+    return None, [], []
 
 
 # --- Books ---------------------------------------------------------------------------------
@@ -393,6 +471,69 @@ def _isk(value: float) -> str:
 
 def _percent(fraction: float) -> str:
     return f"{fraction * 100:.6g} %"
+
+
+def _purchase_line(
+    units: int, buy_orders: list[dict[str, Any]], buy_total: float, buy_ref: dict[str, Any]
+) -> dict[str, Any]:
+    return _line(
+        f"Purchase: {units:,} units from {len(buy_orders)} sell order(s)",
+        -buy_total,
+        _sum_formula(buy_orders) or "no units bought",
+        [buy_ref],
+    )
+
+
+def _profit_lines(
+    profit: _Profit,
+    sell_total: float,
+    buy_total: float,
+    broker_fee: float,
+    tax_rate: float,
+    sell_ref: dict[str, Any],
+    both: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Sales tax, net profit, margin and return on investment, each with its formula."""
+    net = profit.net
+    return [
+        _line(
+            "Sales tax",
+            -profit.sales_tax,
+            f"{_percent(tax_rate)} x {_isk(sell_total)} = {_isk(profit.sales_tax)}",
+            [sell_ref],
+        ),
+        _line(
+            "Net profit",
+            net,
+            f"{_isk(sell_total)} - {_isk(profit.sales_tax)} - {_isk(broker_fee)} - "
+            f"{_isk(buy_total)} = {_isk(net)}",
+            both,
+        ),
+        _line(
+            "Margin",
+            profit.margin,
+            f"{_isk(net)} / {_isk(sell_total)}" if profit.margin is not None else "nothing sold",
+            both,
+            unit="fraction",
+        ),
+        _line(
+            "Return on investment",
+            profit.roi,
+            f"{_isk(net)} / {_isk(buy_total)}" if profit.roi is not None else "nothing bought",
+            both,
+            unit="fraction",
+        ),
+    ]
+
+
+def _cargo_line(units: int, unit_m3: float, volume_m3: float) -> dict[str, Any]:
+    return _line(
+        "Cargo (packaged volume)",
+        volume_m3,
+        f"{units:,} x {unit_m3:g} m3 = {volume_m3:,.2f} m3",
+        [],
+        unit="m3",
+    )
 
 
 def _sum_formula(orders: list[dict[str, Any]]) -> str:
