@@ -1,6 +1,8 @@
 """Reads of the SDE, shared by the API and the pages: each returns plain dicts or lists.
 
-Functions raise `SdeNotFound` for an unknown id; callers turn it into a 404.
+Functions raise `SdeNotFound` for an unknown id; callers turn it into a 404. These are the
+SDE browser's listings and detail pages; "what is this location id, what is it called, where
+is it" for everything else is `sde.places` (docs/places.md).
 """
 
 from __future__ import annotations
