@@ -9,7 +9,8 @@ this module adds what only an order book knows:
 - `place_mask(snapshot, place)`: the rows of a snapshot's order book inside a place;
 - `location_systems(snapshot, ids)`: the solar system of each station or structure.
 
-The names re-exported below are for the profit modules that still import them from here.
+The names re-exported below (`Place`, `UnknownPlace`, `station_names`, `station_owner`) are
+for the modules that still import them from here; new code takes them from `sde.places`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ from market.snapshot import Snapshot
 from sde import places
 from sde.places import Place as Place
 from sde.places import UnknownPlace as UnknownPlace
-from sde.places import station_ids_in as station_ids_in
 from sde.places import station_names as station_names
 from sde.places import station_owner as station_owner
-from sde.places import station_systems as station_systems
 
 
 def _placed_by(location_id: int, snapshots: Iterable[Snapshot]) -> tuple[int, int] | None:

@@ -11,16 +11,9 @@ import pytest
 
 from market.hubs import HUB_STATIONS
 from market.snapshot import COLUMNS, Snapshot, SnapshotMeta
-from profit.locations import (
-    Place,
-    UnknownPlace,
-    place_mask,
-    resolve_place,
-    station_ids_in,
-    station_owner,
-    station_systems,
-)
+from profit.locations import place_mask, resolve_place
 from sde.models import StaStation
+from sde.places import Place, UnknownPlace, station_ids_in, station_owner, station_systems
 from tests.conftest import sde_db
 
 JITA, PERIMETER, THE_FORGE, DOMAIN = 30000142, 30000144, 10000002, 10000043
