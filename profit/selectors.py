@@ -21,9 +21,18 @@ import numpy as np
 from django.conf import settings
 
 from market import publish
+from market.selectors import MarketNotFound
+from market.selectors import market_type as name_of
 from market.snapshot import Snapshot
-from profit.fees import Skills
+from profit.calculator import CalculatorError
+from profit.calculator import calculate as price_trade
+from profit.fees import Skills, rates_used
+from profit.hauling import HaulingParams
+from profit.hauling import hauling as haul
+from profit.locations import Place, UnknownPlace, resolve_place
 from profit.params import snapshots_param
+from profit.station import StationFilters
+from profit.station import station_trading as scan
 from profit.volumes import DailyVolumes, daily_volume_table
 from sde import routes
 
@@ -60,17 +69,15 @@ class NoSnapshot(ProfitError):
 # --- Places and snapshots ------------------------------------------------------------------
 
 
-def place(location_id: int) -> Any:
-    """The station, structure, system or region with this id (profit.locations.Place)."""
-    from profit.locations import UnknownPlace, resolve_place
-
+def place(location_id: int) -> Place:
+    """The station, structure, system or region with this id."""
     try:
         return resolve_place(location_id)
     except UnknownPlace as exc:
         raise NotFound(exc.message) from exc
 
 
-def place_json(where: Any) -> dict[str, Any]:
+def place_json(where: Place) -> dict[str, Any]:
     return {
         "id": where.id,
         "kind": where.kind,
@@ -123,7 +130,7 @@ def _structure_region(location_id: int, pinned: Mapping[int, str]) -> int:
     )
 
 
-def located(where: Any, pinned: Mapping[int, str]) -> tuple[Snapshot, Any]:
+def located(where: Place, pinned: Mapping[int, str]) -> tuple[Snapshot, Place]:
     """A place with the snapshot of its region (a structure's found from the snapshots)."""
     region_id = where.region_id
     if region_id is None:
@@ -241,8 +248,6 @@ def _plain(value: Any) -> Any:
 def rates_json(skills: Skills, location_ids: Sequence[int]) -> dict[str, Any]:
     """Every rate an answer used, the schedule it came from, and the broker fee at each
     location, with its formula."""
-    from profit.fees import rates_used
-
     return rates_used(skills, location_ids)
 
 
@@ -261,14 +266,12 @@ STATION_FILTER_FIELDS = (
 )
 
 
-def station_filters(data: Mapping[str, Any]) -> Any:
+def station_filters(data: Mapping[str, Any]) -> StationFilters:
     """The engine's StationFilters from validated parameters (its defaults for the rest)."""
-    from profit.station import StationFilters
-
     return StationFilters(**{k: data[k] for k in STATION_FILTER_FIELDS if data.get(k) is not None})
 
 
-def station_parameters(filters: Any) -> dict[str, Any]:
+def station_parameters(filters: StationFilters) -> dict[str, Any]:
     """Every station-trading parameter the engine used, defaults included."""
     return {name: getattr(filters, name) for name in STATION_FILTER_FIELDS}
 
@@ -277,13 +280,11 @@ def station_trading(
     *,
     station_id: int,
     skills: Skills,
-    filters: Any,
+    filters: StationFilters,
     pinned: Mapping[int, str],
 ) -> dict[str, Any]:
     """Every opportunity at one station (all rows; the caller pages), its snapshot, the
     station and the rates used."""
-    from profit.station import station_trading as scan
-
     where = place(station_id)
     if where.kind not in ("station", "structure"):
         raise BadRequest(
@@ -342,14 +343,12 @@ HAULING_FIELDS = (
 )
 
 
-def hauling_params(data: Mapping[str, Any]) -> Any:
+def hauling_params(data: Mapping[str, Any]) -> HaulingParams:
     """The engine's HaulingParams from validated parameters (its defaults for the rest)."""
-    from profit.hauling import HaulingParams
-
     return HaulingParams(**{k: data[k] for k in HAULING_FIELDS if data.get(k) is not None})
 
 
-def hauling_parameters(params: Any) -> dict[str, Any]:
+def hauling_parameters(params: HaulingParams) -> dict[str, Any]:
     """Every hauling parameter the engine used, defaults included."""
     return {name: getattr(params, name) for name in HAULING_FIELDS}
 
@@ -359,12 +358,10 @@ def hauling(
     from_ids: Sequence[int],
     to_ids: Sequence[int],
     skills: Skills,
-    params: Any,
+    params: HaulingParams,
     pinned: Mapping[int, str],
 ) -> dict[str, Any]:
     """Every hauling opportunity from the `from` places to the `to` places (all rows)."""
-    from profit.hauling import hauling as haul
-
     sources = [located(place(i), pinned) for i in from_ids]
     destinations = [located(place(i), pinned) for i in to_ids]
     used = [s for s, _ in sources] + [s for s, _ in destinations]
@@ -427,9 +424,6 @@ def calculate(
 ) -> dict[str, Any]:
     """One trade, itemised: the engine's breakdown plus the snapshots and places used.
     `route`: preference and security when given (else the engine's defaults)."""
-    from profit.calculator import CalculatorError
-    from profit.calculator import calculate as price_trade
-
     market_type(type_id)
     buy_snapshot, buy_place = located(place(buy_location), pinned)
     sell_snapshot, sell_place = located(place(sell_location), pinned)
@@ -476,9 +470,6 @@ def calculate_for(data: Mapping[str, Any], skills: Skills) -> dict[str, Any]:
 
 
 def market_type(type_id: int) -> str:
-    from market.selectors import MarketNotFound
-    from market.selectors import market_type as name_of
-
     try:
         return name_of(type_id)
     except MarketNotFound as exc:
