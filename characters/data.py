@@ -207,6 +207,7 @@ class _Fetch:
     client: EsiClient
     character_id: int
     token_source: TokenSource
+    store: Store | None = None  # where learned structure names go (sde.places)
     _token: str | None = None
     last_modified: datetime | None = None
     expires: datetime | None = None
@@ -327,6 +328,7 @@ def _refresh(
         client=client or shared_client(),
         character_id=cid,
         token_source=token_source or (lambda: access_token(character)),
+        store=store,
     )
     expiries: list[datetime] = []
     for key in wanted:
@@ -537,7 +539,9 @@ def _structure(fetch: _Fetch, structure_id: int) -> dict[str, Any] | None:
         if exc.status in (401, 403, 404):
             return None
         raise
-    places.learn_structure(structure_id, body.get("name"), body.get("solar_system_id"))
+    places.learn_structure(
+        structure_id, body.get("name"), body.get("solar_system_id"), store=fetch.store
+    )
     return {"name": body.get("name"), "solar_system_id": body.get("solar_system_id")}
 
 
