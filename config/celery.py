@@ -15,7 +15,8 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def _profit_schedule(sender: Celery, **kwargs: object) -> None:
-    # Boards follow each publish (market/tasks.py); this cheap check catches a lost one.
+    # Boards follow each publish (market.signals.snapshot_published, received in
+    # profit/tasks.py); this cheap check catches a lost one.
     sender.add_periodic_task(
         60.0, sender.signature("profit.tasks.recompute_boards"), name="profit-boards-check"
     )
