@@ -9,18 +9,13 @@ an expired snapshot generation, 503 for a region without a snapshot. ESI is neve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -29,12 +24,10 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from config.api import ErrorOut, validated
-from market.snapshot import Snapshot
-from profit import boards, selectors
+from profit import answers, boards, selectors
 from profit.api import serializers as s
 from profit.api.renderers import CSVRenderer
-from profit.fees import Skills
-from profit.params import SKILL_FIELDS, skills_from_request, skills_json, snapshots_param
+from profit.params import skills_from_request
 
 ERRORS = {400: ErrorOut, 404: ErrorOut, 410: ErrorOut, 503: ErrorOut}
 CSV_PARAMETER = OpenApiParameter(
@@ -83,66 +76,32 @@ def _wants_csv(request: Request) -> bool:
     return isinstance(getattr(request, "accepted_renderer", None), CSVRenderer)
 
 
-def _url(request: Request, **changes: Any) -> str:
+def _link(request: Request) -> answers.Link:
     """This request's URL with some parameters changed (None drops one)."""
-    query = {k: v for k, v in request.query_params.items()}
-    for name, value in changes.items():
-        if value is None:
-            query.pop(name, None)
-        else:
-            query[name] = str(value)
-    return request.build_absolute_uri(request.path + ("?" + urlencode(query) if query else ""))
+
+    def link(**changes: Any) -> str:
+        query = {k: v for k, v in request.query_params.items()}
+        for name, value in changes.items():
+            if value is None:
+                query.pop(name, None)
+            else:
+                query[name] = str(value)
+        return request.build_absolute_uri(request.path + ("?" + urlencode(query) if query else ""))
+
+    return link
 
 
-def _parameters(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Every parameter of the answer with its value (the engine's defaults filled in)."""
-    out = {**defaults}
-    for name, value in data.items():
-        if name in SKILL_FIELDS or name in ("page", "page_size"):
-            continue
-        out[name] = snapshots_param(value) if name == "snapshots" else value
-    return out
-
-
-def list_answer(
-    request: Request,
-    data: dict[str, Any],
-    result: dict[str, Any],
-    *,
-    skills: Skills,
-    source: str,
-    parameters: dict[str, Any],
-    extra: dict[str, Any],
-    filename: str,
-) -> Response:
-    """A page of rows (or every row as CSV) with the snapshots, parameters, skills, rates
-    and permalink of the answer."""
-    snapshots: Sequence[Snapshot] = result["snapshots"]
-    rows = result["rows"]
+def _every_row(request: Request) -> bool:
+    """A CSV without `page` or `page_size` holds every row."""
     paged = "page" in request.query_params or "page_size" in request.query_params
-    if _wants_csv(request) and not paged:
-        page_rows, info = selectors.paginate(rows, 1, max(len(rows), 1))
-    else:
-        page_rows, info = _answer(lambda: selectors.paginate(rows, data["page"], data["page_size"]))
-    permalink = _url(
-        request, snapshots=selectors.permalink_snapshots(snapshots), page=None, format=None
-    )
-    body = {
-        "snapshots": selectors.freshness(snapshots),
-        "parameters": parameters,
-        "skills": skills_json(skills, source),
-        "rates": result["rates"],
-        "permalink": permalink,
-        "total": result["total"],
-        **info,
-        "next": _url(request, page=info["page"] + 1) if info["page"] < info["pages"] else None,
-        "previous": _url(request, page=info["page"] - 1) if info["page"] > 1 else None,
-        **extra,
-        "results": page_rows,
-    }
-    response = Response(body)
-    response["X-Total-Count"] = str(info["count"])
-    response["Link"] = f'<{permalink}>; rel="permalink"'
+    return _wants_csv(request) and not paged
+
+
+def _list_response(request: Request, answer: dict[str, Any], filename: str) -> Response:
+    """A list answer with its count and permalink headers (and a file name for CSV)."""
+    response = Response(answer)
+    response["X-Total-Count"] = str(answer["count"])
+    response["Link"] = f'<{answer["permalink"]}>; rel="permalink"'
     if _wants_csv(request):
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
@@ -171,43 +130,8 @@ def list_schema(
     )
 
 
-class ProfitListView(ProfitView):
-    """A list operation: validate the parameters, run the search, answer a page of rows."""
-
-    params: type[Serializer]
-
-    def search(self, data: dict[str, Any], skills: Skills) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def parameters(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Every parameter of the answer (the engine's defaults filled in)."""
-        raise NotImplementedError
-
-    def extra(self, result: dict[str, Any]) -> dict[str, Any]:
-        """What the answer adds before its rows (the places searched)."""
-        raise NotImplementedError
-
-    def filename(self, data: dict[str, Any]) -> str:
-        raise NotImplementedError
-
-    def get(self, request: Request) -> Response:
-        data = validated(self.params, request)
-        skills, source = skills_from_request(request, data)
-        result = _answer(lambda: self.search(data, skills))
-        return list_answer(
-            request,
-            data,
-            result,
-            skills=skills,
-            source=source,
-            parameters=self.parameters(data),
-            extra=self.extra(result),
-            filename=self.filename(data),
-        )
-
-
-@extend_schema_view(
-    get=list_schema(
+class StationTradingView(ProfitView):
+    @list_schema(
         operation_id="profit_station_trading",
         summary="Station trading opportunities at one station",
         description=(
@@ -220,25 +144,19 @@ class ProfitListView(ProfitView):
         params=s.StationTradingParams,
         out=s.StationTradingOut,
     )
-)
-class StationTradingView(ProfitListView):
-    params = s.StationTradingParams
-
-    def search(self, data: dict[str, Any], skills: Skills) -> dict[str, Any]:
-        return selectors.station_trading_for(data, skills)
-
-    def parameters(self, data: dict[str, Any]) -> dict[str, Any]:
-        return _parameters(data, selectors.station_parameters(selectors.station_filters(data)))
-
-    def extra(self, result: dict[str, Any]) -> dict[str, Any]:
-        return {"station": result["station"]}
-
-    def filename(self, data: dict[str, Any]) -> str:
-        return f"station-trading-{data['station_id']}"
+    def get(self, request: Request) -> Response:
+        data = validated(s.StationTradingParams, request)
+        skills, source = skills_from_request(request, data)
+        answer = _answer(
+            lambda: answers.station_trading(
+                data, skills, source, link=_link(request), every_row=_every_row(request)
+            )
+        )
+        return _list_response(request, answer, f"station-trading-{data['station_id']}")
 
 
-@extend_schema_view(
-    get=list_schema(
+class HaulingView(ProfitView):
+    @list_schema(
         operation_id="profit_hauling",
         summary="Hauling opportunities between stations, systems or regions",
         description=(
@@ -250,25 +168,15 @@ class StationTradingView(ProfitListView):
         params=s.HaulingParams,
         out=s.HaulingOut,
     )
-)
-class HaulingView(ProfitListView):
-    params = s.HaulingParams
-
-    def search(self, data: dict[str, Any], skills: Skills) -> dict[str, Any]:
-        return selectors.hauling_for(data, skills)
-
-    def parameters(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {
-            **_parameters(data, selectors.hauling_parameters(selectors.hauling_params(data))),
-            "from": ",".join(str(i) for i in data["from"]),
-            "to": ",".join(str(i) for i in data["to"]),
-        }
-
-    def extra(self, result: dict[str, Any]) -> dict[str, Any]:
-        return {"from": result["from"], "to": result["to"]}
-
-    def filename(self, data: dict[str, Any]) -> str:
-        return "hauling"
+    def get(self, request: Request) -> Response:
+        data = validated(s.HaulingParams, request)
+        skills, source = skills_from_request(request, data)
+        answer = _answer(
+            lambda: answers.hauling(
+                data, skills, source, link=_link(request), every_row=_every_row(request)
+            )
+        )
+        return _list_response(request, answer, "hauling")
 
 
 class CalculateView(ProfitView):
@@ -289,29 +197,13 @@ class CalculateView(ProfitView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         skills, source = skills_from_request(request, dict(data.get("skills") or {}))
-        result = _answer(lambda: selectors.calculate_for(data, skills))
-        parameters = {k: v for k, v in data.items() if k not in ("skills", "snapshots")}
-        parameters.update(result["route"])
-        if "snapshots" in data:
-            parameters["snapshots"] = snapshots_param(data["snapshots"])
-        page = {
-            **{k: v for k, v in parameters.items() if k != "snapshots"},
-            **{k: v for k, v in (data.get("skills") or {}).items() if v is not None},
-            "snapshots": selectors.permalink_snapshots(result["snapshots"]),
-        }
-        permalink = request.build_absolute_uri(
-            reverse("profit-calculator") + "?" + urlencode({k: str(v) for k, v in page.items()})
-        )
+
+        def permalink(question: dict[str, Any]) -> str:
+            query = urlencode({k: str(v) for k, v in question.items()})
+            return request.build_absolute_uri(reverse("profit-calculator") + "?" + query)
+
         return Response(
-            {
-                "snapshots": selectors.freshness(result["snapshots"]),
-                "parameters": parameters,
-                "skills": skills_json(skills, source),
-                "buy_location": result["buy_location"],
-                "sell_location": result["sell_location"],
-                "breakdown": result["breakdown"],
-                "permalink": permalink,
-            }
+            _answer(lambda: answers.calculation(data, skills, source, permalink=permalink))
         )
 
 
