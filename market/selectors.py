@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from django.conf import settings
 
+from esi.client import shared_client
 from market import plex, publish, reach
 from market.hubs import HUB_STATIONS
 from market.snapshot import Arrays, Snapshot, order_dicts
@@ -109,11 +110,6 @@ def snapshot_of(region_id: int) -> Snapshot:
             f"No market snapshot of region {region_id} yet; the first refresh is on its way."
         )
     return snapshot
-
-
-def _station_names(location_ids: set[int]) -> dict[int, str | None]:
-    names = _all_station_names()
-    return {location: names.get(location) for location in location_ids}
 
 
 def type_orders(
@@ -243,6 +239,24 @@ def _best(snapshot: Snapshot, type_id: int, station_id: int | None = None) -> di
     }
 
 
+def best_of(snapshot: Snapshot, type_id: int) -> dict[str, Any]:
+    """One region's entry of `compare` without its `snapshot` block: the best prices and
+    volumes across the region and at its trade hub station (None when it has none)."""
+    hub = HUB_STATIONS.get(snapshot.meta.region_id)
+    return {
+        "region": _best(snapshot, type_id),
+        "hub": (
+            {
+                "station_id": hub,
+                "station_name": _all_station_names().get(hub),
+                **_best(snapshot, type_id, hub),
+            }
+            if hub
+            else None
+        ),
+    }
+
+
 def compare(type_id: int, region_ids: list[int]) -> dict[str, Any]:
     """Best bid, best ask, spread and volume of one type per region and at each hub.
 
@@ -257,25 +271,14 @@ def compare(type_id: int, region_ids: list[int]) -> dict[str, Any]:
     region_ids = [r for r in region_ids if r not in wrong]
     if notice and not region_ids:
         raise NotInThisMarket(notice)
-    hub_names = _station_names({HUB_STATIONS[r] for r in region_ids if r in HUB_STATIONS})
     regions: list[dict[str, Any]] = []
     for region_id in region_ids:
         snapshot = snapshot_of(region_id)
-        hub = HUB_STATIONS.get(region_id)
         regions.append(
             {
                 "region_id": region_id,
                 "snapshot": publish.freshness(snapshot.meta),
-                "region": _best(snapshot, type_id),
-                "hub": (
-                    {
-                        "station_id": hub,
-                        "station_name": hub_names.get(hub),
-                        **_best(snapshot, type_id, hub),
-                    }
-                    if hub
-                    else None
-                ),
+                **best_of(snapshot, type_id),
             }
         )
     return {"type_id": type_id, "type_name": name, "regions": regions, "notice": notice}
@@ -284,8 +287,6 @@ def compare(type_id: int, region_ids: list[int]) -> dict[str, Any]:
 def status() -> dict[str, Any]:
     """Per tracked region: snapshot age, last refresh result and error, next refresh, live
     progress; and the ESI client's budgets and circuit state."""
-    from esi.client import shared_client
-
     regions = []
     names = _region_names()
     for region_id in settings.MARKET_REGIONS:

@@ -1,9 +1,9 @@
-"""The market pages: the status page, plus the small reads the item page's market panel and
+"""The market pages: the status page, plus the small reads the item page's market panels and
 the site-wide banner need (market/context_processors.py).
 
-Prices, order books and history are not rendered here: static/js/market.js fetches them from
-the market API, so pages stay fast. Views stay thin: they call `market.selectors` and turn
-ISO strings into datetimes for the templates.
+The item page's panels themselves are read and rendered by `market.item_page`, through the
+`market_panels` template tag. Views stay thin: they call `market.selectors` and turn ISO
+strings into datetimes for the templates; static/js/market.js keeps the status page live.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from market import publish, selectors
+from market.display import age_text, moment
 from market.hubs import HUB_STATIONS
 from sde.models import StaStation
 from sde.selectors import per_installed_sde
@@ -93,33 +94,6 @@ def banner_state() -> dict[str, Any]:
     }
 
 
-def age_text(seconds: float | None) -> str:
-    """ "42 s old", "3 min old", "2 h 5 min old", "3 d 4 h old" (market.js says the same)."""
-    if seconds is None:
-        return "—"
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s} s old"
-    if s < 3600:
-        return f"{s // 60} min old"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min old"
-    return f"{s // 86400} d {s % 86400 // 3600} h old"
-
-
-def _when(value: Any) -> datetime | None:
-    """An aware datetime from an ISO string (refresh status) or a datetime (ESI budgets)."""
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
-
-
 def _region_row(region: dict[str, Any], hub: dict[str, Any] | None) -> dict[str, Any]:
     snapshot = region.get("snapshot")
     refresh = region.get("refresh") or {}
@@ -129,13 +103,13 @@ def _region_row(region: dict[str, Any], hub: dict[str, Any] | None) -> dict[str,
         "name": region.get("name") or (hub or {}).get("region_name"),
         "hub": hub,
         "snapshot": snapshot,
-        "esi_last_modified": _when(snapshot and snapshot.get("esi_last_modified")),
-        "fetched_at": _when(snapshot and snapshot.get("fetched_at")),
+        "esi_last_modified": moment(snapshot and snapshot.get("esi_last_modified")),
+        "fetched_at": moment(snapshot and snapshot.get("fetched_at")),
         "age": age_text(snapshot["age_seconds"]) if snapshot else None,
         "refresh": refresh,
-        "last_attempt_at": _when(refresh.get("last_attempt_at")),
-        "last_success_at": _when(refresh.get("last_success_at")),
-        "next_refresh_at": _when(refresh.get("next_refresh_at")),
+        "last_attempt_at": moment(refresh.get("last_attempt_at")),
+        "last_success_at": moment(refresh.get("last_success_at")),
+        "next_refresh_at": moment(refresh.get("next_refresh_at")),
         "progress": progress,
         "progress_label": PROGRESS_LABELS.get(progress["state"], progress["state"])
         if progress

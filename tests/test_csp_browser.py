@@ -8,6 +8,7 @@ that the watch works.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -117,13 +118,22 @@ def test_market_and_profit_pages(hubs: None, site: Page, browser_log: BrowserLog
     visit(site, base + f"/items/{TRITANIUM}/")
     hub_row = site.locator(f'.market-compare tbody[data-region="{FORGE}"] tr[data-kind="hub"]')
     expect(hub_row.locator('[data-cell="hub-ask"]')).to_be_visible()
+    # The books and their depth bars come from the server (no style attribute); the script
+    # puts the five markets under tabs and draws the selected one's chart.
     expect(site.locator('[data-book-body="sell"] .depth__bar').first).to_be_attached()
-    chart = site.locator("[data-chart] svg")
-    expect(site.locator("[data-chart] path.chart__avg")).to_be_attached()
+    expect(site.get_by_role("tab")).to_have_count(len(HUB_STATIONS))
+    chart = site.locator(".hub-panel:not([hidden]) [data-chart] svg")
+    expect(site.locator(".hub-panel:not([hidden]) [data-chart] path.chart__avg")).to_be_attached()
     box = chart.bounding_box()
     assert box is not None
     chart.hover(position={"x": box["width"] - 15, "y": box["height"] / 2})
-    expect(site.locator(".chart__tooltip")).to_contain_text("Average")
+    expect(site.locator(".hub-panel:not([hidden]) .chart__tooltip")).to_contain_text("Average")
+    site.get_by_role("tab", name=re.compile("Amarr")).click()
+    expect(site.locator(".hub-panel:not([hidden]) [data-chart] path.chart__avg")).to_be_attached()
+    site.get_by_role("button", name="Whole region").click()
+    expect(site.get_by_role("button", name="Whole region")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     assert_clean(browser_log, "item page")
 
     visit(site, base + "/market/status/")

@@ -56,6 +56,15 @@ def compare_row(page: Page, region_id: int, kind: str):
     return page.locator(f'.market-compare tbody[data-region="{region_id}"] tr[data-kind="{kind}"]')
 
 
+def shown(page: Page, selector: str):
+    """`selector` within the selected market's panel and its book on show."""
+    return page.locator(f".hub-panel:not([hidden]) {selector}")
+
+
+def book_rows(page: Page, side: str):
+    return shown(page, f'.market-book:not([hidden]) [data-book-body="{side}"] tr')
+
+
 def days_within(days: list[dict[str, Any]], n: int) -> int:
     cutoff = (datetime.now(UTC) - timedelta(days=n)).date().isoformat()
     return sum(1 for d in days if d["date"] > cutoff)
@@ -68,7 +77,9 @@ def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_se
     open_page(page, live_server.url + f"/items/{TRITANIUM}/")
     jita_ask = compare_row(page, FORGE, "hub").locator('[data-cell="hub-ask"]')
     expect(jita_ask).to_be_visible()
-    expect(page.locator("[data-market-fallback]")).to_be_hidden()
+    expect(page.get_by_role("tab")).to_have_count(2)  # the script put the markets under tabs
+    expect(page.locator(".hub-panel__title").first).to_be_hidden()  # the tab names the market
+    expect(page.locator("[data-hub-panel]:not([hidden])")).to_have_count(1)
 
     # (a) The comparison shows exactly the API's numbers.
     compare = api(page, live_server, f"/api/v1/market/compare?type_id={TRITANIUM}")
@@ -111,18 +122,18 @@ def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_se
     book = api(
         page, live_server, f"/api/v1/market/orders/{FORGE}/{TRITANIUM}?station_id={JITA}&limit=10"
     )
-    sells = page.locator('[data-book-body="sell"] tr')
-    buys = page.locator('[data-book-body="buy"] tr')
+    sells = book_rows(page, "sell")
+    buys = book_rows(page, "buy")
     expect(sells).to_have_count(len(book["sell"]["orders"]))
     expect(buys).to_have_count(len(book["buy"]["orders"]))
     expect(sells.first.locator("td").first).to_have_text(price(book["sell"]["orders"][0]["price"]))
     expect(buys.first.locator("td").first).to_have_text(price(book["buy"]["orders"][0]["price"]))
     expect(sells.first).to_contain_text("Jita IV - Moon 4")
-    expect(page.locator("[data-book-snapshot]")).to_contain_text("The Forge snapshot")
+    expect(shown(page, "[data-book-snapshot]")).to_contain_text("The Forge snapshot")
     # Depth bars grow down the book.
-    widths = page.locator('[data-book-body="sell"] .depth__bar').evaluate_all(
-        "bars => bars.map(b => parseFloat(b.style.width))"
-    )
+    widths = shown(
+        page, '.market-book:not([hidden]) [data-book-body="sell"] .depth__bar'
+    ).evaluate_all("bars => bars.map(b => b.getBoundingClientRect().width)")
     assert widths == sorted(widths) and widths[-1] > widths[0]
 
     amarr_tab.click()
@@ -134,7 +145,7 @@ def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_se
     assert amarr["sell"]["orders"], "the stand-in sells Tritanium at Amarr"
     expect(sells.first.locator("td").first).to_have_text(price(amarr["sell"]["orders"][0]["price"]))
     expect(sells.first).to_contain_text("Amarr VIII")
-    expect(page.locator("[data-book-snapshot]")).to_contain_text("Domain snapshot")
+    expect(shown(page, "[data-book-snapshot]")).to_contain_text("Domain snapshot")
     # Whole region: other stations' orders too.
     page.get_by_role("button", name="Whole region").click()
     region_book = api(page, live_server, f"/api/v1/market/orders/{DOMAIN}/{TRITANIUM}?limit=10")
@@ -142,7 +153,13 @@ def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_se
         price(region_book["sell"]["orders"][0]["price"])
     )
     expect(sells).to_have_count(len(region_book["sell"]["orders"]))
+    expect(shown(page, ".market-book:not([hidden]) [data-book-where]")).to_have_text(
+        "in all of Domain"
+    )
     page.get_by_role("button", name="At the hub").click()
+    expect(shown(page, ".market-book:not([hidden]) [data-book-where]")).to_have_text(
+        re.compile(r"^at Amarr VIII")
+    )
     # Keyboard: the arrow keys move between the hub tabs.
     amarr_tab.focus()
     page.keyboard.press("ArrowLeft")
@@ -151,8 +168,8 @@ def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_se
 
     # (c) The history chart: an SVG path, with as many points as days in the range.
     history = api(page, live_server, f"/api/v1/market/history/{FORGE}/{TRITANIUM}")["days"]
-    chart = page.locator("[data-chart] svg")
-    line = page.locator("[data-chart] path.chart__avg")
+    chart = shown(page, "[data-chart] svg")
+    line = shown(page, "[data-chart] path.chart__avg")
     expect(line).to_have_attribute("data-points", str(days_within(history, 90)))
     assert (line.get_attribute("d") or "").startswith("M")
     counts = {}
@@ -165,7 +182,7 @@ def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_se
         d = line.get_attribute("d") or ""
         counts[days] = d.count("L") + 1
         assert counts[days] == days_within(history, days)
-        page.locator("[data-chart]").screenshot(
+        shown(page, "[data-chart]").screenshot(
             path=str(SCREENSHOTS / f"market-chart-{days}.png"), animations="disabled"
         )
     assert counts[30] < counts[90] < counts[365]
@@ -178,16 +195,16 @@ def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_se
     box = chart.bounding_box()
     assert box is not None
     chart.hover(position={"x": box["width"] - 15, "y": box["height"] / 2})
-    tooltip = page.locator(".chart__tooltip")
+    tooltip = shown(page, ".chart__tooltip")
     expect(tooltip).to_contain_text(history[-1]["date"])
     expect(tooltip).to_contain_text(f"Average {price(history[-1]['average'])} ISK")
-    page.locator("[data-chart]").screenshot(path=str(SCREENSHOTS / "market-chart-hover.png"))
+    shown(page, "[data-chart]").screenshot(path=str(SCREENSHOTS / "market-chart-hover.png"))
     # ...and so do the arrow keys, for the keyboard.
     chart.focus()
     page.keyboard.press("Home")
     first_day = history[-days_within(history, 90)]
     expect(tooltip).to_contain_text(first_day["date"])
-    expect(page.locator("[data-chart] [aria-live]")).to_contain_text(first_day["date"])
+    expect(shown(page, "[data-chart] [aria-live]")).to_contain_text(first_day["date"])
 
 
 def test_item_page_labels_the_demo_market(market, page, live_server):
@@ -199,7 +216,7 @@ def test_item_page_labels_the_demo_market(market, page, live_server):
     expect(note).to_contain_text("The Forge, Domain")
     expect(compare_row(page, FORGE, "hub").locator("th .tag--demo")).to_have_text("DEMO")
     expect(compare_row(page, FORGE, "hub").locator("th")).not_to_contain_text("ESI time")
-    expect(page.locator("[data-book-snapshot]")).to_contain_text(
+    expect(shown(page, "[data-book-snapshot]")).to_contain_text(
         "Demo market: generated prices, not live data"
     )
     expect(page.locator(".site-banner")).to_contain_text(
@@ -215,7 +232,7 @@ def test_item_page_says_a_region_is_on_its_way(market, page, live_server):
     expect(page.locator(f'.market-compare tbody[data-region="{DOMAIN}"]')).to_contain_text(pending)
     expect(compare_row(page, FORGE, "hub").locator('[data-cell="hub-ask"]')).to_be_visible()
     page.get_by_role("tab", name=re.compile("Amarr")).click()
-    expect(page.locator("[data-book-snapshot]")).to_contain_text(pending)
+    expect(shown(page, "[data-book-snapshot]")).to_contain_text(pending)
     screenshot(page, "market-item-pending")
 
 
@@ -230,17 +247,28 @@ def test_item_not_on_the_market_calls_no_market_api(market, page, live_server):
     assert not [url for url in calls if "/api/v1/market/" in url]
 
 
-def test_item_page_without_javascript_points_to_the_api(live_esi, browser, live_server):
-    page = new_page(browser, java_script_enabled=False)
+def test_item_page_without_javascript_shows_every_market(live_esi, browser, live_server):
+    """The page is rendered on the server: without JavaScript the comparison and every
+    market's books show, one after another; only the history chart needs the script."""
+    page = new_page(browser, viewport={"width": 1366, "height": 900}, java_script_enabled=False)
     try:
         open_page(page, live_server.url + f"/items/{TRITANIUM}/")
-        fallback = page.locator("[data-market-fallback]")
-        expect(fallback).to_contain_text("JavaScript is off")
-        expect(fallback.get_by_role("link", name="hub comparison")).to_have_attribute(
-            "href", f"/api/v1/market/compare?type_id={TRITANIUM}"
-        )
-        expect(page.locator("[data-market-live]").first).to_be_hidden()
+        jita_ask = compare_row(page, FORGE, "hub").locator('[data-cell="hub-ask"]')
+        expect(jita_ask).to_be_visible()
+        expect(jita_ask).to_contain_text(re.compile(r"^\d[\d,]*\.\d\d"))
         expect(page.get_by_role("tab")).to_have_count(0)  # the tabs need JavaScript
+        expect(page.locator("[data-hub-panel]:visible")).to_have_count(2)
+        for region_id, hub_name in ((FORGE, "Jita"), (DOMAIN, "Amarr")):
+            panel = page.locator(f'[data-hub-panel][data-region="{region_id}"]')
+            expect(panel.locator(".hub-panel__title")).to_contain_text(hub_name)
+            expect(panel.locator(".market-book:visible")).to_have_count(2)  # hub and region
+            expect(panel.locator('[data-book-body="sell"] tr').first).to_be_visible()
+            expect(panel.get_by_role("link", name=re.compile("history"))).to_have_attribute(
+                "href", f"/api/v1/market/history/{region_id}/{TRITANIUM}"
+            )
+        expect(page.get_by_role("button", name="Whole region")).to_have_count(0)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1366, f"the item page scrolls sideways ({width}px)"
         screenshot(page, "market-item-no-js")
     finally:
         page.context.close()
@@ -250,12 +278,12 @@ def test_market_pages_fit_a_phone(live_esi, browser, live_server):
     page = new_page(browser, viewport={"width": 375, "height": 740}, is_mobile=True)
     try:
         open_page(page, live_server.url + f"/items/{TRITANIUM}/")
-        expect(page.locator("[data-chart] path.chart__avg")).to_be_attached()
+        expect(shown(page, "[data-chart] path.chart__avg")).to_be_attached()
         expect(compare_row(page, FORGE, "hub")).to_be_visible()
-        expect(page.locator('[data-book-body="sell"] tr').first).to_be_visible()
+        expect(book_rows(page, "sell").first).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"the item page scrolls sideways ({width}px)"
-        chart = page.locator("[data-chart] svg")
+        chart = shown(page, "[data-chart] svg")
         svg_width = chart.evaluate("s => s.getBoundingClientRect().width")
         assert svg_width <= 375
         screenshot(page, "market-item-mobile")

@@ -235,39 +235,196 @@ def test_banner_when_stand_in_expires_quickly(client, market, settings):
 # --- Item page -----------------------------------------------------------------------------
 
 
-def test_item_page_has_the_market_panel_hooks(client, market):
+def api(client, path: str, **params) -> dict:
+    response = client.get(path, params, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, path
+    return dict(response.json())
+
+
+def compare_row(html: str, region_id: int, kind: str) -> str:
+    body = re.search(rf'<tbody data-region="{region_id}">(.*?)</tbody>', html, re.S)
+    assert body, f"no comparison rows for region {region_id}"
+    row = re.search(rf'<tr class="compare-row[^"]*" data-kind="{kind}">(.*?)</tr>', body[1], re.S)
+    assert row, f"no {kind} row for region {region_id}"
+    return row[1]
+
+
+def cell_value(row: str, name: str) -> float | None:
+    match = re.search(rf'data-cell="{name}" data-value="([^"]*)"', row)
+    assert match, name
+    return float(match[1]) if match[1] else None
+
+
+def hub_panel(html: str, region_id: int) -> str:
+    match = re.search(
+        rf'<section class="hub-panel" id="hub-panel-{region_id}"(.*?)</section>', html, re.S
+    )
+    assert match, f"no order book panel for region {region_id}"
+    return match[1]
+
+
+def book(panel: str, scope: str) -> str:
+    match = re.search(rf'data-book-scope="{scope}"(.*?)(?=data-book-scope=|$)', panel, re.S)
+    assert match, f"no {scope} book"
+    return match[1]
+
+
+def order_ids(book_html: str, side: str) -> list[int]:
+    body = re.search(rf'<tbody data-book-body="{side}">(.*?)</tbody>', book_html, re.S)
+    assert body, side
+    return [int(i) for i in re.findall(r'<tr data-order="(\d+)"', body[1])]
+
+
+def test_item_page_renders_the_comparison_and_the_books(client, market):
+    """Without JavaScript the page shows what the API answers: each hub's and region's best
+    prices, and the ten best orders of each side at the hub and across the region."""
+    refresh_region(FORGE)
+    refresh_region(DOMAIN)
     response = client.get("/items/34/")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-market-item="34"' in html
-    assert 'data-compare-url="/api/v1/market/compare"' in html
-    assert '<script id="market-hubs" type="application/json">' in html
-    hubs = response.context["market_site"].hubs
-    assert [(h["region_id"], h["region_name"], h["hub_system"]) for h in hubs] == [
-        (FORGE, "The Forge", "Jita"),
-        (DOMAIN, "Domain", "Amarr"),
-    ]
-    assert hubs[0]["hub_name"] == "Jita IV - Moon 4 - Caldari Navy Assembly Plant"
-    for region_id in (FORGE, DOMAIN):
-        assert f'data-orders-url="/api/v1/market/orders/{region_id}/34"' in html
-        assert f'data-history-url="/api/v1/market/history/{region_id}/34"' in html
+    compare = api(client, "/api/v1/market/compare", type_id=34)
+    for entry in compare["regions"]:
+        region_id = entry["region_id"]
+        for kind in ("hub", "region"):
+            row = compare_row(html, region_id, kind)
+            assert cell_value(row, f"{kind}-ask") == entry[kind]["best_ask"]
+            assert cell_value(row, f"{kind}-bid") == entry[kind]["best_bid"]
+            if entry[kind]["best_ask"] is not None:
+                assert f"{entry[kind]['best_ask']:,.2f}" in row
+        assert "ESI" in text(compare_row(html, region_id, "hub"))
+        assert re.search(r"\d+ s old", text(compare_row(html, region_id, "hub")))
+    assert "data-note=" not in html  # neither demo nor stale
+    assert "JavaScript is off" not in text(hub_panel(html, FORGE)).split("Price history")[0]
+
+    for region_id, station in ((FORGE, 60003760), (DOMAIN, 60008494)):
+        panel = hub_panel(html, region_id)
+        at_hub = api(client, f"/api/v1/market/orders/{region_id}/34", station_id=station, limit=10)
+        whole = api(client, f"/api/v1/market/orders/{region_id}/34", limit=10)
+        for side in ("sell", "buy"):
+            assert order_ids(book(panel, "hub"), side) == [
+                o["order_id"] for o in at_hub[side]["orders"]
+            ]
+            assert order_ids(book(panel, "region"), side) == [
+                o["order_id"] for o in whole[side]["orders"]
+            ]
+        # The history chart is drawn in the browser from the history API.
+        assert f'data-history-url="/api/v1/market/history/{region_id}/34"' in panel
+    jita = book(hub_panel(html, FORGE), "hub")
+    first = at_hub_first = api(
+        client, "/api/v1/market/orders/10000002/34", station_id=60003760, limit=10
+    )["sell"]["orders"][0]
+    assert f'<td class="num book__price">{first["price"]:,.2f}</td>' in jita
+    assert at_hub_first["location_name"] in jita
+    assert "The Forge snapshot:" in text(hub_panel(html, FORGE))
+    # The tabs, the one-book-at-a-time switch and the chart's range need JavaScript.
+    assert re.search(r'role="tablist"[^>]*data-js-only hidden', html)
     assert html.count('role="tab"') == 2
     assert re.search(r'id="hub-tab-10000002"[^>]*aria-selected="true"', html, re.S)
     for days in (30, 90, 365):
         assert f'data-range="{days}"' in html
     assert "js/market.js" in html
-    # Without JavaScript the panel says so and links the same data as JSON.
-    assert "JavaScript is off" in html
-    assert 'href="/api/v1/market/compare?type_id=34"' in html
     assert "once market snapshots are enabled" not in html  # the placeholder is gone
+
+
+def test_item_page_marks_the_best_hub_and_the_depth(client, market):
+    market.generate(FORGE, 8_000)  # books big enough that both hubs trade Tritanium both ways
+    market.generate(DOMAIN, 4_000)
+    refresh_region(FORGE)
+    refresh_region(DOMAIN)
+    html = client.get("/items/34/").content.decode()
+    compare = api(client, "/api/v1/market/compare", type_id=34)
+    asks = {r["region_id"]: r["hub"]["best_ask"] for r in compare["regions"]}
+    bids = {r["region_id"]: r["hub"]["best_bid"] for r in compare["regions"]}
+    cheapest, dearest = min(asks, key=asks.__getitem__), max(bids, key=bids.__getitem__)
+    for region_id in (FORGE, DOMAIN):
+        row = compare_row(html, region_id, "hub")
+        assert ('class="num is-best" data-cell="hub-ask"' in row) == (region_id == cheapest)
+        assert ('class="num is-best" data-cell="hub-bid"' in row) == (region_id == dearest)
+    # Depth bars grow down the book: each is the running volume's share of the deeper side.
+    jita = book(hub_panel(html, FORGE), "hub")
+    sells = re.search(r'<tbody data-book-body="sell">(.*?)</tbody>', jita, re.S)[1]
+    widths = [int(w) for w in re.findall(r'class="depth__bar" width="(\d+)%"', sells)]
+    assert widths and widths == sorted(widths) and widths[-1] > widths[0]
+    assert 'style="' not in html  # the CSP allows no style attribute
+
+
+def test_item_page_says_which_market_is_on_its_way(client, market):
+    refresh_region(FORGE)  # Domain has no snapshot yet
+    html = client.get("/items/34/").content.decode()
+    pending = "Market data for Domain is on its way (first refresh pending)."
+    assert pending in text(
+        re.search(rf'<tbody data-region="{DOMAIN}">(.*?)</tbody>', html, re.S)[1]
+    )
+    assert pending in text(hub_panel(html, DOMAIN))
+    assert compare_row(html, FORGE, "hub")
+
+
+def test_item_page_labels_the_demo_market(client, market):
+    publish_demo(FORGE)
+    publish_demo(DOMAIN)
+    html = client.get("/items/34/").content.decode()
+    note = re.search(
+        r'<p class="market-note market-note--demo" data-note="demo">(.*?)</p>', html, re.S
+    )
+    assert note and "Demo market: generated prices, not live data (The Forge, Domain)" in text(
+        note[1]
+    )
+    hub = compare_row(html, FORGE, "hub")
+    assert '<span class="tag tag--demo"' in hub and "ESI time" not in hub
+    assert "Demo market: generated prices, not live data." in text(hub_panel(html, FORGE))
+
+
+def test_item_page_names_stale_data(client, market, settings):
+    refresh_region(FORGE)
+    refresh_region(DOMAIN)
+    settings.MARKET_STALE_GRACE = 60
+    stale = make_stale(FORGE, minutes_ago=30)
+    html = client.get("/items/34/").content.decode()
+    since = datetime.fromisoformat(stale.fetched_at)
+    note = re.search(r'data-note="stale">(.*?)</p>', html, re.S)
+    assert note
+    said = f"ESI has not answered for The Forge since {since:%Y-%m-%d %H:%M:%S} UTC."
+    assert f"Stale market data: {said}" in text(note[1])
+    assert ">STALE<" in compare_row(html, FORGE, "hub")
+    assert ">STALE<" not in compare_row(html, DOMAIN, "hub")
+
+
+def test_item_page_reads_each_generation_once(client, market, monkeypatch):
+    """Item pages are read often: a market's books are read and rendered once per snapshot
+    generation and type, then kept."""
+    from market import selectors
+
+    refresh_region(FORGE)
+    refresh_region(DOMAIN)
+    calls: list[int | None] = []
+    real = selectors.book_of
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("station_id"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "book_of", counted)
+    first = client.get("/items/34/").content.decode()
+    assert sorted(calls, key=str) == sorted([60003760, None, 60008494, None], key=str)
+    second = client.get("/items/34/").content.decode()
+    assert len(calls) == 4  # kept
+    assert order_ids(book(hub_panel(first, FORGE), "hub"), "sell") == order_ids(
+        book(hub_panel(second, FORGE), "hub"), "sell"
+    )
+    market.generate(FORGE, 2_000, seed=9)  # ESI changes the book: a new generation
+    assert refresh_region(FORGE).result == "published"
+    client.get("/items/34/")
+    assert len(calls) == 6
 
 
 def test_item_page_follows_the_tracked_regions(client, market, settings):
     settings.MARKET_REGIONS = [10000032]
     html = client.get("/items/34/").content.decode()
-    assert 'data-orders-url="/api/v1/market/orders/10000032/34"' in html
+    assert 'id="hub-panel-10000032"' in html
     assert "Dodixie" in html
-    assert "/orders/10000002/" not in html
+    assert "/10000002/" not in html
 
 
 def test_item_not_on_the_market_makes_no_api_calls(client, market):

@@ -8,6 +8,7 @@ where PLEX trades (never an empty book).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -187,9 +188,20 @@ def test_plex_page_shows_the_global_market_only_and_says_so(client, published) -
     assert "PLEX trades only in the global PLEX market" in html
     assert f'data-region="{PLEX_REGION}"' in html
     assert f'data-region="{FORGE}"' not in html
-    assert f"/api/v1/market/orders/{PLEX_REGION}/{PLEX}" in html
-    assert f"/api/v1/market/history/{PLEX_REGION}/{PLEX}" in html
     assert "Global PLEX market" in html
+    # The book shown is the global market's (no hub station there: the whole region's).
+    book = get(client, f"/api/v1/market/orders/{PLEX_REGION}/{PLEX}", limit=10).json()
+    panel = html.split(f'id="hub-panel-{PLEX_REGION}"', 1)[1]
+    for side in ("sell", "buy"):
+        rows = panel.split(f'data-book-body="{side}">', 1)[1].split("</tbody>", 1)[0]
+        shown = [int(i) for i in re.findall(r'<tr data-order="(\d+)"', rows)]
+        assert shown == [o["order_id"] for o in book[side]["orders"]]
+    assert 'data-book-scope="hub"' not in panel
+    # Its comparison row is the whole market's, and the chart reads that market's history.
+    compare = get(client, "/api/v1/market/compare", type_id=PLEX).json()["regions"][0]
+    ask = re.search(r'data-cell="region-ask" data-value="([^"]+)"', html)
+    assert ask and float(ask[1]) == compare["region"]["best_ask"]
+    assert f'data-history-url="/api/v1/market/history/{PLEX_REGION}/{PLEX}"' in html
 
 
 def test_other_items_leave_the_global_plex_market_out(client, published) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 
-from market import reach, selectors
+from market import item_page, reach, selectors
 from market.snapshot import Snapshot, SnapshotMeta, columns_from_pages
 from sde import routes
 
@@ -139,3 +140,39 @@ def test_a_structure_is_placed_by_its_orders(snapshot) -> None:
     book = selectors.book_of(snapshot, TRITANIUM, "Tritanium", station_id=1_999_999_999_999)
     # Unknown place: only the region bid can be said to reach it.
     assert [o["order_id"] for o in book["buy"]["orders"]] == [4]
+
+
+def test_the_hub_book_on_the_item_page_says_which_bids_reach_it(snapshot) -> None:
+    hub = {
+        "region_id": FORGE,
+        "region_name": "The Forge",
+        "hub_id": JITA_44,
+        "hub_name": "Jita IV - Moon 4 - Caldari Navy Assembly Plant",
+        "hub_system": "Jita",
+    }
+    book = selectors.book_of(snapshot, TRITANIUM, "Tritanium", station_id=JITA_44)
+    view = item_page.book_view(book, "hub", hub)
+    sells, buys = view["sides"]
+    assert [row["location"] for row in buys["rows"]] == [
+        "region bid at Perimeter — reaches here",
+        "5-jump bid at Mitsolen — reaches here",
+        "Jita IV - Moon 4 - Caldari Navy Assembly Plant",
+        "solar system bid at Jita — reaches here",
+    ]
+    assert [row["title"] for row in buys["rows"]][:2] == [
+        "Perimeter VI - Ytiri Storage (range region, 1 jump away): a seller here can fill it.",
+        "Mitsolen IV - Moon 9 - Prompt Delivery Storage (range 5-jump, 3 jumps away): a seller "
+        "here can fill it.",
+    ]
+    # 1,004 + 1,005 + 1,003 + 1,008 = 4,020 units in four bids, three of them from elsewhere.
+    assert buys["summary"] == (
+        "4 orders for 4.02k units at Jita, 3 of them from other stations that reach it"
+    )
+    assert sells["summary"] == "1 order for 1k units at Jita"  # 1,001 units
+    # Depth bars: the running volume over the deeper side's shown volume (4,020 units):
+    # 1,004 -> 25 %, 2,009 -> 50 %, 3,012 -> 75 %, 4,020 -> 100 %; the ask 1,001 -> 25 %.
+    assert [row["share"] for row in buys["rows"]] == [25, 50, 75, 100]
+    assert [row["share"] for row in sells["rows"]] == [25]
+    html = render_to_string("market/_books.html", {"hub": hub, "books": [view]})
+    assert html.count('data-elsewhere="true" class="book__row--elsewhere"') == 3
+    assert "region bid at Perimeter — reaches here" in html

@@ -1,19 +1,16 @@
-// The market pages, drawn from the market API (vanilla JS, no library, no build step).
+// The market pages' live parts (vanilla JS, no library, no build step). The pages are rendered
+// on the server and work without this script; it adds only what must be live.
 //
-// - Item page (templates/market/_item_panel.html, [data-market-item]): the trade-hub
-//   comparison (GET compare?type_id=&regions=R, one request per tracked region so a region
-//   still waiting for its first snapshot does not hide the others), the order book of one hub
-//   (GET orders/{region}/{type}?station_id=&limit=) under keyboard-operable tabs, and the
-//   price history (GET history/{region}/{type}) as an inline SVG chart with a 30/90/365-day
-//   toggle. A hub station's book holds, on its buy side, the ranged bids of other stations that
-//   reach the hub (`elsewhere` in the answer), marked "region bid at Perimeter — reaches here".
-//   PLEX's page has one market only, the global PLEX market (region 19000001): the template
-//   leaves the hubs out, since their books no longer hold PLEX.
+// - Item page (templates/market/_item_panel.html, [data-market-item]): the server renders the
+//   hub comparison and, per tracked market, its order books (at the hub and across the region)
+//   one after another. This script puts the markets under keyboard-operable tabs, shows one
+//   book at a time ("At the hub" / "Whole region"), and draws the selected market's price
+//   history (GET history/{region}/{type}, ESI's daily history) as an inline SVG chart with a
+//   30/90/365-day toggle, a tooltip and keyboard reading.
 // - Status page (templates/market/status.html, [data-market-status]): polls GET status every
 //   two seconds while the page is visible, and lets staff queue a refresh (POST refresh).
 //
-// Every answer names its snapshot; the demo market and stale data are said in words, never
-// only by colour.
+// Numbers and times read as the server writes them (market/display.py).
 "use strict";
 
 (function () {
@@ -28,7 +25,6 @@
     demo: "ESI unreachable: published the demo market",
   };
   const FINAL_STATES = new Set(["published", "not_modified", "failed", "demo"]);
-  const DEMO_TEXT = "Demo market: generated prices, not live data";
   const PLEX_REGION_ID = 19000001; // the global PLEX market (market/plex.py)
 
   // --- Formatting --------------------------------------------------------------------------
@@ -133,10 +129,6 @@
     return node;
   }
 
-  function tag(text, kind, title) {
-    return h("span", { className: "tag" + (kind ? " tag--" + kind : ""), title: title }, text);
-  }
-
   async function getJson(url, options) {
     let response;
     try {
@@ -158,218 +150,66 @@
     return { ok: response.ok, status: response.status, data: data, detail: detail };
   }
 
-  // What a snapshot is, in words: source, ESI time, age, and STALE / DEMO plainly.
-  function snapshotLine(snapshot, options) {
-    const line = h("span", { className: "snapshot" });
-    if (!snapshot) return line;
-    const compactForm = options && options.compact;
-    if (snapshot.source === "demo") {
-      line.append(tag("DEMO", "demo", DEMO_TEXT));
-      if (!compactForm) line.append(" " + DEMO_TEXT + ".");
-    } else {
-      line.append(tag("ESI", "esi", "Live data from EVE's ESI"));
-    }
-    if (snapshot.stale && snapshot.source !== "demo") {
-      line.append(" ", tag("STALE", "warn", "ESI has not answered since " + utc(snapshot.fetched_at)));
-    }
-    const bits = [];
-    if (snapshot.source !== "demo" && snapshot.esi_last_modified) {
-      bits.push(["ESI time " + utc(snapshot.esi_last_modified, compactForm), "snapshot__time"]);
-    } else if (snapshot.source === "demo") {
-      bits.push(["generated " + utc(snapshot.fetched_at, compactForm), "snapshot__time"]);
-    }
-    bits.push([ageText(snapshot.age_seconds), "snapshot__age"]);
-    bits.forEach(([text, name], i) => line.append(h("span", { className: "nowrap " + name, text: (i ? " · " : " ") + text })));
-    line.title = "Snapshot " + snapshot.generation + " of region " + snapshot.region_id;
-    return line;
-  }
-
-  // An order's range as the game says it: "region", "solar system", "5-jump", "station".
-  function rangeText(range) {
-    if (range === "solarsystem") return "solar system";
-    if (/^\d+$/.test(range)) return range + "-jump";
-    return range;
-  }
-
-  // A bid that sits elsewhere and reaches this station: "region bid at Perimeter — reaches here".
-  function elsewhereText(order) {
-    const where = order.system_name || order.location_name || "Structure " + order.location_id;
-    return rangeText(order.range) + " bid at " + where + " — reaches here";
-  }
-
-  function elsewhereTitle(order) {
-    const place = order.location_name || "Structure " + order.location_id;
-    const hops = order.jumps === null || order.jumps === undefined ? "" : ", " + order.jumps + (order.jumps === 1 ? " jump" : " jumps") + " away";
-    return place + " (range " + rangeText(order.range) + hops + "): a seller here can fill it.";
-  }
-
-  function pendingText(regionName) {
-    return "Market data for " + regionName + " is on its way (first refresh pending).";
-  }
-
   // --- Item page -------------------------------------------------------------------------
 
   class ItemMarket {
     constructor(root) {
       this.root = root;
-      this.typeId = Number(root.dataset.marketItem);
       this.typeName = root.dataset.typeName;
-      this.compareUrl = root.dataset.compareUrl;
-      this.limit = Number(root.dataset.ordersLimit || 10);
-      this.hubs = JSON.parse(document.getElementById("market-hubs").textContent);
-      this.byRegion = new Map(this.hubs.map((hub) => [hub.region_id, hub]));
       this.tabs = Array.from(root.querySelectorAll('[role="tab"]'));
-      this.tabpanel = root.querySelector('[role="tabpanel"]');
-      this.scopeButtons = Array.from(root.querySelectorAll("[data-scope]"));
-      this.rangeButtons = Array.from(root.querySelectorAll("[data-range]"));
-      this.chartHost = root.querySelector("[data-chart]");
-      this.books = new Map(); // "region|scope" -> Promise of an API answer
+      this.panels = Array.from(root.querySelectorAll("[data-hub-panel]"));
+      this.scopeButtons = Array.from(root.querySelectorAll("button[data-scope]"));
+      this.rangeButtons = Array.from(root.querySelectorAll("button[data-range]"));
       this.histories = new Map(); // region -> Promise of an API answer
-      this.region = Number(this.tabs[0].dataset.region);
+      this.charts = new Map(); // region -> its days, oldest first
       this.scope = "hub";
-      const pressed = this.rangeButtons.find((b) => b.getAttribute("aria-pressed") === "true");
-      this.range = pressed ? Number(pressed.dataset.range) : 90;
-      this.chart = null;
+      this.range = 90;
+      if (!this.tabs.length) return;
 
-      root.querySelectorAll("[data-market-fallback]").forEach((node) => (node.hidden = true));
-      root.querySelectorAll("[data-market-live]").forEach((node) => (node.hidden = false));
+      root.querySelectorAll("[data-js-only]").forEach((node) => (node.hidden = false));
+      root.querySelectorAll("[data-no-js]").forEach((node) => (node.hidden = true));
+      for (const panel of this.panels) {
+        panel.setAttribute("role", "tabpanel");
+        panel.setAttribute("aria-labelledby", "hub-tab-" + panel.dataset.region);
+        panel.tabIndex = 0;
+        const host = this.chartHost(panel);
+        host.dataset.live = "";
+        host.replaceChildren(h("p", { className: "market-loading", text: "Loading price history…" }));
+      }
 
       this.tabs.forEach((tab) => {
         tab.addEventListener("click", () => this.select(Number(tab.dataset.region)));
         tab.addEventListener("keydown", (event) => this.onTabKey(event));
       });
       this.scopeButtons.forEach((button) =>
-        button.addEventListener("click", () => this.setScope(button.dataset.scope))
+        button.addEventListener("click", () => this.setScope(button.dataset.scope, button))
       );
       this.rangeButtons.forEach((button) =>
         button.addEventListener("click", () => this.setRange(Number(button.dataset.range)))
       );
       if ("ResizeObserver" in window) {
-        let lastWidth = 0;
-        new ResizeObserver(() => {
-          const width = this.chartHost.clientWidth;
-          if (this.chart && Math.abs(width - lastWidth) > 4) {
-            lastWidth = width;
-            this.drawChart();
-          }
-        }).observe(this.chartHost);
+        for (const panel of this.panels) {
+          const host = this.chartHost(panel);
+          const region = Number(panel.dataset.region);
+          let lastWidth = 0;
+          new ResizeObserver(() => {
+            const width = host.clientWidth;
+            if (region === this.region && this.charts.has(region) && width && Math.abs(width - lastWidth) > 4) {
+              lastWidth = width;
+              this.drawChart(region);
+            }
+          }).observe(host);
+        }
       }
-
-      this.loadComparison();
-      this.select(this.region);
+      this.select(Number(this.tabs[0].dataset.region));
     }
 
-    hub(regionId) {
-      return this.byRegion.get(regionId) || { region_id: regionId, region_name: "Region " + regionId };
+    panel(regionId) {
+      return this.panels.find((panel) => Number(panel.dataset.region) === regionId);
     }
 
-    // --- Comparison table ---
-
-    async loadComparison() {
-      const answers = await Promise.all(
-        this.hubs.map((hub) => {
-          const url = this.compareUrl + "?" + new URLSearchParams({ type_id: this.typeId, regions: hub.region_id });
-          return getJson(url).then((answer) => ({ hub: hub, answer: answer }));
-        })
-      );
-      this.renderComparison(answers);
-    }
-
-    renderComparison(answers) {
-      const table = this.root.querySelector(".market-compare");
-      const notices = this.root.querySelector("[data-compare-notices]");
-      const rows = answers.map(({ hub, answer }) => ({
-        hub: hub,
-        answer: answer,
-        data: answer.ok && answer.data.regions && answer.data.regions[0],
-      }));
-      const hubRows = rows.filter((r) => r.data && r.data.hub);
-      const asks = hubRows.map((r) => r.data.hub.best_ask).filter((v) => v !== null);
-      const bids = hubRows.map((r) => r.data.hub.best_bid).filter((v) => v !== null);
-      const bestAsk = asks.length > 1 ? Math.min(...asks) : null;
-      const bestBid = bids.length > 1 ? Math.max(...bids) : null;
-
-      const bodies = rows.map((row) => this.comparisonBody(row, bestAsk, bestBid));
-      table.querySelectorAll("tbody").forEach((body) => body.remove());
-      table.append(...bodies);
-
-      const demo = rows.filter((r) => r.data && r.data.snapshot.source === "demo").map((r) => r.hub.region_name);
-      const stale = rows
-        .filter((r) => r.data && r.data.snapshot.source !== "demo" && r.data.snapshot.stale)
-        .map((r) => r.hub.region_name + " since " + utc(r.data.snapshot.fetched_at));
-      notices.replaceChildren();
-      if (demo.length) {
-        notices.append(
-          h("p", { className: "market-note market-note--demo", "data-note": "demo" },
-            h("strong", { text: DEMO_TEXT }), " (" + demo.join(", ") + "). Real prices replace it as soon as ESI answers.")
-        );
-      }
-      if (stale.length) {
-        notices.append(
-          h("p", { className: "market-note market-note--stale", "data-note": "stale" },
-            h("strong", { text: "Stale market data:" }), " ESI has not answered for " + stale.join("; ") + ". Prices may have moved.")
-        );
-      }
-    }
-
-    comparisonBody(row, bestAsk, bestBid) {
-      const { hub, answer, data } = row;
-      const body = h("tbody", { "data-region": hub.region_id });
-      if (!data) {
-        const message = answer.status === 503 ? pendingText(hub.region_name) : "Could not load " + hub.region_name + ": " + answer.detail;
-        body.append(
-          h("tr", { className: "compare-error" },
-            h("th", { scope: "row" }, h("span", { className: "compare-where" }, hub.region_name)),
-            h("td", { colspan: 5, className: answer.status === 503 ? "market-pending" : "text-danger", text: message }))
-        );
-        return body;
-      }
-      const snapshot = snapshotLine(data.snapshot, { compact: true });
-      if (data.hub) {
-        body.append(
-          this.comparisonRow("hub", data.hub,
-            h("span", { className: "compare-where" },
-              h("a", { href: "/stations/" + data.hub.station_id + "/", title: data.hub.station_name }, hub.hub_system || data.hub.station_name),
-              h("span", { className: "compare-kind", text: "hub station" })),
-            snapshot, bestAsk, bestBid)
-        );
-      }
-      body.append(
-        this.comparisonRow("region", data.region,
-          h("span", { className: "compare-where" },
-            h("a", { href: "/regions/" + hub.region_id + "/" }, hub.region_name),
-            h("span", { className: "compare-kind", text: "whole region" })),
-          data.hub ? null : snapshot, null, null)
-      );
-      return body;
-    }
-
-    comparisonRow(kind, best, where, snapshot, bestAsk, bestBid) {
-      const row = h("tr", { className: "compare-row compare-row--" + kind, "data-kind": kind });
-      row.append(h("th", { scope: "row" }, where, snapshot ? h("span", { className: "compare-snapshot" }, snapshot) : null));
-      row.append(this.priceCell(kind + "-ask", best.best_ask, bestAsk !== null && best.best_ask === bestAsk, "cheapest sell of all hubs"));
-      row.append(this.priceCell(kind + "-bid", best.best_bid, bestBid !== null && best.best_bid === bestBid, "highest buy of all hubs"));
-      const spread = best.spread === null ? "—" : price(best.spread);
-      row.append(
-        h("td", { className: "num", "data-cell": kind + "-spread" }, spread,
-          best.spread_percent === null ? null : h("span", { className: "cell-sub", text: best.spread_percent.toFixed(2) + " %" }))
-      );
-      row.append(this.volumeCell(kind + "-ask-volume", best.ask_volume, best.ask_orders));
-      row.append(this.volumeCell(kind + "-bid-volume", best.bid_volume, best.bid_orders));
-      return row;
-    }
-
-    priceCell(name, value, isBest, bestText) {
-      const cell = h("td", { className: "num" + (isBest ? " is-best" : ""), "data-cell": name, "data-value": value === null ? "" : value });
-      cell.append(price(value));
-      if (isBest) cell.append(h("span", { className: "best-badge", text: bestText.startsWith("cheapest") ? "lowest" : "highest", title: bestText }), h("span", { className: "visually-hidden", text: " (" + bestText + ")" }));
-      return cell;
-    }
-
-    volumeCell(name, volume, orders) {
-      return h("td", { className: "num", "data-cell": name, title: integer(volume) + " units" },
-        compact(volume),
-        h("span", { className: "cell-sub", text: integer(orders) + (orders === 1 ? " order" : " orders") }));
+    chartHost(panel) {
+      return panel.querySelector("[data-chart]");
     }
 
     // --- Tabs, scope and range ---
@@ -389,164 +229,86 @@
 
     select(regionId) {
       this.region = regionId;
-      const hub = this.hub(regionId);
       this.tabs.forEach((tab) => {
         const on = Number(tab.dataset.region) === regionId;
         tab.setAttribute("aria-selected", on ? "true" : "false");
         tab.tabIndex = on ? 0 : -1;
-        if (on) this.tabpanel.setAttribute("aria-labelledby", tab.id);
       });
-      const hubButton = this.scopeButtons.find((b) => b.dataset.scope === "hub");
-      hubButton.disabled = !hub.hub_id;
-      if (!hub.hub_id) this.scope = "region";
-      this.scopeButtons.forEach((b) => b.setAttribute("aria-pressed", b.dataset.scope === this.scope ? "true" : "false"));
-      this.loadBook();
+      this.panels.forEach((panel) => (panel.hidden = Number(panel.dataset.region) !== regionId));
+      this.showBook();
       this.loadHistory();
     }
 
-    setScope(scope) {
+    // One book at a time: the chosen scope, or the region's when the market has no hub station.
+    showBook(focusScope) {
+      const books = Array.from(this.panel(this.region).querySelectorAll("[data-book-scope]"));
+      const has = books.some((book) => book.dataset.bookScope === this.scope);
+      const shown = has ? this.scope : "region";
+      books.forEach((book) => (book.hidden = book.dataset.bookScope !== shown));
+      this.scopeButtons.forEach((b) => b.setAttribute("aria-pressed", b.dataset.scope === shown ? "true" : "false"));
+      if (focusScope) {
+        const visible = books.find((book) => !book.hidden);
+        const button = visible && visible.querySelector('button[data-scope="' + focusScope + '"]');
+        if (button) button.focus(); // the pressed button's own book was hidden
+      }
+    }
+
+    setScope(scope, button) {
       this.scope = scope;
-      this.scopeButtons.forEach((b) => b.setAttribute("aria-pressed", b.dataset.scope === scope ? "true" : "false"));
-      this.loadBook();
+      this.showBook(document.activeElement === button ? scope : null);
     }
 
     setRange(days) {
       this.range = days;
       this.rangeButtons.forEach((b) => b.setAttribute("aria-pressed", Number(b.dataset.range) === days ? "true" : "false"));
-      this.drawChart();
-    }
-
-    tab(regionId) {
-      return this.tabs.find((t) => Number(t.dataset.region) === regionId);
-    }
-
-    // --- Order book ---
-
-    async loadBook() {
-      const regionId = this.region;
-      const scope = this.scope;
-      const hub = this.hub(regionId);
-      const key = regionId + "|" + scope;
-      const book = this.root.querySelector("[data-book]");
-      book.dataset.scope = scope;
-      this.root.querySelector("[data-book-where]").textContent =
-        scope === "hub" && hub.hub_name ? "at " + hub.hub_name : "in all of " + hub.region_name;
-      if (!this.books.has(key)) {
-        const params = { limit: this.limit };
-        if (scope === "hub" && hub.hub_id) params.station_id = hub.hub_id;
-        const url = this.tab(regionId).dataset.ordersUrl + "?" + new URLSearchParams(params);
-        this.books.set(key, getJson(url));
-      }
-      book.setAttribute("aria-busy", "true");
-      const answer = await this.books.get(key);
-      if (regionId !== this.region || scope !== this.scope) return; // the user moved on
-      book.setAttribute("aria-busy", "false");
-      if (!answer.ok) this.books.delete(key); // try again next time
-      this.renderBook(answer, hub, scope);
-    }
-
-    renderBook(answer, hub, scope) {
-      const line = this.root.querySelector("[data-book-snapshot]");
-      const where = scope === "hub" && hub.hub_system ? hub.hub_system : hub.region_name;
-      line.replaceChildren();
-      if (!answer.ok) {
-        const message = answer.status === 503 ? pendingText(hub.region_name) : "Could not load the order book: " + answer.detail;
-        line.append(h("p", { className: answer.status === 503 ? "market-pending" : "text-danger", text: message }));
-        for (const side of ["sell", "buy"]) {
-          this.root.querySelector('[data-book-summary="' + side + '"]').textContent = "";
-          this.root.querySelector('[data-book-body="' + side + '"]').replaceChildren(
-            h("tr", {}, h("td", { colspan: 4, className: "muted", text: "No data yet." }))
-          );
-        }
-        return;
-      }
-      const data = answer.data;
-      line.append(h("span", { className: "muted", text: hub.region_name + " snapshot: " }), snapshotLine(data.snapshot));
-      if (data.snapshot.source === "demo") line.classList.add("market-snapshot--demo");
-      else line.classList.remove("market-snapshot--demo");
-      const total = (side) => data[side].orders.reduce((sum, o) => sum + o.volume_remain, 0);
-      const scale = Math.max(total("sell"), total("buy"), 1);
-      for (const side of ["sell", "buy"]) {
-        const info = data[side];
-        const shown = info.orders.length;
-        const far = info.elsewhere_orders || 0;
-        this.root.querySelector('[data-book-summary="' + side + '"]').textContent =
-          integer(info.total_orders) + (info.total_orders === 1 ? " order" : " orders") + " for " +
-          compact(info.total_volume) + " units " + (scope === "hub" ? "at " + where : "in " + where) +
-          (far ? ", " + integer(far) + " of them from other stations that reach it" : "") +
-          (shown < info.total_orders ? " · best " + shown + " shown" : "");
-        const body = this.root.querySelector('[data-book-body="' + side + '"]');
-        if (!shown) {
-          body.replaceChildren(h("tr", {}, h("td", { colspan: 4, className: "muted", text: "No " + side + " orders " + (scope === "hub" ? "at " : "in ") + where + "." })));
-          continue;
-        }
-        let cumulative = 0;
-        body.replaceChildren(
-          ...info.orders.map((order) => {
-            cumulative += order.volume_remain;
-            const share = Math.max(1, Math.round((cumulative / scale) * 100));
-            const location = order.location_name || "Structure " + order.location_id;
-            const bar = h("span", { className: "depth__bar", "aria-hidden": "true" });
-            bar.style.width = share + "%";
-            const where = order.elsewhere
-              ? h("td", { className: "book__location book__location--elsewhere", title: elsewhereTitle(order), text: elsewhereText(order) })
-              : h("td", { className: "book__location", title: location, text: location });
-            return h("tr", { "data-order": order.order_id, "data-elsewhere": order.elsewhere ? "true" : null, className: order.elsewhere ? "book__row--elsewhere" : null },
-              h("td", { className: "num book__price", text: price(order.price) }),
-              h("td", { className: "num", title: integer(order.volume_remain) + " units", text: compact(order.volume_remain) }),
-              h("td", { className: "num depth", title: integer(cumulative) + " units up to this price" },
-                bar, h("span", { className: "depth__num", text: compact(cumulative) })),
-              where);
-          })
-        );
-      }
+      this.drawChart(this.region);
     }
 
     // --- History chart ---
 
     async loadHistory() {
       const regionId = this.region;
-      const hub = this.hub(regionId);
-      this.root.querySelector("[data-history-where]").textContent = "in " + hub.region_name;
-      if (!this.histories.has(regionId)) this.histories.set(regionId, getJson(this.tab(regionId).dataset.historyUrl));
-      if (!this.chart || this.chart.region !== regionId) {
-        this.chartHost.replaceChildren(h("p", { className: "market-loading", text: "Loading price history…" }));
-      }
+      const panel = this.panel(regionId);
+      const host = this.chartHost(panel);
+      if (!this.histories.has(regionId)) this.histories.set(regionId, getJson(host.dataset.historyUrl));
       const answer = await this.histories.get(regionId);
-      if (regionId !== this.region) return;
-      const note = this.root.querySelector("[data-history-note]");
+      if (regionId !== this.region) return; // the user moved on; drawn when selected again
+      const note = panel.querySelector("[data-history-note]");
+      const where = host.dataset.regionName;
       if (!answer.ok) {
-        this.histories.delete(regionId);
-        this.chart = null;
+        this.histories.delete(regionId); // try again next time
+        this.charts.delete(regionId);
         let message;
-        if (answer.status === 404) message = "No price history for " + this.typeName + " in " + hub.region_name + ".";
-        else if (answer.status === 503) message = "Price history for " + hub.region_name + " is unavailable right now: " + answer.detail;
+        if (answer.status === 404) message = "No price history for " + this.typeName + " in " + where + ".";
+        else if (answer.status === 503) message = "Price history for " + where + " is unavailable right now: " + answer.detail;
         else message = "Could not load the price history: " + answer.detail;
-        this.chartHost.replaceChildren(h("p", { className: answer.status === 404 ? "muted" : "market-pending", text: message }));
+        host.replaceChildren(h("p", { className: answer.status === 404 ? "muted" : "market-pending", text: message }));
         note.textContent = "";
         return;
       }
       const days = (answer.data.days || []).slice().sort((a, b) => (a.date < b.date ? -1 : 1));
-      this.chart = { region: regionId, days: days };
+      this.charts.set(regionId, days);
       const last = days.length ? days[days.length - 1].date : null;
       note.textContent =
         (regionId === PLEX_REGION_ID ? "Daily history of the global PLEX market from ESI" : "Daily history from ESI, region-wide") +
         (last ? "; the latest day is " + last + "." : ".") +
         " Hover or use the arrow keys on the chart for a day's numbers.";
-      this.drawChart();
+      this.drawChart(regionId);
     }
 
-    drawChart() {
-      if (!this.chart) return;
-      const hub = this.hub(this.chart.region);
+    drawChart(regionId) {
+      const all = this.charts.get(regionId);
+      if (!all) return;
+      const host = this.chartHost(this.panel(regionId));
+      const where = host.dataset.regionName;
       const cutoff = new Date(Date.now() - this.range * DAY_MS).toISOString().slice(0, 10);
-      const days = this.chart.days.filter((d) => d.date > cutoff);
+      const days = all.filter((d) => d.date > cutoff);
       if (!days.length) {
-        this.chartHost.replaceChildren(h("p", { className: "muted", text: "No trades of " + this.typeName + " in " + hub.region_name + " in the last " + this.range + " days." }));
+        host.replaceChildren(h("p", { className: "muted", text: "No trades of " + this.typeName + " in " + where + " in the last " + this.range + " days." }));
         return;
       }
-      drawHistory(this.chartHost, days, {
-        label: "Daily average price of " + this.typeName + " in " + hub.region_name + ", last " + this.range + " days",
+      drawHistory(host, days, {
+        label: "Daily average price of " + this.typeName + " in " + where + ", last " + this.range + " days",
       });
     }
   }

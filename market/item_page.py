@@ -1,0 +1,260 @@
+"""The item page's market panels, read and rendered on the server.
+
+For each tracked market where the type can trade (`market.plex`: PLEX only in the global PLEX
+market, every other type only in the regional ones): the comparison rows (hub station and
+whole region, `selectors.best_of`), the hub's and the whole region's order books
+(`selectors.book_of`, as the market API answers them) and the snapshot they come from; a
+market still waiting for its first snapshot says so in place of its figures.
+
+What a snapshot says about a type never changes within its generation, so each market's
+figures and its books' HTML are kept per (region, generation, type) in a bounded table, one
+per installed SDE (station and system names are in the HTML). A render then costs one pointer
+read per market, the snapshot's age and the comparison table. The history chart stays live in
+the browser (static/js/market.js, from the history API): ESI answers it, not a snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString
+
+from market import plex, publish, selectors
+from market.display import compact, integer, plural, range_text, utc
+from market.snapshot import Snapshot
+from market.views import tracked_hubs
+from sde.selectors import per_installed_sde
+
+log = logging.getLogger(__name__)
+
+BOOK_LIMIT = 10  # orders shown per side of a book
+KEPT_MARKETS = 2048  # (region, generation, type) entries kept per process: about 8 kB each
+
+
+class Kept:
+    """The least recently used values, at most `size` of them (thread-safe)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+
+
+kept_markets = per_installed_sde(lambda: Kept(KEPT_MARKETS))
+
+
+def pending_text(region_name: str) -> str:
+    return f"Market data for {region_name} is on its way (first refresh pending)."
+
+
+def panels(type_id: int, type_name: str) -> dict[str, Any]:
+    """Everything the item page's market panels show of one market type."""
+    tracked = tracked_hubs()
+    hubs = [hub for hub in tracked if plex.misplaced(hub["region_id"], type_id) is None]
+    markets = [_market(hub, type_id, type_name) for hub in hubs]
+    _mark_best(markets)
+    live = [m for m in markets if m["snapshot"]]
+    return {
+        "plex": plex.is_plex(type_id),
+        "tracked": tracked,
+        "markets": markets,
+        "demo_regions": ", ".join(
+            m["hub"]["region_name"] for m in live if m["snapshot"]["source"] == "demo"
+        ),
+        "stale_regions": "; ".join(
+            f"{m['hub']['region_name']} since {utc(m['snapshot']['fetched_at'])}"
+            for m in live
+            if m["snapshot"]["source"] != "demo" and m["snapshot"]["stale"]
+        ),
+    }
+
+
+def _market(hub: dict[str, Any], type_id: int, type_name: str) -> dict[str, Any]:
+    """One market's figures, books and snapshot; or why there are none yet."""
+    region_id, region_name = hub["region_id"], hub["region_name"]
+    try:
+        snapshot = selectors.snapshot_of(region_id)
+    except selectors.NoSnapshot:
+        return _without_figures(hub, pending_text(region_name), pending=True)
+    except Exception:  # the store cannot be read: the page still answers
+        log.warning("item page: no snapshot of %s", region_id, exc_info=True)
+        message = f"Could not load {region_name}: market data unavailable."
+        return _without_figures(hub, message, pending=False)
+    key = (region_id, snapshot.meta.generation, type_id)
+    kept = kept_markets()
+    readings = kept.get(key)
+    if readings is None:
+        readings = _readings(snapshot, hub, type_id, type_name)
+        kept.put(key, readings)
+    return {
+        "hub": hub,
+        "snapshot": publish.freshness(snapshot.meta),
+        "message": None,
+        "pending": False,
+        "rows": compare_rows(hub, readings["hub_best"], readings["region_best"]),
+        "books_html": readings["books_html"],
+    }
+
+
+def _without_figures(hub: dict[str, Any], message: str, *, pending: bool) -> dict[str, Any]:
+    """A market that cannot be shown: `message` says why (`pending`: its first snapshot is on
+    its way)."""
+    return {
+        "hub": hub,
+        "snapshot": None,
+        "message": message,
+        "pending": pending,
+        "rows": [],
+        "books_html": "",
+    }
+
+
+def compare_rows(
+    hub: dict[str, Any], hub_best: dict[str, Any] | None, region_best: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The comparison rows of one market: its hub station (if it has one), then the whole
+    region; the first row carries the snapshot line."""
+    rows = []
+    if hub_best is not None:
+        rows.append(
+            {
+                "kind": "hub",
+                "best": hub_best,
+                "href": reverse("station", args=[hub_best["station_id"]]),
+                "title": hub_best["station_name"],
+                "name": hub["hub_system"] or hub_best["station_name"] or hub["hub_name"],
+                "where": "hub station",
+            }
+        )
+    rows.append(
+        {
+            "kind": "region",
+            "best": region_best,
+            "href": reverse("region", args=[hub["region_id"]]),
+            "title": None,
+            "name": hub["region_name"],
+            "where": "whole region",
+        }
+    )
+    for row in rows:
+        row.update(shows_snapshot=row is rows[0], ask_is_best=False, bid_is_best=False)
+    return rows
+
+
+def _readings(
+    snapshot: Snapshot, hub: dict[str, Any], type_id: int, type_name: str
+) -> dict[str, Any]:
+    """What the snapshot says of the type: best prices, and both books rendered."""
+    best = selectors.best_of(snapshot, type_id)
+    books = []
+    if hub["hub_id"]:
+        book = selectors.book_of(
+            snapshot, type_id, type_name, station_id=hub["hub_id"], limit=BOOK_LIMIT
+        )
+        books.append(book_view(book, "hub", hub))
+    book = selectors.book_of(snapshot, type_id, type_name, limit=BOOK_LIMIT)
+    books.append(book_view(book, "region", hub))
+    html = render_to_string("market/_books.html", {"hub": hub, "books": books})
+    return {"region_best": best["region"], "hub_best": best["hub"], "books_html": SafeString(html)}
+
+
+def _mark_best(markets: list[dict[str, Any]]) -> None:
+    """With two or more hub stations priced, mark the cheapest ask and the highest bid."""
+    hubs = [row for m in markets for row in m["rows"] if row["kind"] == "hub"]
+    asks = [row["best"]["best_ask"] for row in hubs if row["best"]["best_ask"] is not None]
+    bids = [row["best"]["best_bid"] for row in hubs if row["best"]["best_bid"] is not None]
+    best_ask = min(asks) if len(asks) > 1 else None
+    best_bid = max(bids) if len(bids) > 1 else None
+    for row in hubs:
+        row["ask_is_best"] = best_ask is not None and row["best"]["best_ask"] == best_ask
+        row["bid_is_best"] = best_bid is not None and row["best"]["best_bid"] == best_bid
+
+
+def book_view(book: dict[str, Any], scope: str, hub: dict[str, Any]) -> dict[str, Any]:
+    """A book as its tables show it: per side, the summary and each row's figures, with a
+    cumulative depth bar scaled to the deeper side of what is shown."""
+    at_hub = scope == "hub"
+    where = (hub["hub_system"] or hub["hub_name"]) if at_hub else hub["region_name"]
+    near = f"at {where}" if at_hub else f"in {where}"
+    shown = {side: book[side]["orders"] for side in ("sell", "buy")}
+    scale = max(1, *(sum(o["volume_remain"] for o in orders) for orders in shown.values()))
+    sides = []
+    for side in ("sell", "buy"):
+        info = book[side]
+        far = info.get("elsewhere_orders", 0)
+        summary = f"{plural(info['total_orders'], 'order')} for {compact(info['total_volume'])}"
+        summary += f" units {near}"
+        if far:
+            summary += f", {integer(far)} of them from other stations that reach it"
+        if len(shown[side]) < info["total_orders"]:
+            summary += f" · best {len(shown[side])} shown"
+        sides.append(
+            {
+                "side": side,
+                "summary": summary,
+                "empty": f"No {side} orders {near}.",
+                "rows": _rows(shown[side], scale),
+            }
+        )
+    return {
+        "scope": scope,
+        "where": f"at {hub['hub_name']}" if at_hub else f"in all of {hub['region_name']}",
+        "sides": sides,
+    }
+
+
+def _rows(orders: list[dict[str, Any]], scale: int) -> list[dict[str, Any]]:
+    rows = []
+    cumulative = 0
+    for order in orders:
+        cumulative += order["volume_remain"]
+        location = order["location_name"] or f"Structure {order['location_id']}"
+        elsewhere = bool(order.get("elsewhere"))
+        rows.append(
+            {
+                "order_id": order["order_id"],
+                "price": order["price"],
+                "volume": order["volume_remain"],
+                "depth": cumulative,
+                "share": max(1, round(cumulative / scale * 100)),
+                "elsewhere": elsewhere,
+                "location": elsewhere_text(order) if elsewhere else location,
+                "title": elsewhere_title(order) if elsewhere else location,
+            }
+        )
+    return rows
+
+
+def elsewhere_text(order: dict[str, Any]) -> str:
+    """A bid placed elsewhere that reaches the station: "region bid at Perimeter — reaches
+    here"."""
+    where = order.get("system_name") or order["location_name"]
+    where = where or f"Structure {order['location_id']}"
+    return f"{range_text(order['range'])} bid at {where} — reaches here"
+
+
+def elsewhere_title(order: dict[str, Any]) -> str:
+    place = order["location_name"] or f"Structure {order['location_id']}"
+    jumps = order.get("jumps")
+    hops = "" if jumps is None else f", {plural(jumps, 'jump')} away"
+    return f"{place} (range {range_text(order['range'])}{hops}): a seller here can fill it."

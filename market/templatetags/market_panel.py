@@ -1,0 +1,74 @@
+"""The item page's market panels as a template tag, and the market's number and time formats
+as filters (market/display.py).
+
+`{% market_panels item %}` renders templates/market/_item_panel.html from
+`market.item_page.panels`: the SDE's item page includes the market's panels by name, without
+the sde app importing the market.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django import template
+
+from market import display, item_page
+
+register = template.Library()
+
+
+@register.inclusion_tag("market/_item_panel.html")
+def market_panels(item: dict[str, Any]) -> dict[str, Any]:
+    """The panels of one item (`sde.selectors.item_detail`); no market read for an item that
+    is not on the market."""
+    market = item_page.panels(item["type_id"], item["name"]) if item["on_market"] else None
+    return {"item": item, "market": market}
+
+
+@register.filter
+def isk(value: float | None) -> str:
+    """4.2 -> "4.20", 1234567.891 -> "1,234,567.89"."""
+    return display.price(value)
+
+
+@register.filter
+def units(value: float | None) -> str:
+    """2000 -> "2,000"."""
+    return display.integer(value)
+
+
+@register.filter
+def compact(value: float | None) -> str:
+    """172553241 -> "172.6M"."""
+    return display.compact(value)
+
+
+@register.filter
+def orders(count: int) -> str:
+    """1 -> "1 order", 2000 -> "2,000 orders"."""
+    return display.plural(count, "order")
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """12.3456 -> "12.35 %"."""
+    return "" if value is None or not math.isfinite(value) else f"{value:.2f} %"
+
+
+@register.filter
+def raw(value: float | None) -> str:
+    """A number for a data attribute, exactly (the shortest text that reads back the same)."""
+    return "" if value is None else repr(float(value))
+
+
+@register.filter
+def utc(value: Any, time_only: bool = False) -> str:
+    """ "2026-11-22 03:33:51 UTC", or the time of day alone."""
+    return display.utc(value, bool(time_only))
+
+
+@register.filter
+def age(seconds: float | None) -> str:
+    """ "3 min old"."""
+    return display.age_text(seconds)
