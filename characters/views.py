@@ -6,27 +6,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from characters import data, sections, selectors
-from characters.models import Character
+from characters.access import own_character
 from characters.tasks import queue_refresh
-
-
-def _own(request: HttpRequest, character_id: int) -> Character:
-    try:
-        return selectors.user_character(request.user, character_id)
-    except Character.DoesNotExist:
-        raise Http404("No such character.") from None
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest, character_id: int | None = None) -> HttpResponse:
     selected = selectors.selected_character(request)
-    character = selected if character_id is None else _own(request, character_id)
+    character = selected if character_id is None else own_character(request, character_id)
     characters = list(selectors.user_characters(request.user))
     context: dict[str, object] = {"character": character, "characters": characters}
     if character is not None:
@@ -45,7 +38,7 @@ def dashboard(request: HttpRequest, character_id: int | None = None) -> HttpResp
 @login_required
 @require_POST
 def refresh(request: HttpRequest, character_id: int) -> HttpResponse:
-    character = _own(request, character_id)
+    character = own_character(request, character_id)
     if character.needs_reauth:
         messages.error(request, f"{character.name} must be authorised again first.")
     elif queue_refresh(character.character_id):

@@ -8,29 +8,23 @@ character has not granted would show (`state: "disabled"`, `feature.grants`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from characters import data, sections, selectors
+from characters.access import own_character
 from characters.api import serializers as s
-from characters.models import Character
 from characters.tasks import queue_refresh
 from config.api import ErrorOut, validated
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-
-
-def own_character(request: Request, character_id: int) -> Character:
-    """One of the user's characters, else 404 (never saying whether the id exists)."""
-    try:
-        return selectors.user_character(request.user, character_id)
-    except Character.DoesNotExist:
-        raise NotFound("No such character.") from None
 
 
 class CharacterListView(APIView):
@@ -86,37 +80,56 @@ class CharacterDetailView(APIView):
         )
 
 
-class _SectionView(APIView):
-    """One stored section of one of the user's characters (`group` names it)."""
+class SectionView(APIView):
+    """One stored section of one of the user's characters (`group` names it); each section
+    is a subclass with its own documented answer."""
 
     permission_classes = [IsAuthenticated]
-    group = ""
+    group: str
 
     def get(self, request: Request, character_id: int) -> Response:
         validated(s.CharacterNoParams, request)
         return Response(sections.section(own_character(request, character_id), self.group))
 
 
-def _documented(group: str, out: type, summary: str) -> type[_SectionView]:
-    view = type(f"{group.title()}View", (_SectionView,), {"group": group, "__module__": __name__})
-    schema = extend_schema(
-        operation_id=f"characters_{group}", summary=summary, responses={200: out, **ERRORS}
+def _section_schema(group: str, out: type[Serializer], summary: str) -> Any:
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"characters_{group}", summary=summary, responses={200: out, **ERRORS}
+        )
     )
-    return extend_schema_view(get=schema)(view)
 
 
-SkillsView = _documented(
+@_section_schema(
     "skills", s.SkillsSection, "Skills, trading skills highlighted, and the fees they give"
 )
-StandingsView = _documented("standings", s.StandingsSection, "NPC standings")
-AssetsView = _documented(
-    "assets", s.AssetsSection, "Assets by location, valued at the Jita best bid"
-)
-WalletView = _documented("wallet", s.WalletSection, "Wallet balance, transactions and journal")
-OrdersView = _documented(
-    "orders", s.OrdersSection, "Open market orders, flagged outbid or undercut"
-)
-LocationView = _documented("location", s.LocationSection, "Location and current ship")
+class SkillsView(SectionView):
+    group = "skills"
+
+
+@_section_schema("standings", s.StandingsSection, "NPC standings")
+class StandingsView(SectionView):
+    group = "standings"
+
+
+@_section_schema("assets", s.AssetsSection, "Assets by location, valued at the Jita best bid")
+class AssetsView(SectionView):
+    group = "assets"
+
+
+@_section_schema("wallet", s.WalletSection, "Wallet balance, transactions and journal")
+class WalletView(SectionView):
+    group = "wallet"
+
+
+@_section_schema("orders", s.OrdersSection, "Open market orders, flagged outbid or undercut")
+class OrdersView(SectionView):
+    group = "orders"
+
+
+@_section_schema("location", s.LocationSection, "Location and current ship")
+class LocationView(SectionView):
+    group = "location"
 
 
 class RefreshView(APIView):
