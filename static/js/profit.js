@@ -1,12 +1,12 @@
-/* Profit pages: in-place column sorting of result tables, and live opportunity boards.
+/* Profit pages: the sort of a results table remembered in the URL, and live opportunity
+ * boards.
  *
  * Without JavaScript everything still works: headers are links that sort on the server, and
  * the boards show the version the page was rendered with.
  *
- * Sorting: a table marked data-sortable whose rows are all on the page
- * (data-complete="true") sorts in place when a header is clicked (descending first for
- * numbers), by each cell's data-value; the URL's `sort` is updated so a reload, the CSV and
- * the permalink keep the order. A table with more pages keeps the links (server sort).
+ * Sorting: static/js/sortable.js sorts a table whose rows are all on the page in place; when
+ * it has, the URL's `sort` (and the CSV, permalink and sort select) follow, so a reload keeps
+ * the order. A table with more pages keeps the links (server sort).
  *
  * Boards: a [data-boards-live] block polls its data-version-url (a tiny JSON with ETag, so an
  * unchanged board is a 304) every data-poll-ms, and, when the version changes, fetches
@@ -15,46 +15,10 @@
 (function () {
   "use strict";
 
-  // --- Sorting ------------------------------------------------------------------------------
+  // --- Remembering a sort --------------------------------------------------------------------
 
-  function cellValue(row, index, numeric) {
-    var cell = row.cells[index];
-    var raw = cell ? cell.getAttribute("data-value") : null;
-    if (raw === null) raw = cell ? cell.textContent.trim() : "";
-    if (!numeric) return raw.toLowerCase();
-    if (raw === "") return null;
-    var number = parseFloat(raw);
-    return isNaN(number) ? null : number;
-  }
-
-  function sortTable(table, th, direction) {
-    var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
-    var index = heads.indexOf(th);
-    var numeric = th.classList.contains("num");
-    var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
-    var sign = direction === "descending" ? -1 : 1;
-    rows.forEach(function (row, i) { row._position = i; });
-    rows.sort(function (a, b) {
-      var x = cellValue(a, index, numeric);
-      var y = cellValue(b, index, numeric);
-      if (x === null && y === null) return a._position - b._position;
-      if (x === null) return 1; // missing values last, either way
-      if (y === null) return -1;
-      if (x < y) return -sign;
-      if (x > y) return sign;
-      return a._position - b._position;
-    });
-    var fragment = document.createDocumentFragment();
-    rows.forEach(function (row) { fragment.appendChild(row); });
-    body.appendChild(fragment);
-    heads.forEach(function (head) { head.removeAttribute("aria-sort"); });
-    th.setAttribute("aria-sort", direction);
-    var key = th.getAttribute("data-key");
-    var sort = (direction === "descending" ? "-" : "") + key;
-    rememberSort(sort);
-  }
-
+  // sortable.js sorted a results table in place: the URL's `sort` follows (so a reload, the
+  // CSV and the permalink keep the order), and so does the form's sort select.
   function rememberSort(sort) {
     var url = new URL(window.location.href);
     url.searchParams.set("sort", sort);
@@ -69,26 +33,10 @@
     if (select && select.querySelector('option[value="' + sort + '"]')) select.value = sort;
   }
 
-  function enableSorting(table) {
-    if (table.getAttribute("data-complete") !== "true" || !table.tHead) return;
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
-      var link = th.querySelector("a.sort-link");
-      if (!link) return;
-      var button = document.createElement("button");
-      button.type = "button";
-      button.textContent = link.textContent;
-      button.setAttribute("data-sort-button", th.getAttribute("data-key"));
-      link.replaceWith(button);
-      button.addEventListener("click", function () {
-        var current = th.getAttribute("aria-sort");
-        var numeric = th.classList.contains("num");
-        var direction;
-        if (current === "descending") direction = "ascending";
-        else if (current === "ascending") direction = "descending";
-        else direction = numeric ? "descending" : "ascending";
-        sortTable(table, th, direction);
-      });
-    });
+  function onSorted(event) {
+    var table = event.target;
+    if (!table.classList || !table.classList.contains("profit-table")) return;
+    if (event.detail && event.detail.sort) rememberSort(event.detail.sort);
   }
 
   // --- Live boards --------------------------------------------------------------------------
@@ -160,7 +108,7 @@
   }
 
   function init() {
-    document.querySelectorAll("table[data-sortable]").forEach(enableSorting);
+    document.addEventListener("sortable:sorted", onSorted);
     document.querySelectorAll("[data-boards-live]").forEach(liveBoards);
   }
 
