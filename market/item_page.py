@@ -23,10 +23,11 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from market import plex, publish, selectors
-from market.display import compact, integer, plural, range_text, utc
+from market.display import age_text, compact, integer, plural, range_text, utc
 from market.snapshot import Snapshot
 from market.views import tracked_hubs
 from sde.selectors import per_installed_sde
@@ -61,6 +62,43 @@ class Kept:
 
 
 kept_markets = per_installed_sde(lambda: Kept(KEPT_MARKETS))
+
+
+DEMO_TEXT = "Demo market: generated prices, not live data"
+ESI_TAG = mark_safe('<span class="tag tag--esi" title="Live data from EVE&#x27;s ESI">ESI</span>')
+
+
+def snapshot_line(snapshot: dict[str, Any], compact: bool = False) -> SafeString:
+    """What a snapshot is, in words (`snapshot`: the API's snapshot block): an ESI or DEMO tag,
+    STALE when ESI stopped answering, ESI's time (or when the demo was generated) and the age.
+    `compact` leaves out the demo sentence and the date."""
+    demo = snapshot["source"] == "demo"
+    if demo:
+        tags = format_html(
+            '<span class="tag tag--demo" title="{}">DEMO</span>{}',
+            DEMO_TEXT,
+            "" if compact else f" {DEMO_TEXT}.",
+        )
+        time = f"generated {utc(snapshot['fetched_at'], compact)}"
+    else:
+        tags = ESI_TAG
+        if snapshot["stale"]:
+            tags += format_html(
+                ' <span class="tag tag--warn" title="ESI has not answered since {}">STALE</span>',
+                utc(snapshot["fetched_at"]),
+            )
+        modified = snapshot["esi_last_modified"]
+        time = f"ESI time {utc(modified, compact)}" if modified else ""
+    return format_html(
+        '<span class="snapshot" title="Snapshot {} of region {}">{}{}'
+        '<span class="nowrap snapshot__age">{}{}</span></span>',
+        snapshot["generation"],
+        snapshot["region_id"],
+        tags,
+        format_html('<span class="nowrap snapshot__time"> {}</span>', time) if time else "",
+        " · " if time else " ",
+        age_text(snapshot["age_seconds"]),
+    )
 
 
 def pending_text(region_name: str) -> str:
@@ -111,7 +149,7 @@ def _market(hub: dict[str, Any], type_id: int, type_name: str) -> dict[str, Any]
         "snapshot": publish.freshness(snapshot.meta),
         "message": None,
         "pending": False,
-        "rows": compare_rows(hub, readings["hub_best"], readings["region_best"]),
+        "rows": [dict(row) for row in readings["rows"]],  # marked per render: copies
         "books_html": readings["books_html"],
     }
 
@@ -164,7 +202,7 @@ def compare_rows(
 def _readings(
     snapshot: Snapshot, hub: dict[str, Any], type_id: int, type_name: str
 ) -> dict[str, Any]:
-    """What the snapshot says of the type: best prices, and both books rendered."""
+    """What the snapshot says of the type: its comparison rows, and both books rendered."""
     best = selectors.best_of(snapshot, type_id)
     books = []
     if hub["hub_id"]:
@@ -174,8 +212,8 @@ def _readings(
         books.append(book_view(book, "hub", hub))
     book = selectors.book_of(snapshot, type_id, type_name, limit=BOOK_LIMIT)
     books.append(book_view(book, "region", hub))
-    html = render_to_string("market/_books.html", {"hub": hub, "books": books})
-    return {"region_best": best["region"], "hub_best": best["hub"], "books_html": SafeString(html)}
+    html = render_to_string("market/_market.html", {"hub": hub, "books": books, "type_id": type_id})
+    return {"rows": compare_rows(hub, best["hub"], best["region"]), "books_html": SafeString(html)}
 
 
 def _mark_best(markets: list[dict[str, Any]]) -> None:

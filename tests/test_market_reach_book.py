@@ -173,6 +173,8 @@ def test_the_hub_book_on_the_item_page_says_which_bids_reach_it(snapshot) -> Non
     # 1,004 -> 25 %, 2,009 -> 50 %, 3,012 -> 75 %, 4,020 -> 100 %; the ask 1,001 -> 25 %.
     assert [row["share"] for row in buys["rows"]] == [25, 50, 75, 100]
     assert [row["share"] for row in sells["rows"]] == [25]
-    html = render_to_string("market/_books.html", {"hub": hub, "books": [view]})
+    html = render_to_string(
+        "market/_market.html", {"hub": hub, "books": [view], "type_id": TRITANIUM}
+    )
     assert html.count('data-elsewhere="true" class="book__row--elsewhere"') == 3
     assert "region bid at Perimeter — reaches here" in html

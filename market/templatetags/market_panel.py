@@ -26,6 +26,12 @@ def market_panels(item: dict[str, Any]) -> dict[str, Any]:
     return {"item": item, "market": market}
 
 
+@register.simple_tag
+def snapshot_line(snapshot: dict[str, Any], compact: bool = False) -> str:
+    """`{% snapshot_line m.snapshot compact=True %}`: what the snapshot is, in words."""
+    return item_page.snapshot_line(snapshot, compact)
+
+
 @register.filter
 def isk(value: float | None) -> str:
     """4.2 -> "4.20", 1234567.891 -> "1,234,567.89"."""
@@ -60,15 +66,3 @@ def percent(value: float | None) -> str:
 def raw(value: float | None) -> str:
     """A number for a data attribute, exactly (the shortest text that reads back the same)."""
     return "" if value is None else repr(float(value))
-
-
-@register.filter
-def utc(value: Any, time_only: bool = False) -> str:
-    """ "2026-11-22 03:33:51 UTC", or the time of day alone."""
-    return display.utc(value, bool(time_only))
-
-
-@register.filter
-def age(seconds: float | None) -> str:
-    """ "3 min old"."""
-    return display.age_text(seconds)
