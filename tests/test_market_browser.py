@@ -272,6 +272,17 @@ def test_item_page_without_javascript_shows_every_market(live_esi, browser, live
         screenshot(page, "market-item-no-js")
     finally:
         page.context.close()
+    phone = new_page(
+        browser, viewport={"width": 390, "height": 844}, is_mobile=True, java_script_enabled=False
+    )
+    try:
+        open_page(phone, live_server.url + f"/items/{TRITANIUM}/")
+        expect(phone.locator('[data-book-body="sell"] tr').first).to_be_visible()
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the item page scrolls sideways on a phone ({width}px)"
+        screenshot(phone, "market-item-no-js-mobile")
+    finally:
+        phone.context.close()
 
 
 def test_market_pages_fit_a_phone(live_esi, browser, live_server):

@@ -391,6 +391,22 @@ def test_item_page_names_stale_data(client, market, settings):
     assert ">STALE<" not in compare_row(html, DOMAIN, "hub")
 
 
+def test_a_market_without_a_hub_station_shows_its_whole_region(client, market, settings):
+    derelik = 10000001  # tracked, but no trade hub station
+    settings.MARKET_REGIONS = [FORGE, derelik]
+    refresh_region(FORGE)
+    publish_demo(derelik)
+    html = client.get("/items/34/").content.decode()
+    assert compare_row(html, FORGE, "hub")
+    body = re.search(rf'<tbody data-region="{derelik}">(.*?)</tbody>', html, re.S)
+    assert body and 'data-kind="hub"' not in body[1]
+    region = compare_row(html, derelik, "region")
+    assert "Derelik" in text(region) and "DEMO" in text(region)  # its snapshot line moves here
+    panel = hub_panel(html, derelik)
+    assert 'data-book-scope="hub"' not in panel and 'data-scope="hub"' not in panel
+    assert "Order book in all of Derelik" in text(book(panel, "region"))
+
+
 def test_item_page_reads_each_generation_once(client, market, monkeypatch):
     """Item pages are read often: a market's books are read and rendered once per snapshot
     generation and type, then kept."""
