@@ -27,6 +27,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from characters import crypto, selectors, sso
+from characters.access import own_character
 from characters.models import Character
 from characters.provider.adapter import EXPECTED_CHARACTER, PROVIDER_ID
 from characters.scopes import FEATURES, enabled_features, has_feature, scopes_with_feature
@@ -42,13 +43,6 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     ):
         return candidate
     return default
-
-
-def _own_character(request: HttpRequest, character_id: int) -> Character:
-    try:
-        return selectors.user_character(request.user, character_id)
-    except Character.DoesNotExist:
-        raise Http404("No such character.") from None
 
 
 def _start_sso(
@@ -130,7 +124,7 @@ def link(request: HttpRequest) -> HttpResponse:
 @require_POST
 def enable_feature(request: HttpRequest, character_id: int, key: str) -> HttpResponse:
     """Re-authorise the SAME character with the feature's scopes added to those it has."""
-    character = _own_character(request, character_id)
+    character = own_character(request, character_id)
     if key not in FEATURES:
         raise Http404("No such feature.")
     return _start_sso(
@@ -146,7 +140,7 @@ def enable_feature(request: HttpRequest, character_id: int, key: str) -> HttpRes
 @require_POST
 def reauthorise(request: HttpRequest, character_id: int) -> HttpResponse:
     """Authorise a character again (its token was revoked), with the scopes it had."""
-    character = _own_character(request, character_id)
+    character = own_character(request, character_id)
     return _start_sso(
         request,
         AuthProcess.CONNECT,
@@ -163,7 +157,7 @@ def switch(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("character_id", "")
     if not raw.isdigit():
         raise Http404("No such character.")
-    character = _own_character(request, int(raw))
+    character = own_character(request, int(raw))
     request.session[selectors.SESSION_KEY] = character.character_id
     return HttpResponseRedirect(_safe_next(request, reverse("eve-characters")))
 
@@ -173,7 +167,7 @@ def unlink(request: HttpRequest, character_id: int) -> HttpResponse:
     """GET: confirm; POST: revoke the character's refresh token at the SSO (best effort) and
     forget the character. Unlinking the last character of an SSO-only user deletes that user
     (nothing could log into it any more) and logs out."""
-    character = _own_character(request, character_id)
+    character = own_character(request, character_id)
     user = request.user
     assert isinstance(user, AbstractBaseUser)  # login_required
     others = selectors.user_characters(user).exclude(pk=character.pk).count()

@@ -88,6 +88,7 @@ from market.hubs import HUB_STATIONS
 from market.plex import PLEX_MARKET_SINCE, PLEX_REGION_ID, PLEX_TYPE_ID, is_plex_region
 from market.pricegrid import grid_round
 from market.snapshot import RANGE_CODES, RANGE_REGION
+from sde.ids import STRUCTURE_ID_MIN
 
 BUNDLE_DIR = Path(__file__).resolve().parent.parent / "sde" / "bundled"
 FloatArray = npt.NDArray[np.float64]
@@ -207,7 +208,6 @@ LIQUID_TYPES = 150  # the most popular types get both sides at the hub...
 LIQUID_DEPTH = 3  # ...with at least this many orders per side
 MAX_TYPE_SHARE = 0.003
 
-STRUCTURE_ID_MIN = 1_000_000_000_000  # Upwell structure ids; NPC stations are 60,xxx,xxx
 
 # Buy ranges of bids at NPC stations, and of the bids of structures the region book shows
 # (only those wider than "station"; in the recorded samples "1" jump is the most common).

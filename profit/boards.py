@@ -36,8 +36,9 @@ from market.hubs import HUB_STATIONS
 from market.snapshot import Snapshot, SnapshotMeta
 from profit.fees import Skills
 from profit.hauling import HaulingParams, hauling
-from profit.locations import resolve_place, station_names
+from profit.locations import resolve_place
 from profit.station import StationFilters, station_trading
+from sde.places import station_names
 from store import Store, get_store
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 POINTER = "profit:boards:current"
 LOCK = "profit:boards:recompute"
 # Rows kept per board, and how long a replaced version stays readable.
-BOARD_SIZE = 50  # unless the PROFIT_BOARD_SIZE setting says otherwise
+BOARD_SIZE = 50  # a board built on its own; compute_boards uses PROFIT_BOARD_SIZE
 BOARD_KEEP = 3600.0
 LOCK_TTL = 300.0
 # Boards of hubs whose snapshot changed while a recompute ran are rebuilt at once, up to
@@ -151,7 +152,7 @@ def hauling_board(snapshots: Mapping[int, Snapshot], size: int = BOARD_SIZE) -> 
 
 
 def compute_boards(snapshots: Mapping[int, Snapshot], size: int | None = None) -> list[Board]:
-    size = size or int(getattr(settings, "PROFIT_BOARD_SIZE", BOARD_SIZE))
+    size = size or settings.PROFIT_BOARD_SIZE
     boards = [station_board(snapshots[r], size) for r in sorted(snapshots, key=_hub_order)]
     if len(snapshots) > 1:
         boards.append(hauling_board(snapshots, size))

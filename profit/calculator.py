@@ -35,9 +35,10 @@ from market.snapshot import Snapshot
 from profit import fees
 from profit.engine import HISTORY, Columns, listing_prices, snapshot_ref, type_table
 from profit.fees import Skills
-from profit.locations import Place, UnknownPlace, resolve_place
+from profit.locations import resolve_place
 from profit.volumes import DailyVolumes, history_high
 from sde import routes
+from sde.places import Place, UnknownPlace
 
 MODES = ("instant", "list")
 # Orders listed in a formula before it says "and N more".

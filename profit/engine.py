@@ -19,7 +19,6 @@ import numpy.typing as npt
 from market.pricegrid import grid_round, price_below
 from market.snapshot import Snapshot
 from sde.models import InvGroup, InvMarketGroup, InvType, InvVolume
-from sde.places import location_names as location_names  # (profit.hauling's import)
 from sde.selectors import per_installed_sde
 
 IntArray = npt.NDArray[np.int64]

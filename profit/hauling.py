@@ -48,7 +48,6 @@ from profit.engine import (
     exclusive_cumsum,
     group_starts,
     listing_prices,
-    location_names,
     ranges,
     rows_from_columns,
     segment_ids,
@@ -58,9 +57,10 @@ from profit.engine import (
     type_table,
 )
 from profit.fees import Skills
-from profit.locations import Place, location_systems, place_mask
+from profit.locations import location_systems, place_mask
 from profit.volumes import DailyVolumes, history_high, station_share, volume_lookup
 from sde import routes
+from sde.places import Place, location_names
 
 MODES = ("instant", "list")
 FIELDS = (

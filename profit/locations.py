@@ -8,9 +8,6 @@ this module adds what only an order book knows:
   with orders at it;
 - `place_mask(snapshot, place)`: the rows of a snapshot's order book inside a place;
 - `location_systems(snapshot, ids)`: the solar system of each station or structure.
-
-The names re-exported below (`Place`, `UnknownPlace`, `station_names`, `station_owner`) are
-for the modules that still import them from here; new code takes them from `sde.places`.
 """
 
 from __future__ import annotations
@@ -23,10 +20,7 @@ import numpy.typing as npt
 
 from market.snapshot import Snapshot
 from sde import places
-from sde.places import Place as Place
-from sde.places import UnknownPlace as UnknownPlace
-from sde.places import station_names as station_names
-from sde.places import station_owner as station_owner
+from sde.places import Place
 
 
 def _placed_by(location_id: int, snapshots: Iterable[Snapshot]) -> tuple[int, int] | None:

@@ -29,12 +29,13 @@ from profit.calculator import calculate as price_trade
 from profit.fees import Skills, rates_used
 from profit.hauling import HaulingParams
 from profit.hauling import hauling as haul
-from profit.locations import Place, UnknownPlace, resolve_place
+from profit.locations import resolve_place
 from profit.params import snapshots_param
 from profit.station import StationFilters
 from profit.station import station_trading as scan
 from profit.volumes import DailyVolumes, daily_volume_table
 from sde import routes
+from sde.places import Place, UnknownPlace, place_json
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -75,16 +76,6 @@ def place(location_id: int) -> Place:
         return resolve_place(location_id)
     except UnknownPlace as exc:
         raise NotFound(exc.message) from exc
-
-
-def place_json(where: Place) -> dict[str, Any]:
-    return {
-        "id": where.id,
-        "kind": where.kind,
-        "name": where.name,
-        "region_id": where.region_id,
-        "system_id": where.system_id,
-    }
 
 
 def snapshot_for(region_id: int, pinned: Mapping[int, str]) -> Snapshot:
@@ -207,7 +198,7 @@ class Computed:
 
 
 computed = Computed(
-    getattr(settings, "PROFIT_COMPUTED_KEEP", 64), getattr(settings, "PROFIT_COMPUTED_ROWS", 20_000)
+    settings.PROFIT_COMPUTED_KEEP, settings.PROFIT_COMPUTED_ROWS
 )
 
 

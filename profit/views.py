@@ -25,7 +25,7 @@ from market.selectors import _region_names
 from market.views import age_text
 from profit import answers, boards, selectors
 from profit.api import serializers as s
-from profit.locations import UnknownPlace, resolve_place
+from profit.locations import resolve_place
 from profit.page_input import (
     SKILL_INPUTS,
     api_params,
@@ -42,12 +42,10 @@ from profit.page_input import (
 from profit.params import skills_from_request
 from profit.tables import HAULING_COLUMNS, STATION_COLUMNS, Column, sort_links, sort_options
 from sde import routes
+from sde.places import UnknownPlace
 
 log = logging.getLogger(__name__)
 
-# How often open pages ask whether a new board was published (profit.js), unless the
-# PROFIT_BOARD_POLL_MS setting says otherwise.
-BOARD_POLL_MS = 15_000
 HOME_BOARD_ROWS = 8
 
 Answer = dict[str, Any]
@@ -300,7 +298,8 @@ def _order_sides(breakdown: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _poll_ms() -> int:
-    return int(getattr(settings, "PROFIT_BOARD_POLL_MS", BOARD_POLL_MS))
+    """How often open pages ask whether a new board was published (profit.js)."""
+    return int(settings.PROFIT_BOARD_POLL_MS)
 
 
 def boards_context(limit: int = HOME_BOARD_ROWS) -> dict[str, Any]:

@@ -34,16 +34,13 @@ import numpy as np
 import numpy.typing as npt
 from redis.exceptions import RedisError
 
+from sde.ids import REGION_IDS, STATION_IDS, STRUCTURE_ID_MIN, SYSTEM_IDS
 from sde.models import ChrFaction, CrpNPCCorporation, MapRegion, MapSolarSystem, StaStation
 from sde.selectors import display_security, per_installed_sde
 from store import Store, get_store
 
 log = logging.getLogger(__name__)
 
-REGION_IDS = range(10_000_000, 14_000_000)
-SYSTEM_IDS = range(30_000_000, 34_000_000)
-STATION_IDS = range(60_000_000, 64_000_000)
-STRUCTURE_ID_MIN = 1_000_000_000_000
 STRUCTURES_KEY = "places:structures"  # structure id -> {"name", "system_id"} as ESI gave them
 STRUCTURES_LOCK_TTL = 10.0
 

@@ -120,7 +120,10 @@ def test_station_trading_answers_the_engines_rows(client, books):
         "kind": "station",
         "name": "Jita IV - Moon 4 - Caldari Navy Assembly Plant",
         "region_id": FORGE,
+        "region_name": "The Forge",
         "system_id": JITA_SYSTEM,
+        "system_name": "Jita",
+        "security": 0.9,  # Jita's true security 0.9459 as the game shows it
     }
     profits = [row["profit_per_unit"] for row in body["results"]]
     assert profits == sorted(profits, reverse=True)

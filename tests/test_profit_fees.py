@@ -18,8 +18,8 @@ from django.urls import reverse
 
 from profit import fees
 from profit.fees import FeeScheduleData, Skills
-from profit.locations import station_owner
 from profit.models import FeeSchedule
+from sde.places import station_owner
 from tests.conftest import sde_db
 
 JITA_4_4 = 60003760  # Caldari Navy (corp 1000035), Caldari State (faction 500001)

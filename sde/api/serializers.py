@@ -63,14 +63,13 @@ class PlaceOut(serializers.Serializer):
     region_id = serializers.IntegerField(
         allow_null=True, help_text="Null for a structure nobody has placed."
     )
-    region_name = serializers.CharField(allow_null=True, required=False)
+    region_name = serializers.CharField(allow_null=True)
     system_id = serializers.IntegerField(
         allow_null=True, help_text="Null for a region and a structure nobody has placed."
     )
-    system_name = serializers.CharField(allow_null=True, required=False)
+    system_name = serializers.CharField(allow_null=True)
     security = serializers.FloatField(
         allow_null=True,
-        required=False,
         help_text="The security status the game shows for its solar system (one decimal).",
     )
 
