@@ -197,9 +197,7 @@ class Computed:
             self._rows = 0
 
 
-computed = Computed(
-    settings.PROFIT_COMPUTED_KEEP, settings.PROFIT_COMPUTED_ROWS
-)
+computed = Computed(settings.PROFIT_COMPUTED_KEEP, settings.PROFIT_COMPUTED_ROWS)
 
 
 def daily_volumes(region_id: int) -> DailyVolumes:
