@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
 from django import template
+
+from profit.templatetags.profit_format import isk_short
 
 register = template.Library()
 
@@ -24,19 +25,8 @@ def iso_time(value: Any) -> datetime | None:
         return None
 
 
-@register.filter
-def isk_short(value: Any) -> str:
-    """123456789.0 -> "123.46 M" (k, M, B, T), for the summary cards."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number) or math.isinf(number):
-        return "—"
-    for size, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(number) >= size:
-            return f"{number / size:,.2f} {unit}"
-    return f"{number:,.2f}"
+# Compact ISK for the summary cards: the profit pages' filter, not a second copy.
+register.filter("isk_short", isk_short)
 
 
 @register.filter

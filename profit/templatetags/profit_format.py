@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 
+from market import display
+
 register = template.Library()
 
 
@@ -20,9 +22,8 @@ def _number(value: Any) -> float | None:
 
 @register.filter
 def isk(value: Any) -> str:
-    """1234567.891 -> "1,234,567.89" (an em dash for nothing)."""
-    number = _number(value)
-    return "—" if number is None else f"{number:,.2f}"
+    """1234567.891 -> "1,234,567.89" (an em dash for nothing): the market pages' price."""
+    return display.price(_number(value))
 
 
 @register.filter
@@ -65,7 +66,7 @@ def isk_short(value: Any) -> str:
     1534.5 -> "1,534.50"."""
     number = _number(value)
     if number is None:
-        return "—"
+        return display.NOTHING
     for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e4, "K")):
         if abs(number) >= size:
             return f"{number / (size if suffix != 'K' else 1e3):,.2f} {suffix}"
