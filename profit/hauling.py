@@ -28,10 +28,10 @@ one set of numpy operations over all pairs at once (see docs/profit-engine.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -176,7 +176,7 @@ class HaulRates:
 
 @dataclass(frozen=True)
 class Haul:
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]  # a HaulRows: rows are made when read
     total: int  # rows that passed the filters, before `limit`
     rates: dict[str, Any]  # statement of the rates used
     snapshots: list[dict[str, Any]] = field(default_factory=list)
@@ -216,12 +216,8 @@ def hauling(
     if params.limit is not None:
         order = order[: max(params.limit, 0)]
     picked = {name: values[order] for name, values in columns.items()}
-    if "type_name" not in picked:
-        _add_names(picked)
-    rows = _rows(picked)
-    if sold is not None and dst_books is not None:
-        _name_orders_sold(rows, picked["pair"], sold, dst_books)
-    listed = sorted({row["to_location_id"] for row in rows}) if params.mode == "list" else []
+    rows = HaulRows(picked, sold if dst_books is not None else None, dst_books)
+    listed = sorted(set(picked["to_location_id"].tolist())) if params.mode == "list" else []
     return Haul(
         rows=rows,
         total=total,
@@ -1021,7 +1017,53 @@ _DECIMALS = {
 }
 
 
-def _rows(columns: Columns) -> list[dict[str, Any]]:
-    return rows_from_columns(
-        columns, FIELDS, _DECIMALS, ("type_name", "from_name", "to_name", "list_price_basis")
-    )
+class HaulRows(Sequence[dict[str, Any]]):
+    """The ranked rows of a haul, made into JSON-ready dicts (names, the orders sold into)
+    only for the positions read: a region-to-region haul ranks thousands of routes, an answer
+    shows a page of them (`rows[a:b]`; iterating makes them all, a thousand at a time)."""
+
+    CHUNK = 1000
+
+    def __init__(self, columns: Columns, sold: _Sold | None, books: _Books | None) -> None:
+        self._columns = columns
+        self._sold = sold
+        self._books = books
+        self._n = len(columns["type_id"])
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._n)
+            rows = self._make(start, max(stop, start))
+            return rows[::step] if step != 1 else rows
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError("haul row index out of range")
+        return self._make(index, index + 1)[0]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for start in range(0, self._n, self.CHUNK):
+            yield from self._make(start, min(start + self.CHUNK, self._n))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _make(self, start: int, stop: int) -> list[dict[str, Any]]:
+        part = {name: values[start:stop] for name, values in self._columns.items()}
+        if "type_name" not in part:
+            _add_names(part)
+        rows = rows_from_columns(
+            part, FIELDS, _DECIMALS, ("type_name", "from_name", "to_name", "list_price_basis")
+        )
+        if self._sold is not None and self._books is not None:
+            _name_orders_sold(rows, part["pair"], self._sold, self._books)
+        return rows

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence, Sized
 from dataclasses import fields, is_dataclass, replace
 from typing import Any, TypeVar
 
@@ -167,7 +167,7 @@ class Computed:
     @staticmethod
     def _weight(value: Any) -> int:
         rows = value.get("rows") if isinstance(value, dict) else None
-        return max(1, len(rows)) if isinstance(rows, list) else 1
+        return max(1, len(rows)) if isinstance(rows, Sized) else 1
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
@@ -360,7 +360,7 @@ def hauling(
     def compute() -> dict[str, Any]:
         result = haul(sources, destinations, skills, params, volumes=volumes)
         return {
-            "rows": list(result.rows),
+            "rows": result.rows,  # made into dicts as pages read them
             "total": int(result.total),
             "rates": dict(result.rates),
         }

@@ -127,10 +127,10 @@ def test_the_hauling_board_ranks_routes_between_the_hubs(hubs, settings):
     jita, amarr = resolve_place(JITA), resolve_place(AMARR)
     hauler = HaulingParams(cargo_m3=5_000.0, budget=20_000_000.0)
     expected = hauling([(hubs[FORGE], jita)], [(hubs[DOMAIN], amarr)], Skills(), hauler)
-    expected_rows = (
-        expected.rows
-        + hauling([(hubs[DOMAIN], amarr)], [(hubs[FORGE], jita)], Skills(), hauler).rows
-    )
+    expected_rows = [
+        *expected.rows,
+        *hauling([(hubs[DOMAIN], amarr)], [(hubs[FORGE], jita)], Skills(), hauler).rows,
+    ]
     expected_rows.sort(key=lambda row: -row["net_profit"])
     (board,) = boards.read_boards(limit=12, board_id=boards.HAULING_BOARD)["boards"]
     assert [row["net_profit"] for row in board["rows"]] == [

@@ -447,3 +447,16 @@ def test_hauling_to_a_system_stands_where_its_bids_sit_and_takes_ranged_bids_too
     assert row["sell_total"] == pytest.approx(6_000 + 2_320 + 2_750 + 1_560 + 1_020)
     assert row["net_profit"] == pytest.approx(13_650 * (1 - 0.042) - 2_400 * 4.00)
     assert [o["price"] for o in row["sell_orders"]] == [6.00, 5.80, 5.50, 5.20, 5.10]
+
+
+def test_rows_are_made_as_they_are_read():
+    """A haul's rows are one ranked answer whatever part of it is read: a page, one row, or
+    all of them."""
+    forge = [*jita_sells(), order(TRITANIUM, 4.05, 400, location=PERIMETER_STORAGE)]
+    rows = haul(forge, amarr_buys(), source=FORGE, destination=DOMAIN).rows
+    every = list(rows)
+    assert len(rows) == len(every) == 2
+    assert rows[0] == every[0] and rows[-1] == every[-1] and rows[1:] == every[1:]
+    assert rows == every and rows[5:9] == []
+    with pytest.raises(IndexError):
+        rows[2]
