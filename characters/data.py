@@ -531,17 +531,14 @@ def _structure_ids(items: list[dict[str, Any]]) -> set[int]:
 
 
 def _structure(fetch: _Fetch, structure_id: int) -> dict[str, Any] | None:
-    """A structure's name and system, or None when the character may not see it. What ESI
-    tells is also kept for every place lookup (`sde.places.learn_structure`)."""
+    """A structure's name and system, or None when the character may not see it (kept with
+    this character's data only: ESI tells it to a character with docking access)."""
     try:
         body = fetch.private(f"/universe/structures/{structure_id}/").data or {}
     except EsiHttpError as exc:
         if exc.status in (401, 403, 404):
             return None
         raise
-    places.learn_structure(
-        structure_id, body.get("name"), body.get("solar_system_id"), store=fetch.store
-    )
     return {"name": body.get("name"), "solar_system_id": body.get("solar_system_id")}
 
 

@@ -17,7 +17,7 @@ scopes are not granted: `data` is None and `feature` says what enabling it grant
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -92,12 +92,19 @@ def system_info(system_id: int | None) -> dict[str, Any] | None:
     }
 
 
-def place(location_id: int) -> dict[str, Any]:
+def place(location_id: int, structures: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Where an item, an order or the character is (`sde.api.serializers.PlaceOut`): a
-    station, a structure (named as ESI told a refresh, else "Structure <id>"), a solar
-    system, which here means in space there (kind "solar_system", "<name> (in space)"), or
-    "other"."""
-    where = places.describe(location_id)
+    station, a structure (named as ESI told this character's refresh, `structures` as the
+    assets group stored them, else "Structure <id>": a structure's name is what a character
+    with access was told, never shown to anyone else), a solar system, which here means in
+    space there (kind "solar_system", "<name> (in space)"), or "other"."""
+    found = (structures or {}).get(str(location_id)) if places.is_structure(location_id) else None
+    if found:
+        system = found.get("solar_system_id")
+        learned = places.Structure(found.get("name") or None, int(system) if system else None)
+        where = places.structure_place(location_id, learned)
+    else:
+        where = places.describe(location_id)
     shown = places.place_json(where)
     if where.kind == "system":
         shown.update(kind="solar_system", name=f"{where.name} (in space)")
@@ -279,6 +286,7 @@ def standings_data(character: Character, stored: list[dict[str, Any]]) -> dict[s
 def assets_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
     items = stored.get("items", [])
     names = stored.get("names", {})
+    structures = stored.get("structures", {})
     by_id = {a["item_id"]: a for a in items}
 
     def root(item: dict[str, Any]) -> int:
@@ -310,7 +318,7 @@ def assets_data(character: Character, stored: dict[str, Any]) -> dict[str, Any]:
         shown.sort(key=lambda r: (-(r["value"] or 0.0), r["type_name"]))
         locations.append(
             {
-                "location": place(location_id),
+                "location": place(location_id, structures),
                 "items": shown,
                 "value": sum(r["value"] or 0.0 for r in shown),
                 "unvalued": sum(1 for r in shown if r["value"] is None),
@@ -376,9 +384,10 @@ def location_data(character: Character, stored: dict[str, Any]) -> dict[str, Any
     location = stored.get("location", {})
     ship = stored.get("ship", {})
     docked = location.get("station_id") or location.get("structure_id")
+    structures = stored.get("structures", {})
     return {
         "system": system_info(location.get("solar_system_id")),
-        "docked": place(int(docked)) if docked else None,
+        "docked": place(int(docked), structures) if docked else None,
         "ship": {
             **ship,
             "type_name": type_name(ship["ship_type_id"]) if ship.get("ship_type_id") else None,

@@ -15,10 +15,13 @@ by CCP's id ranges (regions 10000000-13999999, systems 30000000-33999999, NPC st
 The SDE part is read once per installed SDE file (`per_installed_sde`) and kept in memory as
 dicts and sorted numpy arrays, so a lookup never queries the database. A structure is not in
 the SDE: its name and system need an authenticated ESI call (`/universe/structures/{id}/`),
-so whatever a character's refresh learned is kept beside the SDE in the shared store
-(`learn_structure`, one JSON object under `STRUCTURES_KEY`); a structure nobody has seen is
-"Structure <id>" with no system. Placing a structure by a market snapshot's orders needs the
-market, so it is `profit.locations.resolve_place`'s job, not this module's.
+and a character is told it only for structures it may dock at. A character's own structures
+are named on its own pages from its own data (`characters.sections.place`), never here:
+`learn_structure` keeps, beside the SDE in the shared store, only names that are meant for
+every user (the structure markets a member chooses to share with the deployment); a
+structure nobody shared is "Structure <id>" with no system. Placing a structure by a market
+snapshot's orders needs the market, so it is `profit.locations.resolve_place`'s job, not this
+module's.
 
 docs/places.md says how to add a new kind of place.
 """
@@ -37,12 +40,13 @@ from redis.exceptions import RedisError
 from sde.ids import REGION_IDS, STATION_IDS, STRUCTURE_ID_MIN, SYSTEM_IDS
 from sde.models import ChrFaction, CrpNPCCorporation, MapRegion, MapSolarSystem, StaStation
 from sde.selectors import display_security, per_installed_sde
-from store import Store, get_store
+from store import LockHeld, Store, get_store
 
 log = logging.getLogger(__name__)
 
 STRUCTURES_KEY = "places:structures"  # structure id -> {"name", "system_id"} as ESI gave them
 STRUCTURES_LOCK_TTL = 10.0
+MAX_STRUCTURES = 20_000  # names kept at most (one JSON object: read whole)
 
 PlaceKind = Literal["region", "system", "station", "structure", "other"]
 KINDS: tuple[PlaceKind, ...] = ("region", "system", "station", "structure", "other")
@@ -302,18 +306,29 @@ def learned_structures(
 
 def learn_structure(
     structure_id: int, name: str | None, system_id: int | None, store: Store | None = None
-) -> None:
-    """Keep what ESI said of a structure (its name and system), for every later lookup."""
+) -> bool:
+    """Keep what ESI said of a structure (its name and system) for every user's lookups:
+    only for a structure meant to be shown to everyone. False when it was not kept (not a
+    structure, nothing to keep, MAX_STRUCTURES reached, another writer at work, or the store
+    unreachable): a name is never worth a failed refresh."""
     if not is_structure(structure_id) or not (name or system_id):
-        return
+        return False
     store = store or get_store()
     entry = {"name": name or None, "system_id": int(system_id) if system_id else None}
-    if _structures_stored(store).get(str(structure_id)) == entry:
-        return
-    with store.lock(f"{STRUCTURES_KEY}:write", ttl=STRUCTURES_LOCK_TTL):
-        stored = _structures_stored(store)
-        stored[str(structure_id)] = entry
-        store.set_json(STRUCTURES_KEY, stored)
+    stored = _structures_stored(store)
+    if stored.get(str(structure_id)) == entry:
+        return True
+    if str(structure_id) not in stored and len(stored) >= MAX_STRUCTURES:
+        return False
+    try:
+        with store.lock(f"{STRUCTURES_KEY}:write", ttl=STRUCTURES_LOCK_TTL):
+            stored = _structures_stored(store)
+            stored[str(structure_id)] = entry
+            store.set_json(STRUCTURES_KEY, stored)
+    except (LockHeld, RedisError, OSError):
+        log.info("places: structure %s not kept this time", structure_id)
+        return False
+    return True
 
 
 # --- Places --------------------------------------------------------------------------------
