@@ -13,8 +13,9 @@ is the lowest valid price strictly above `p` (a new buy order over a bid of `p`)
 `price_below(p)` the highest valid price strictly below `p` (a new sell order under an ask
 of `p`). Both work on numpy arrays and on single floats, for any positive price (one that
 is itself off the grid included). There is no valid price below 0.01: `price_below` gives
-NaN there. `grid_round` rounds to the nearest valid price in a given direction (the demo
-market's prices).
+NaN there; NaN, an infinite, a negative price or one above 10^15 ISK gives NaN too.
+`grid_round` rounds to the nearest valid price in a given direction (the demo market's
+prices; never below 0.01).
 
 Everything is computed in whole cents (int64: 10^11 ISK is 10^13 cents), so no float
 arithmetic moves a price off the grid.
@@ -60,29 +61,43 @@ def _next_down(cents: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return result
 
 
+# Prices this grid answers for: up to 10^15 ISK (far above any order; int64 cents hold it).
+MAX_PRICE = 1e15
+
+
+def _usable(price: FloatArray) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """The prices with the ones there is no answer for (NaN, infinite, negative, above
+    MAX_PRICE) replaced by 1 ISK, and which those were (their answer is NaN)."""
+    bad = ~np.isfinite(price) | (price < 0) | (price > MAX_PRICE)
+    return np.where(bad, 1.0, price), bad
+
+
 def _above(price: FloatArray) -> FloatArray:
     # From the whole cents under the price, then one correction each way, decided by
     # comparing floats: a price a hair off a grid value (float noise) is treated exactly as
     # the float it is, so the answer is strictly above it and the nearest such.
+    price, bad = _usable(price)
     cents = _next_up(np.floor(price * 100.0).astype(np.int64))
     cents = np.where(cents / 100.0 <= price, _next_up(cents), cents)
     lower = _next_down(cents)
     cents = np.where((lower >= 1) & (lower / 100.0 > price), lower, cents)
-    return cents / 100.0
+    return np.where(bad, np.nan, cents / 100.0)
 
 
 def _below(price: FloatArray) -> FloatArray:
+    price, bad = _usable(price)
     cents = _next_down(np.ceil(price * 100.0).astype(np.int64))
     cents = np.where((cents >= 1) & (cents / 100.0 >= price), _next_down(cents), cents)
     upper = _next_up(cents)
     cents = np.where(upper / 100.0 < price, upper, cents)
-    return np.where(cents >= 1, cents / 100.0, np.nan)
+    return np.where((cents >= 1) & ~bad, cents / 100.0, np.nan)
 
 
 def _up(price: FloatArray) -> FloatArray:
     below = _below(price)
-    start = np.where(np.isnan(below), 0.0, below)
-    return _above(start)  # the lowest valid price strictly above the one below: price or next
+    start = np.where(np.isnan(below), 0.0, below)  # nothing below: from 0, up to 0.01
+    # the lowest valid price strictly above the one below: the price itself, or the next
+    return np.where(_usable(price)[1], np.nan, _above(start))
 
 
 def _down(price: FloatArray) -> FloatArray:

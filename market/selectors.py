@@ -17,7 +17,8 @@ from esi.client import shared_client
 from market import plex, publish, reach
 from market.hubs import HUB_STATIONS
 from market.snapshot import Arrays, Snapshot, order_dicts
-from sde.models import InvType, MapRegion, MapSolarSystem, StaStation
+from sde import places
+from sde.models import InvType
 from sde.selectors import per_installed_sde
 
 
@@ -39,10 +40,10 @@ def tracked() -> list[int]:
 
 
 @per_installed_sde
-def _region_names() -> dict[int, str | None]:
-    """Every region's name, and "Global PLEX market" for region 19000001 (named GPMR-01 in
-    recent SDE builds, missing from those before July 2025)."""
-    return named_regions(MapRegion.objects.values_list("region_id", "region_name"))
+def region_names() -> dict[int, str | None]:
+    """Every region's name (`sde.places`), and "Global PLEX market" for region 19000001
+    (named GPMR-01 in recent SDE builds, missing from those before July 2025)."""
+    return named_regions(places.region_names().items())
 
 
 def named_regions(rows: Iterable[tuple[int, str | None]]) -> dict[int, str | None]:
@@ -61,25 +62,6 @@ def _market_type_names() -> dict[int, str]:
     return {type_id: name for type_id, name in rows if name}
 
 
-@per_installed_sde
-def _all_station_names() -> dict[int, str | None]:
-    return dict(StaStation.objects.values_list("station_id", "station_name"))
-
-
-@per_installed_sde
-def _station_systems() -> dict[int, int]:
-    return {
-        station: system
-        for station, system in StaStation.objects.values_list("station_id", "solar_system_id")
-        if system is not None
-    }
-
-
-@per_installed_sde
-def _system_names() -> dict[int, str | None]:
-    return dict(MapSolarSystem.objects.values_list("solar_system_id", "solar_system_name"))
-
-
 def in_this_market(region_id: int, type_id: int) -> None:
     """Refuse PLEX in a regional market and other types in the global PLEX market."""
     reason = plex.misplaced(region_id, type_id)
@@ -88,7 +70,7 @@ def in_this_market(region_id: int, type_id: int) -> None:
 
 
 def tracked_region(region_id: int) -> None:
-    if region_id not in _region_names():
+    if region_id not in region_names():
         raise MarketNotFound(f"No region with id {region_id} in the installed SDE.")
     if region_id not in settings.MARKET_REGIONS:
         tracked = ", ".join(str(r) for r in settings.MARKET_REGIONS)
@@ -173,7 +155,7 @@ def book_of(
             far = rows[reaching[rows]]
             sides[side]["elsewhere_orders"] = len(far)
             sides[side]["elsewhere_volume"] = int(book["volume_remain"][far].sum())
-    names = _all_station_names()
+    names = places.station_names()
     for side in sides.values():
         for order in side["orders"]:
             order["location_name"] = names.get(order["location_id"])
@@ -188,8 +170,8 @@ def book_of(
 def station_system(snapshot: Snapshot, station_id: int) -> int | None:
     """The solar system of a station (SDE), or of a structure (from its orders in the
     snapshot); None when neither knows it."""
-    system = _station_systems().get(station_id)
-    if system is not None:
+    system = int(places.station_systems([station_id])[0])
+    if system >= 0:
         return system
     found = snapshot.book["system_id"][snapshot.book["location_id"] == station_id]
     return int(found[0]) if len(found) else None
@@ -207,7 +189,7 @@ def _mark_elsewhere(
     jumps = np.full(len(rows), -1, dtype=np.int64)
     if far.any() and system_id is not None:
         jumps[far] = reach.jumps_to(book["system_id"][rows[far]], system_id)
-    systems = _system_names()
+    systems = places.system_names()
     for order, elsewhere, hops in zip(side["orders"], far.tolist(), jumps.tolist(), strict=True):
         order["elsewhere"] = bool(elsewhere)
         if elsewhere:
@@ -248,7 +230,7 @@ def best_of(snapshot: Snapshot, type_id: int) -> dict[str, Any]:
         "hub": (
             {
                 "station_id": hub,
-                "station_name": _all_station_names().get(hub),
+                "station_name": places.station_names().get(hub),
                 **_best(snapshot, type_id, hub),
             }
             if hub
@@ -288,7 +270,7 @@ def status() -> dict[str, Any]:
     """Per tracked region: snapshot age, last refresh result and error, next refresh, live
     progress; and the ESI client's budgets and circuit state."""
     regions = []
-    names = _region_names()
+    names = region_names()
     for region_id in settings.MARKET_REGIONS:
         meta = publish.current_meta(region_id)
         regions.append(

@@ -19,8 +19,7 @@ from django.shortcuts import render
 from market import publish, selectors
 from market.display import age_text, moment
 from market.hubs import HUB_STATIONS
-from sde.models import StaStation
-from sde.selectors import per_installed_sde
+from sde import places
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +35,19 @@ PROGRESS_LABELS = {
 }
 
 
-@per_installed_sde
 def _hub_names() -> dict[int, tuple[str | None, str | None]]:
-    """Each trade hub's station and system name, read once per installed SDE (the item and
-    profit pages list the hubs on every render)."""
-    return {
-        station_id: (station_name, system_name)
-        for station_id, station_name, system_name in StaStation.objects.filter(
-            station_id__in=list(HUB_STATIONS.values())
-        ).values_list("station_id", "station_name", "solar_system__solar_system_name")
-    }
+    """Each trade hub's station and system name (`sde.places`, read once per installed SDE)."""
+    hubs: dict[int, tuple[str | None, str | None]] = {}
+    for station_id in HUB_STATIONS.values():
+        where = places.describe(station_id)
+        hubs[station_id] = (where.name, where.system_name)
+    return hubs
 
 
 def tracked_hubs() -> list[dict[str, Any]]:
     """The tracked regions in settings order, with their names and trade hubs from the SDE."""
     regions = list(settings.MARKET_REGIONS)
-    names = selectors._region_names()  # every region, read once per installed SDE
+    names = selectors.region_names()  # every region, read once per installed SDE
     hubs = _hub_names()
     rows = []
     for region_id in regions:

@@ -21,7 +21,7 @@ from django.urls import reverse
 from redis.exceptions import RedisError
 from rest_framework import serializers
 
-from market.selectors import _region_names
+from market.selectors import region_names
 from market.views import age_text
 from profit import answers, boards, selectors
 from profit.api import serializers as s
@@ -81,7 +81,7 @@ def _form_context(
 
 def _snapshot_rows(blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """An answer's `snapshots` block with each region's name and age, for the page."""
-    names = _region_names()
+    names = region_names()
     return [
         {
             **block,
@@ -269,7 +269,7 @@ def calculator_page(request: HttpRequest) -> HttpResponse:
                 "breakdown": answer["breakdown"],
                 **_answer_context(request, answer, data, asked),
                 "order_sides": _order_sides(answer["breakdown"]),
-                "region_names": _region_names(),
+                "region_names": region_names(),
             }
         )
     return render(request, "profit/calculator.html", context, status=status)
@@ -326,8 +326,7 @@ def boards_context(limit: int = HOME_BOARD_ROWS) -> dict[str, Any]:
 
 def _system_name(location_id: int) -> str | None:
     try:
-        where = resolve_place(location_id)
-        return resolve_place(where.system_id).name if where.system_id else None
+        return resolve_place(location_id).system_name
     except UnknownPlace:
         return None
 

@@ -169,7 +169,7 @@ def test_the_global_plex_market_has_a_clear_name(client, published) -> None:
     regions = get(client, "/api/v1/market/status").json()["regions"]
     names = {r["region_id"]: r["name"] for r in regions}
     assert names[PLEX_REGION] == "Global PLEX market"
-    assert selectors._region_names()[PLEX_REGION] == "Global PLEX market"
+    assert selectors.region_names()[PLEX_REGION] == "Global PLEX market"
 
 
 def test_an_sde_without_the_region_still_names_it() -> None:

@@ -157,3 +157,16 @@ def test_vectorised_equals_one_by_one(values: list[float]) -> None:
     for got, value in zip(below.tolist(), values, strict=True):
         one = price_below(value)
         assert got == one or (np.isnan(got) and np.isnan(one))
+
+
+def test_no_answer_for_what_is_no_price():
+    bad = np.array([np.nan, np.inf, -np.inf, -5.0, 1e17])
+    assert np.isnan(price_above(bad)).all()
+    assert np.isnan(price_below(bad)).all()
+    no_price = np.array([np.nan, np.inf, 1e17])
+    assert np.isnan(grid_round(no_price, "up")).all()
+    assert np.isnan(grid_round(no_price, "down")).all()
+    assert grid_round(np.array([-5.0]), "up").tolist() == [0.01]  # never below 0.01
+    assert np.isnan(price_above(float("nan")))
+    # The rest of an array is answered as usual.
+    assert price_above(np.array([np.nan, 900_000.0]))[1] == 900_100.0
