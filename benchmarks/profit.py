@@ -677,7 +677,7 @@ def main() -> None:
                         rates=haul_rates,
                         volumes={},
                     )
-                    boards.append(routed.rows)
+                    boards.append(list(routed.rows))
         return boards
 
     def ref_boards() -> list[list[dict]]:
