@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from market import publish
+from market import plex, publish
 from market.hubs import HUB_STATIONS
 from market.pricegrid import price_above, price_below
 from market.reach import reaching_rows
@@ -87,10 +87,13 @@ def _best_other(snapshot: Snapshot, order: dict[str, Any]) -> float | None:
     is_buy = bool(order.get("is_buy_order"))
     location = int(order["location_id"])
     mask = (book["is_buy_order"] == is_buy) & (book["order_id"] != int(order["order_id"]))
-    if is_buy:  # every bid a seller at the station can fill competes with it
+    region_id = snapshot.meta.region_id
+    if plex.is_plex_region(region_id):
+        pass  # the global PLEX market: every order competes with every other
+    elif is_buy:  # every bid a seller at the station can fill competes with it
         rows = np.flatnonzero(mask)
         system = int(location_systems(snapshot, [location])[0])
-        mask[rows] = reaching_rows(book, rows, location, system)
+        mask[rows] = reaching_rows(book, rows, location, system, region_id=region_id)
     else:
         mask &= book["location_id"] == location
     prices = book["price"][mask]

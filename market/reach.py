@@ -11,7 +11,9 @@ stargate jumps from its own, on the shortest route whatever the security), or `r
     range = N jumps      and jumps(order's system, S) <= N
 
 So a station's buyers are not only the bids located there: a `region` bid in Perimeter
-competes at Jita IV - Moon 4. `fills_at` is the rule over arrays; `bids_reaching` applies it
+competes at Jita IV - Moon 4. In the global PLEX market (region 19000001, `market.plex`)
+every order fills against every other, wherever it was placed: there every bid reaches every
+station. `fills_at` is the rule over arrays; `bids_reaching` applies it
 to a whole snapshot for one station (what station trading outbids, and what a hauler standing
 there can sell into), summarised per type.
 """
@@ -25,6 +27,7 @@ from collections import OrderedDict
 import numpy as np
 import numpy.typing as npt
 
+from market import plex
 from market.snapshot import (
     RANGE_NAMES,
     RANGE_REGION,
@@ -73,8 +76,13 @@ def jumps_to(systems: npt.ArrayLike, target_system: int) -> IntArray:
     return result
 
 
-def reaching_rows(book: Arrays, rows: IntArray, location_id: int, system_id: int) -> BoolArray:
-    """Of the given buy-order rows of a book, those a seller at the station can fill."""
+def reaching_rows(
+    book: Arrays, rows: IntArray, location_id: int, system_id: int, *, region_id: int = 0
+) -> BoolArray:
+    """Of the given buy-order rows of a book (of `region_id`), those a seller at the station
+    can fill."""
+    if plex.is_plex_region(region_id):
+        return np.ones(len(rows), dtype=bool)
     order_system = book["system_id"][rows].astype(np.int64)
     order_range = book["range"][rows]
     # Only the numbered ranges need a route: look jumps up for those rows alone.
@@ -108,7 +116,9 @@ def bids_reaching(snapshot: Snapshot, location_id: int, system_id: int) -> Array
         if found is not None:
             kept.move_to_end(key)
             return found
-    summary = _summarise(snapshot.book, _bid_rows(snapshot), location_id, system_id)
+    summary = _summarise(
+        snapshot.book, _bid_rows(snapshot), location_id, system_id, snapshot.meta.region_id
+    )
     with _lock:
         kept[key] = summary
         while len(kept) > _KEPT:
@@ -121,8 +131,10 @@ def _bid_rows(snapshot: Snapshot) -> IntArray:
     return rows
 
 
-def _summarise(book: Arrays, bids: IntArray, location_id: int, system_id: int) -> Arrays:
-    rows = bids[reaching_rows(book, bids, location_id, system_id)]
+def _summarise(
+    book: Arrays, bids: IntArray, location_id: int, system_id: int, region_id: int
+) -> Arrays:
+    rows = bids[reaching_rows(book, bids, location_id, system_id, region_id=region_id)]
     # The book is sorted by type, then buys dearest first: the first row of a type is its best.
     type_id = book["type_id"][rows]
     n = len(rows)

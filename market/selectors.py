@@ -138,7 +138,9 @@ def book_of(
         system_id = station_system(snapshot, station_id)
         bids = np.flatnonzero(is_buy & ~at)
         if len(bids):
-            reaching[bids] = reach.reaching_rows(book, bids, station_id, system_id or -1)
+            reaching[bids] = reach.reaching_rows(
+                book, bids, station_id, system_id or -1, region_id=snapshot.meta.region_id
+            )
     sides: dict[str, Any] = {}
     for side, buy in (("buy", True), ("sell", False)):
         if order_type not in ("all", side):

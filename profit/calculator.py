@@ -380,7 +380,9 @@ def _orders(snapshot: Snapshot, place: Place, type_id: int, *, is_buy: bool) -> 
     elif is_buy and place.system_id is not None:
         inside = np.zeros(len(side), dtype=bool)
         rows = np.flatnonzero(side)
-        inside[rows] = reaching_rows(book, rows, place.id, place.system_id)
+        inside[rows] = reaching_rows(
+            book, rows, place.id, place.system_id, region_id=snapshot.meta.region_id
+        )
     else:
         inside = book["location_id"] == place.id
     keep = side & inside
