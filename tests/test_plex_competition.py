@@ -56,7 +56,5 @@ def test_orders_are_compared_with_the_whole_market(mine, flag, best, relist):
     order_ = {**mine, "type_id": PLEX, "location_id": JITA_44, "region_id": PLEX_MARKET}
     assert valuation._best_other(book, order_) == best
     assert (best < mine["price"]) == (flag == "undercut")
-    # One step of the price grid past it: 7 digits, steps of 1,000 ISK.
-    assert (
-        valuation.price_above(best) if mine["is_buy_order"] else valuation.price_below(best)
-    ) == relist
+    # The relist price: one step of the price grid past it (7 digits: steps of 1,000 ISK).
+    assert (price_above(best) if mine["is_buy_order"] else price_below(best)) == relist
