@@ -11,9 +11,9 @@ Modes, as in hauling (`profit/hauling.py`):
   orders at the sell place (dearest first); a buy order whose minimum volume exceeds the
   units that would go into it is skipped. No broker fee.
 - "list": buy the same way, then list one sell order at the sell place one step of EVE's
-  price grid under its best ask, but not above the highest daily average price of the last
-  30 days there (when the history is known), paying its broker fee (at least the minimum
-  charge) and the sales tax.
+  price grid under its best ask, but not above the median of the daily highest prices of
+  the last 30 days there (when the history is known), paying its broker fee (at least the
+  minimum charge) and the sales tax.
 
 A buy or sell place may be a station, structure, system or region; orders anywhere inside it
 are used, cheapest (or dearest) first. Selling at a station or structure also fills the
@@ -111,6 +111,13 @@ def calculate(
         asks = _orders(sell_snap, sell_place, type_id, is_buy=False)
         high = _history_high(asks, sell_snap, type_id, volumes)
         sale = _sell_by_listing(asks, high, wanted, skills, schedule, sell_ref)
+        bids = _orders(sell_snap, sell_place, type_id, is_buy=True)
+        if sale.listing and len(bids["price"]) and sale.listing["price"] <= bids["price"][0]:
+            sale.notes.append(
+                f"A sell order at {_isk(sale.listing['price'])} would be filled at once by the "
+                f"buy order at {_isk(float(bids['price'][0]))} (order {int(bids['order_id'][0])})"
+                " that reaches the sell place: that is an instant sale; price it in instant mode."
+            )
     buy_orders, buy_total = _buy(sells, sale.units)
 
     table = type_table()
@@ -223,7 +230,7 @@ def _sell_into_bids(bids: Columns, wanted: int, sell_ref: dict[str, Any]) -> _Sa
 def _history_high(
     asks: Columns, sell_snap: Snapshot, type_id: int, volumes: Mapping[int, DailyVolumes] | None
 ) -> float:
-    """The type's highest daily average price of 30 days where it is listed (NaN when
+    """The type's median daily highest price of 30 days where it is listed (NaN when
     unknown; not looked up when there is no ask to undercut)."""
     if not len(asks["price"]):
         return float("nan")
@@ -391,14 +398,14 @@ def _orders(snapshot: Snapshot, place: Place, type_id: int, *, is_buy: bool) -> 
 
 def _listing(asks: Columns, history_high: float) -> dict[str, Any]:
     """The sell order to list (engine.listing_prices: one grid step under the best ask, or
-    the 30-day high of the history when the undercut is above it)."""
+    the 30-day median high of the history when the undercut is above it)."""
     best_ask = float(asks["price"][0])
     prices, bases = listing_prices(np.array([best_ask]), np.array([history_high]))
     price, basis = float(prices[0]), str(bases[0])
     how = f"one price step under the best ask {_isk(best_ask)}, order {int(asks['order_id'][0])}"
     if basis == HISTORY:
         how = (
-            f"the best ask {_isk(best_ask)} is above the highest daily average price of "
+            f"the best ask {_isk(best_ask)} is above the median daily highest price of "
             f"30 days, {_isk(history_high)}: listed at {_isk(price)}"
         )
     known = history_high == history_high

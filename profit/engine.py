@@ -166,9 +166,9 @@ UNDERCUT, HISTORY, UNCHECKED = "undercut", "history", "unchecked"
 
 def listing_prices(best_ask: FloatArray, history_high: FloatArray) -> tuple[FloatArray, Any]:
     """The price of a new sell order under each best ask: one step of EVE's price grid
-    under it (UNDERCUT), but never above the highest daily average price of the last 30 days
-    there, down to the grid (HISTORY), when that history is known (else UNCHECKED). NaN where
-    nothing is below the ask (0.01 ISK)."""
+    under it (UNDERCUT), but never above the median of the daily highest prices of the last
+    30 days there, down to the grid (HISTORY), when that history is known (else UNCHECKED).
+    NaN where nothing is below the ask (0.01 ISK)."""
     undercut = price_below(best_ask)
     known = ~np.isnan(history_high)
     bound = np.full(len(history_high), np.inf)

@@ -9,7 +9,7 @@ A row is one (type, source location, destination location). Two modes:
   purchase price. No broker fee is paid (no order is placed).
 - "list": buy from the sell orders at the source, then list one sell order at the
   destination one step of EVE's price grid under its best ask (no ask there: no row), but
-  never above the highest daily average price the type traded at there in 30 days (when the
+  never above the median of its daily highest prices there over 30 days (when the
   history is known; `list_price_basis` says which). Units are taken while list price x
   (1 - sales tax - broker fee) is above the purchase price; the broker fee of the listing is
   then charged on the whole order, at least the minimum charge. The quantity is also capped
@@ -295,7 +295,29 @@ def _destination(snapshot: Snapshot, place: Place, listing: bool, volumes: Any) 
         return _Destination(types, best, locations, _no_basis(n))
     high = history_high(_region_volumes(volumes, snapshot), snapshot.meta.region_id, types)
     price, basis = listing_prices(best, high)
+    # A sell order at or under a bid that reaches it is filled at once by that bid: that is an
+    # instant sale (the instant mode's rows), not a listing.
+    price = np.where(price > _best_bid_met(snapshot, place, types, locations), price, np.nan)
     return _Destination(types, price, locations, basis)
+
+
+def _best_bid_met(
+    snapshot: Snapshot, place: Place, types: IntArray, locations: IntArray
+) -> FloatArray:
+    """The best bid a seller at each listing's station meets: every bid reaching it at a
+    station or structure destination; at a system or region destination, the bids placed at
+    that station (reaching every one of its stations would cost a pass over the region's bids
+    per station)."""
+    if place.kind in ("station", "structure"):
+        system = int(location_systems(snapshot, [place.id])[0])
+        bids = bids_reaching(snapshot, place.id, system)
+        return _lookup(bids["type_id"], bids["best_price"], types, -np.inf)
+    st = snapshot.stations
+    buys = np.flatnonzero(st["is_buy_order"])
+    keys = (st["type_id"][buys].astype(np.int64) << 44) | st["location_id"][buys].astype(np.int64)
+    order = np.argsort(keys)
+    wanted = (types << 44) | locations
+    return _lookup(keys[order], st["best_price"][buys][order].astype(np.float64), wanted, -np.inf)
 
 
 def _no_basis(n: int) -> npt.NDArray[Any]:

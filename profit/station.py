@@ -8,9 +8,9 @@ trader outbids the best such bid and undercuts the best ask by one step of EVE's
     buy_price  = price_above(best_bid)    sell_price = price_below(best_ask)
     (no row when no valid price lies strictly between them: buy_price >= best_ask)
 
-but the sell order is never priced above the highest daily average price the type traded at
-in the region in 30 days (when that history is known): one absurd ask does not make a
-trade (`list_price_basis`: undercut, history or unchecked, as in hauling).
+but the sell order is never priced above the median of the type's daily highest prices in
+the region over 30 days (when that history is known): one absurd ask does not make a trade
+(`list_price_basis`: undercut, history or unchecked, as in hauling).
     profit_per_unit = sell_price - sales_tax - sell_broker_fee - buy_price - buy_broker_fee
     sales_tax       = sell_price x sales tax rate
     broker fee      = max(rate x price x Q, minimum charge) / Q    (on each of the two orders)

@@ -20,6 +20,7 @@ without trades have no history row and count as 0.
 from __future__ import annotations
 
 import logging
+import statistics
 import threading
 import time
 import weakref
@@ -65,13 +66,16 @@ def history_calls_key(moment: datetime) -> str:
 
 
 def _by_day(rows: Iterable[Mapping[str, Any]]) -> dict[date, tuple[int, float]]:
-    """Units traded and their value (units x the day's average price), per day."""
+    """Units traded and the day's highest trade price, per day (a day's rows merged; NaN for
+    a day whose rows give no price)."""
     by_day: dict[date, tuple[int, float]] = {}
     for row in rows:
         day = date.fromisoformat(str(row["date"])[:10])
-        units, value = by_day.get(day, (0, 0.0))
-        volume = int(row["volume"])
-        by_day[day] = (units + volume, value + volume * float(row.get("average") or 0.0))
+        units, high = by_day.get(day, (0, float("nan")))
+        price = row.get("highest") or row.get("average")
+        if price:
+            high = float(price) if high != high else max(high, float(price))
+        by_day[day] = (units + int(row["volume"]), high)
     return by_day
 
 
@@ -92,20 +96,20 @@ def average_daily_volume(
     return sum(units for d, (units, _) in by_day.items() if first <= d <= last) / days
 
 
-def highest_average_price(
+def history_price_high(
     rows: Iterable[Mapping[str, Any]], today: date, days: int = WINDOW_DAYS
 ) -> float:
-    """The highest daily average price of the same window (what the type sold for on its
-    best day there; a listing priced above it is not one the market has been paying). NaN
-    when nothing traded in the window."""
+    """What the type's dearest trades fetched on a usual day of the same window: the median
+    of its days' highest prices (one odd day, or one bait fill, does not move it). A listing
+    priced above it is not one the market has been paying. NaN when nothing traded in the
+    window."""
     by_day = _by_day(rows)
     if not by_day:
         return float("nan")
     first, last = _window(by_day, today, days)
-    averages = [
-        value / units for d, (units, value) in by_day.items() if first <= d <= last and units
-    ]
-    return max(averages) if averages else float("nan")
+    highs = [high for d, (units, high) in by_day.items() if first <= d <= last and units]
+    highs = [high for high in highs if high == high]
+    return float(statistics.median(highs)) if highs else float("nan")
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -119,7 +123,7 @@ class DailyVolumes:
     type_ids: IntArray
     volumes: FloatArray
     days: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    # The highest daily average price of the window per type (NaN: unknown, or no trade).
+    # The median of the window's daily highest prices per type (NaN: unknown, or no trade).
     price_highs: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
 
     @classmethod
@@ -136,7 +140,7 @@ class DailyVolumes:
         return self._lookup(self.volumes, type_ids)
 
     def price_high(self, type_ids: npt.ArrayLike) -> FloatArray:
-        """The window's highest daily average price per type; NaN where unknown."""
+        """The window's median daily highest price per type; NaN where unknown."""
         if len(self.price_highs) != len(self.type_ids):
             return np.full(len(np.asarray(type_ids)), np.nan)
         return self._lookup(self.price_highs, type_ids)
@@ -218,46 +222,38 @@ _LOCATION_BITS = 44  # location ids are below 2^44 (structures reach about 1.1 x
 
 
 @dataclass(frozen=True)
-class _BookShares:
-    """Orders and units on a snapshot's books (both sides) per type and per (type, place)."""
+class _SellOrders:
+    """A snapshot's sell orders counted per type and per (type, place)."""
 
     types: IntArray
     type_orders: FloatArray
-    type_units: FloatArray
     keys: IntArray  # type << 44 | location, sorted
     key_orders: FloatArray
-    key_units: FloatArray
 
 
 _share_lock = threading.Lock()
-_shares: weakref.WeakKeyDictionary[Snapshot, _BookShares] = weakref.WeakKeyDictionary()
+_shares: weakref.WeakKeyDictionary[Snapshot, _SellOrders] = weakref.WeakKeyDictionary()
 
 
-def _sums(
-    keys: IntArray, orders: FloatArray, units: FloatArray
-) -> tuple[IntArray, FloatArray, FloatArray]:
+def _counted(keys: IntArray, orders: FloatArray) -> tuple[IntArray, FloatArray]:
     unique, inverse = np.unique(keys, return_inverse=True)
-    return (
-        unique,
-        np.bincount(inverse, weights=orders).astype(np.float64),
-        np.bincount(inverse, weights=units).astype(np.float64),
-    )
+    return unique, np.bincount(inverse, weights=orders).astype(np.float64)
 
 
-def _book_shares(snapshot: Snapshot) -> _BookShares:
+def _sell_orders(snapshot: Snapshot) -> _SellOrders:
     with _share_lock:
         found = _shares.get(snapshot)
     if found is not None:
         return found
     st = snapshot.stations
-    types = st["type_id"].astype(np.int64)
-    orders = st["orders"].astype(np.float64)
-    units = st["volume"].astype(np.float64)
-    keys = (types << _LOCATION_BITS) | st["location_id"].astype(np.int64)
-    shares = _BookShares(*_sums(types, orders, units), *_sums(keys, orders, units))
+    sells = ~st["is_buy_order"]
+    types = st["type_id"][sells].astype(np.int64)
+    orders = st["orders"][sells].astype(np.float64)
+    keys = (types << _LOCATION_BITS) | st["location_id"][sells].astype(np.int64)
+    counted = _SellOrders(*_counted(types, orders), *_counted(keys, orders))
     with _share_lock:
-        _shares[snapshot] = shares
-    return shares
+        _shares[snapshot] = counted
+    return counted
 
 
 def _at(keys: IntArray, values: FloatArray, wanted: IntArray) -> FloatArray:
@@ -271,23 +267,22 @@ def station_share(
     snapshot: Snapshot, location_ids: npt.ArrayLike, type_ids: npt.ArrayLike
 ) -> FloatArray:
     """The estimated share of the region's daily volume of each type that trades at a
-    station (location and type arrays broadcast together): the mean of the station's share
-    of the region's orders for the type and of the units on them (both sides, in this
-    snapshot), or 1 when that is HUB_SHARE or more (a hub keeps the region's figure). NaN
-    for a type with no order in the region."""
+    station (location and type arrays broadcast together): the station's share of the
+    region's sell orders for the type in this snapshot, or 1 when that is HUB_SHARE or more
+    (the station holding most of the book is the region's market and keeps its figure). NaN
+    for a type with no sell order in the region.
+
+    Sell orders, because they trade only where they sit, while a bid fills from wherever its
+    range reaches; and counted, not weighed by units, so one giant junk order (515 million
+    units bid at 0.01 ISK) does not move the market."""
     types = np.asarray(type_ids, dtype=np.int64)
     locations = np.asarray(location_ids, dtype=np.int64)
     types, locations = np.broadcast_arrays(types, locations)
-    books = _book_shares(snapshot)
+    sells = _sell_orders(snapshot)
     keys = (types << _LOCATION_BITS) | locations
-    region_orders = _at(books.types, books.type_orders, types)
-    region_units = _at(books.types, books.type_units, types)
+    region = _at(sells.types, sells.type_orders, types)
     with np.errstate(divide="ignore", invalid="ignore"):
-        order_share = _at(books.keys, books.key_orders, keys) / region_orders
-        unit_share = np.where(
-            region_units > 0, _at(books.keys, books.key_units, keys) / region_units, order_share
-        )
-    share = (order_share + unit_share) / 2.0
+        share = np.where(region > 0, _at(sells.keys, sells.key_orders, keys) / region, np.nan)
     result: FloatArray = np.where(share >= HUB_SHARE, 1.0, share)
     return result
 
@@ -295,7 +290,7 @@ def station_share(
 def history_high(
     volumes: Mapping[int, float] | DailyVolumes | None, region_id: int, type_ids: npt.ArrayLike
 ) -> FloatArray:
-    """The highest daily average price of the 30-day window per type (NaN where unknown):
+    """The median daily highest price of the 30-day window per type (NaN where unknown):
     from `volumes` when it is a table, else the region's stored one (a plain mapping of
     volumes carries no prices)."""
     if volumes is None:
@@ -418,7 +413,7 @@ def refresh_daily_volumes(
         computed[type_id] = (
             average_daily_volume(rows, today),
             today.toordinal(),
-            highest_average_price(rows, today),
+            history_price_high(rows, today),
         )
         result.fetched += 1
         result.remaining -= 1

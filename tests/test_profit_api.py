@@ -172,13 +172,11 @@ def test_min_daily_volume_uses_the_stored_daily_volumes(client, books):
 
 
 def station_share_reference(snapshot, station_id, type_id):
-    """The rule of docs/profit-engine.md, order by order: the mean of the station's share of
-    the region's orders for the type and of their units, or 1 from a half on."""
+    """The rule of docs/profit-engine.md, order by order: the station's share of the
+    region's sell orders for the type, or 1 from a half on."""
     book = snapshot.orders_of(type_id)
-    here = book["location_id"] == station_id
-    orders = int(here.sum()) / len(here)
-    units = int(book["volume_remain"][here].sum()) / int(book["volume_remain"].sum())
-    share = (orders + units) / 2
+    sells = ~book["is_buy_order"]
+    share = int((sells & (book["location_id"] == station_id)).sum()) / int(sells.sum())
     return 1.0 if share >= 0.5 else share
 
 

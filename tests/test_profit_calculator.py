@@ -289,3 +289,13 @@ def test_the_default_route_is_the_one_default():
 def test_plex_is_not_traded_between_places():
     with pytest.raises(CalculatorError, match="global PLEX market"):
         calc(10, type_id=44992)
+
+
+def test_a_listing_under_a_bid_that_reaches_the_sell_place_says_so():
+    table = DailyVolumes(
+        DOMAIN, np.array([TRITANIUM]), np.array([5_000.0]), np.array([0]), np.array([4.90])
+    )
+    # Capped by history at 4.90, under Amarr's 5.00 bid (order 201): filled at once.
+    b = calc(100, mode="list", volumes={DOMAIN: table})
+    assert b["listing"]["price"] == 4.90
+    assert any("filled at once by the buy order at 5.00 ISK (order 201)" in n for n in b["notes"])

@@ -385,15 +385,17 @@ def test_nothing_traded_in_30_days_lists_nothing():
 
 
 def test_a_minor_station_sells_its_share_of_the_region():
-    """Amarr EFA holds 1 of Domain's 4 Tritanium orders and 100 of its 1,000 units: its share
-    is (1/4 + 100/1,000) / 2 = 0.175, so 3,000.5 a day in the region is 525.09 there."""
+    """Amarr EFA holds 1 of Domain's 4 Tritanium sell orders: its share is 1/4, so 3,000.5 a
+    day in the region is 750.125 there (the giant bid at Ziona does not count: bids fill
+    from wherever their range reaches)."""
     domain = [
         order(TRITANIUM, 5.50, 100, location=AMARR_EFA),
         *[order(TRITANIUM, 5.60, 300, location=ZIONA_FACTORY) for _ in range(3)],
+        order(TRITANIUM, 0.01, 500_000_000, buy=True, location=ZIONA_FACTORY, reach="region"),
     ]
     (row,) = list_haul(domain, {TRITANIUM: 3_000.5}, days_to_sell=1).rows
-    assert row["daily_volume"] == pytest.approx(3_000.5 * 0.175, abs=0.05)
-    assert row["quantity"] == 525
+    assert row["daily_volume"] == pytest.approx(3_000.5 / 4, abs=0.05)
+    assert row["quantity"] == 750
 
 
 # --- Buy orders fill within their range (issue 11, part 2) ---------------------------------
@@ -460,3 +462,16 @@ def test_rows_are_made_as_they_are_read():
     assert rows == every and rows[5:9] == []
     with pytest.raises(IndexError):
         rows[2]
+
+
+def test_a_listing_under_a_bid_that_reaches_it_is_no_listing():
+    """Capped by history at 5.12, the sell order would sit under Amarr's 5.20 bid: the game
+    fills it at once against that bid, an instant sale, so list mode has no row."""
+    domain = [
+        order(TRITANIUM, 5.50, 100, location=AMARR_EFA),
+        order(TRITANIUM, 5.20, 1_000, buy=True, location=AMARR_EFA),
+    ]
+    assert list_haul(domain, history(3_000.5, 5.123), days_to_sell=1).rows == []
+    # Under the undercut (5.49) the bid does not reach the listing: a row.
+    (row,) = list_haul(domain, history(3_000.5, 6.0), days_to_sell=1).rows
+    assert row["avg_sell"] == pytest.approx(5.49)

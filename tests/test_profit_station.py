@@ -338,16 +338,16 @@ def test_the_sell_order_is_never_priced_above_what_traded_there():
 
 
 def test_a_minor_station_shows_its_share_of_the_region_volume():
-    """The Forge's Tritanium book: Perimeter's storage holds 2 of the 5 orders and 1,000 of
-    the 4,500 units, a share of (2/5 + 1,000/4,500) / 2 = 0.3111; Jita holds 3 orders and
-    3,500 units, (3/5 + 3,500/4,500) / 2 = 0.689, at least a half: a hub keeps the region's
-    figure."""
+    """The Forge's Tritanium sell orders: Perimeter's storage holds 1 of the 3, a share of
+    1/3; Jita holds 2 of 3, at least a half: a hub keeps the region's figure. A giant junk
+    bid at Perimeter changes nothing."""
     orders = [
         order(TRITANIUM, 4.00, 500, buy=True, location=PERIMETER_STORAGE),
         order(TRITANIUM, 6.00, 500, location=PERIMETER_STORAGE),
         order(TRITANIUM, 5.00, 500, location=JITA_44),
         order(TRITANIUM, 4.50, 1_500, buy=True, location=JITA_44),
         order(TRITANIUM, 5.50, 1_500, location=JITA_44),
+        order(TRITANIUM, 0.01, 515_000_000, buy=True, location=PERIMETER_STORAGE),
     ]
     snap = snapshot(FORGE, orders)
     volumes = {TRITANIUM: 10_000.0}
@@ -358,11 +358,10 @@ def test_a_minor_station_shows_its_share_of_the_region_volume():
         ).rows
 
     (row,) = at(PERIMETER_STORAGE)
-    share = (2 / 5 + 1_000 / 4_500) / 2
-    assert row["volume_share"] == pytest.approx(share, abs=1e-4)
-    assert row["daily_volume"] == pytest.approx(10_000 * share, abs=0.1)  # 3,111.1
+    assert row["volume_share"] == pytest.approx(1 / 3, abs=1e-4)
+    assert row["daily_volume"] == pytest.approx(10_000 / 3, abs=0.1)  # 3,333.3
     (row,) = at(JITA_44)
     assert row["volume_share"] == 1.0 and row["daily_volume"] == 10_000.0
-    # The filter reads the station's figure: 3,111 a day at Perimeter is under 5,000.
+    # The filter reads the station's figure: 3,333 a day at Perimeter is under 5,000.
     assert at(PERIMETER_STORAGE, min_daily_volume=5_000) == []
     assert len(at(JITA_44, min_daily_volume=5_000)) == 1

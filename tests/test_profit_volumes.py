@@ -3,6 +3,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from market import publish
@@ -56,16 +57,22 @@ def test_average_daily_volume(history, expected):
     assert volumes.average_daily_volume(rows(*history), TODAY) == pytest.approx(expected)
 
 
-def test_highest_average_price_is_the_best_day_of_the_window():
-    history = rows((1, 100), (3, 50), (31, 10))  # each day averages 5.0
-    history[1]["average"] = 6.25  # three days ago: the best day in the window
-    history[2]["average"] = 90.0  # 31 days ago: outside the window
-    assert volumes.highest_average_price(history, TODAY) == 6.25
-    # Two rows of one day: their volume-weighted average, (100 x 5.0 + 300 x 7.0) / 400.
-    same_day = rows((1, 100), (1, 300))
-    same_day[1]["average"] = 7.0
-    assert volumes.highest_average_price(same_day, TODAY) == pytest.approx(6.5)
-    assert volumes.highest_average_price([], TODAY) != volumes.highest_average_price([], TODAY)
+def test_the_history_high_is_the_median_of_the_daily_highs():
+    history = rows((1, 100), (2, 50), (3, 70), (31, 10))  # each day's highest is 5.5
+    history[1]["highest"] = 6.0  # two days ago
+    history[2]["highest"] = 90.0  # three days ago: one bait fill
+    history[3]["highest"] = 500.0  # 31 days ago: outside the window
+    # The window's daily highs are 5.5, 6.0 and 90.0: their median is 6.0.
+    assert volumes.history_price_high(history, TODAY) == 6.0
+    # Two rows of one day: the day's highest is the higher of the two.
+    same_day = rows((1, 100), (1, 300), (2, 10))
+    same_day[1]["highest"] = 7.0
+    assert volumes.history_price_high(same_day, TODAY) == pytest.approx((7.0 + 5.5) / 2)
+    # A day with no price at all is left out, not taken for 0.
+    priceless = rows((1, 100), (2, 10))
+    priceless[0]["highest"] = priceless[0]["average"] = None
+    assert volumes.history_price_high(priceless, TODAY) == 5.5
+    assert np.isnan(volumes.history_price_high([], TODAY))
 
 
 def test_daily_volume_table_lookups():
@@ -120,9 +127,9 @@ def test_the_refresh_walks_the_hub_types_most_ordered_first(forge_hub):
     stored = get_store().get_json("profit:daily-volumes:10000002")
     assert stored["types"] == [TRITANIUM, PYERITE, PLEX]  # sorted by type id
     assert stored["days"] == [datetime.now(UTC).date().toordinal()] * 3
-    assert stored["price_highs"] == [5.0, 5.0, 5.0]  # every served day averaged 5.0
+    assert stored["price_highs"] == [5.5, 5.5, 5.5]  # every served day's highest was 5.5
     table = volumes.daily_volume_table(FORGE)
-    assert table.price_high([TRITANIUM, DOMINIX]).tolist()[0] == 5.0
+    assert table.price_high([TRITANIUM, DOMINIX]).tolist()[0] == 5.5
 
 
 def test_a_second_run_the_same_day_fetches_nothing(forge_hub):

@@ -246,7 +246,7 @@ class HaulingParams(SkillsParams, PageParams, SnapshotsParam):
             "instant: buy from sell orders at the source, sell into the buy orders a seller "
             "at the destination can fill (ranged bids included). list: buy from sell orders, "
             "list a sell order at the destination one price step under its best ask but not "
-            "above the 30-day high of its history, with its broker fee."
+            "above the 30-day median high of its history, with its broker fee."
         ),
     )
     cargo_m3 = FiniteFloatField(
@@ -419,7 +419,7 @@ class StationRowOut(serializers.Serializer):
     list_price_basis = serializers.ChoiceField(
         choices=["", "undercut", "history", "unchecked"],
         help_text="How the sell price was chosen: undercut (one step under the best ask), "
-        "history (capped at the 30-day high of the region's history), unchecked (no history "
+        "history (capped at the 30-day median high of the region's history), unchecked (no history "
         "yet).",
     )
 
@@ -523,11 +523,12 @@ class TradeListingOut(serializers.Serializer):
     price = serializers.FloatField(help_text="Your sell order, on the price grid.")
     list_price_basis = serializers.ChoiceField(
         choices=["", "undercut", "history", "unchecked"],
-        help_text="undercut: one step under the best ask; history: capped at the 30-day high; "
-        "unchecked: no history known yet.",
+        help_text="undercut: one step under the best ask; history: capped at the 30-day "
+        "median high; unchecked: no history known yet.",
     )
     history_high = serializers.FloatField(
-        allow_null=True, help_text="Highest daily average price of the last 30 days there."
+        allow_null=True,
+        help_text="The median of the daily highest prices of the last 30 days there.",
     )
     how = serializers.CharField(help_text="How the price was chosen, in words.")
 
