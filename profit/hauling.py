@@ -216,7 +216,7 @@ def hauling(
     if params.limit is not None:
         order = order[: max(params.limit, 0)]
     picked = {name: values[order] for name, values in columns.items()}
-    rows = HaulRows(picked, sold if dst_books is not None else None, dst_books)
+    rows = HaulRows(picked, sold)
     listed = sorted(set(picked["to_location_id"].tolist())) if params.mode == "list" else []
     return Haul(
         rows=rows,
@@ -848,15 +848,21 @@ def _walk_list(
 
 @dataclass(frozen=True)
 class _Sold:
-    """The units each pair sold into each buy order in its final walk, sorted by pair."""
+    """The units each pair sold into each buy order in its final walk, sorted by pair, with
+    the orders' ids, stations and prices (copied out, so a kept answer holds no books)."""
 
     pair: IntArray
-    row: IntArray  # the order's row in the destination books
+    order_id: IntArray
+    location_id: IntArray
+    price: FloatArray
     units: FloatArray
 
     @classmethod
     def of_final_walks(
-        cls, segments: list[tuple[int, IntArray, IntArray, FloatArray]], last_walk: IntArray
+        cls,
+        segments: list[tuple[int, IntArray, IntArray, FloatArray]],
+        last_walk: IntArray,
+        books: _Books,
     ) -> _Sold:
         pair = np.concatenate([p for _, p, _, _ in segments])
         row = np.concatenate([r for _, _, r, _ in segments])
@@ -868,26 +874,30 @@ class _Sold:
         key_order = np.lexsort((row, pair))
         pair, row, units = pair[key_order], row[key_order], units[key_order]
         first = group_starts(pair * (int(row.max()) + 1 if len(row) else 1) + row)
-        return cls(pair[first], row[first], np.add.reduceat(units, first) if len(first) else units)
+        at = row[first]
+        return cls(
+            pair[first],
+            books.order_id[at],
+            books.location_id[at],
+            books.price[at],
+            np.add.reduceat(units, first) if len(first) else units,
+        )
 
 
-def _name_orders_sold(
-    rows: list[dict[str, Any]], pairs: IntArray, sold: _Sold, books: _Books
-) -> None:
+def _name_orders_sold(rows: list[dict[str, Any]], pairs: IntArray, sold: _Sold) -> None:
     """Each row's `sell_orders`: the buy orders it sold into, where they sit, how many units
     (the rows' slices of `sold` found at once, each column read into a list once)."""
     lo = np.searchsorted(sold.pair, pairs, side="left")
     hi = np.searchsorted(sold.pair, pairs, side="right")
     picked = ranges(lo.astype(np.int64), (hi - lo).astype(np.int64))
-    at = sold.row[picked]
-    locations = books.location_id[at]
+    locations = sold.location_id[picked]
     names = location_names(locations)
     orders = [
         {"order_id": o, "location_id": loc, "location_name": names[loc], "price": p, "units": u}
         for o, loc, p, u in zip(
-            books.order_id[at].tolist(),
+            sold.order_id[picked].tolist(),
             locations.tolist(),
-            books.price[at].tolist(),
+            sold.price[picked].tolist(),
             sold.units[picked].astype(np.int64).tolist(),
             strict=True,
         )
@@ -966,7 +976,7 @@ def _walk(
         given_up = walked.violation >= 0
         walked.quantity[given_up] = 0.0
         sell_fee = np.zeros(n)
-        sold = _Sold.of_final_walks(segments, last_walk)
+        sold = _Sold.of_final_walks(segments, last_walk, dst)
     sales_tax = walked.sell_total * tax
     net = walked.sell_total - sales_tax - sell_fee - walked.buy_total
     quantity = walked.quantity
@@ -1046,10 +1056,9 @@ class HaulRows(Sequence[dict[str, Any]]):
 
     CHUNK = 1000
 
-    def __init__(self, columns: Columns, sold: _Sold | None, books: _Books | None) -> None:
+    def __init__(self, columns: Columns, sold: _Sold | None) -> None:
         self._columns = columns
         self._sold = sold
-        self._books = books
         self._n = len(columns["type_id"])
 
     def __len__(self) -> int:
@@ -1086,6 +1095,6 @@ class HaulRows(Sequence[dict[str, Any]]):
         rows = rows_from_columns(
             part, FIELDS, _DECIMALS, ("type_name", "from_name", "to_name", "list_price_basis")
         )
-        if self._sold is not None and self._books is not None:
-            _name_orders_sold(rows, part["pair"], self._sold, self._books)
+        if self._sold is not None:
+            _name_orders_sold(rows, part["pair"], self._sold)
         return rows
