@@ -231,14 +231,15 @@ def ref_station(
     bids: dict[
         int, list[Any]
     ] = {}  # per type: [best bid, its order id, its station, units, orders]
-    region: dict[int, list[int]] = {}  # per type: [orders, units], both sides, whole region
+    region: dict[int, list[int]] = {}  # per type: [sell orders, units] in the whole region
     here: dict[int, list[int]] = {}  # the same at the station
     for o in orders:
         type_id, price, units = o["type_id"], o["price"], o["volume_remain"]
-        _count(region, type_id, units)
         at_station = o["location_id"] == station_id
-        if at_station:
-            _count(here, type_id, units)
+        if not o["is_buy_order"]:
+            _count(region, type_id, units)
+            if at_station:
+                _count(here, type_id, units)
         if not o["is_buy_order"]:
             if not at_station:
                 continue
@@ -276,11 +277,8 @@ def ref_station(
         profit = sell_price - sell_price * SALES_TAX - sell_fee - buy_price - buy_fee
         if not profit > 0:
             continue
-        region_orders, region_units = region[type_id]
-        here_orders, here_units = here[type_id]
-        order_share = here_orders / region_orders
-        unit_share = here_units / region_units if region_units > 0 else order_share
-        share = (order_share + unit_share) / 2
+        # The station's share of the region's sell orders for the type.
+        share = here[type_id][0] / region[type_id][0]
         rows.append(
             {
                 "type_id": type_id,
