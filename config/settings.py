@@ -16,6 +16,9 @@ environ.Env.read_env(BASE_DIR / ".env")
 
 # Where the embedded default keeps its files (app database, SDE, cache, broker queue).
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+# Made here, so that the first command of a fresh clone (`migrate`) finds it: SQLite does not
+# create the folder of its database file.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env.str("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)

@@ -114,6 +114,15 @@ def test_status_page_before_any_refresh(client, market):
         assert 'data-state="none"' in card
 
 
+def test_status_page_tracks_the_global_plex_market_which_has_no_hub(client, market, settings):
+    """The default regions include 19000001: its card has no hub link (it has no hub)."""
+    settings.MARKET_REGIONS = [FORGE, 19000001]
+    response = client.get("/market/status/")
+    assert response.status_code == 200
+    card = region_card(response.content.decode(), 19000001)
+    assert "Global PLEX market" in card and "Hub:" not in card
+
+
 def test_status_page_names_a_failed_refresh(client, market):
     refresh_region(FORGE)
     market.faults.unreachable = True
