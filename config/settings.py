@@ -287,7 +287,8 @@ WHITENOISE_USE_FINDERS = True
 
 # --- REST framework and OpenAPI ------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, with no lock on the endpoints anyone may call (config/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "config.schema.PublicAwareSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

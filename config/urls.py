@@ -2,9 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from config import health, metrics
+from config import api_front, health, metrics
 
 urlpatterns = [
     path("", include("sde.urls")),
@@ -17,7 +17,8 @@ urlpatterns = [
     path("api/v1/profit/", include("profit.api.urls")),
     path("api/v1/characters/", include("characters.api.urls")),
     path("api/v1/health", health.HealthView.as_view(), name="api-health"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", api_front.ApiRootView.as_view(), name="api-root"),
+    path("api/schema/", api_front.CachedSchemaView.as_view(), name="api-schema"),
     path(
         "api/docs/",
         # The split view serves its start-up script as a file: no inline script for the CSP.

@@ -189,3 +189,36 @@ def test_openapi_schema_and_docs_are_served(client):
     start_up = next(a for a in assets if "script=" in a)
     script = client.get(start_up.replace("&amp;", "&"))
     assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
+
+
+# --- The API's front door (config/api_front.py) --------------------------------------------
+
+
+def test_the_api_root_lists_the_endpoints(client):
+    response = client.get("/api/v1/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    sections = response.json()["sections"]
+    assert (
+        sections["profit"]["station trading"] == "http://testserver/api/v1/profit/station-trading"
+    )
+    assert sections["market"]["order book"] == "http://testserver/api/v1/market/orders/10000002/34"
+    assert sections["static data"]["NPC stations"] == "http://testserver/api/v1/stations"
+    for urls in sections.values():
+        for url in urls.values():
+            path = url.removeprefix("http://testserver")
+            assert client.get(path, HTTP_ACCEPT="application/json").status_code != 404, path
+
+
+def test_the_schema_is_built_once_and_shows_locks_only_where_a_login_is_needed(client):
+    from config.api_front import CachedSchemaView
+
+    CachedSchemaView._built.clear()
+    first = client.get("/api/schema/", {"format": "json"})
+    assert first.status_code == 200 and len(CachedSchemaView._built) == 1
+    again = client.get("/api/schema/", {"format": "json"})
+    assert again.content == first.content and len(CachedSchemaView._built) == 1
+    paths = first.json()["paths"]
+    public = paths["/api/v1/profit/station-trading"]["get"]
+    assert public.get("security", []) == []
+    private = paths["/api/v1/characters/"]["get"]
+    assert private["security"] == [{"cookieAuth": []}]
