@@ -222,3 +222,16 @@ def test_the_schema_is_built_once_and_shows_locks_only_where_a_login_is_needed(c
     assert public.get("security", []) == []
     private = paths["/api/v1/characters/"]["get"]
     assert private["security"] == [{"cookieAuth": []}]
+
+
+def test_the_static_lists_take_the_api_s_paging_words(client):
+    """`page`/`page_size`, as the profit lists take them (and `offset`/`limit` still work)."""
+
+    def names(**params):
+        body = client.get("/api/v1/stations", {"region_id": 10000002, **params}).json()
+        return [row["name"] for row in body["results"]]
+
+    every = names(limit=5000)
+    assert names(page=2, page_size=3) == every[3:6]
+    assert names(offset=3, limit=3) == every[3:6]
+    assert names(page_size=4) == every[:4]

@@ -22,6 +22,11 @@ class SearchParams(serializers.Serializer):
 
 
 class PageParams(serializers.Serializer):
+    """Either the API's paging words (`page`, `page_size`, as every profit list) or the
+    older `offset` and `limit`; `page`/`page_size` win when given."""
+
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=5000, required=False)
     limit = serializers.IntegerField(min_value=1, max_value=5000, default=500)
     offset = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
 

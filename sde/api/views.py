@@ -30,6 +30,9 @@ def _found(loader: Callable[[int], Any], ident: int) -> Any:
 
 def _page(rows: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
     offset, limit = params["offset"], params["limit"]
+    if params.get("page") or params.get("page_size"):
+        limit = params.get("page_size") or limit
+        offset = (params.get("page", 1) - 1) * limit
     return {"count": len(rows), "results": rows[offset : offset + limit]}
 
 
@@ -151,4 +154,4 @@ class MarketGroupTreeView(APIView):
 
 
 def _filters(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if k not in ("limit", "offset")}
+    return {k: v for k, v in params.items() if k not in ("limit", "offset", "page", "page_size")}
