@@ -935,3 +935,27 @@ def test_station_prices_are_on_the_grid_and_inside_the_spread(client, books):
                 Decimal("0.01")
             ), price
         assert row["best_bid"] < row["buy_price"] <= row["sell_price"] < row["best_ask"]
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "field", "message"),
+    [
+        (
+            STATION_URL,
+            {"station_id": "abc"},
+            "station_id",
+            "station_id must be a number, for example 60003760 for Jita IV - Moon 4.",
+        ),
+        (
+            HAULING_URL,
+            {"from": "jita", "to": AMARR},
+            "from",
+            "a comma-separated list of station, system or region ids, for example "
+            "60003760,60008494 (Jita IV - Moon 4 and Amarr VIII)",
+        ),
+    ],
+)
+def test_a_word_where_an_id_goes_is_explained(client, books, url, params, field, message):
+    response = get(client, url, **params)
+    assert response.status_code == 400
+    assert response.json()["errors"][field] == [message]

@@ -77,12 +77,34 @@ def sort_choices(columns: tuple[str, ...]) -> list[str]:
     return [f"-{c}" for c in columns] + list(columns)
 
 
+# What a place or type id looks like, for the messages of a value that is not one.
+PLACE_EXAMPLE = "for example 60003760 for Jita IV - Moon 4"
+TYPE_EXAMPLE = "for example 34 for Tritanium"
+
+
+def id_field(name: str, example: str, help_text: str, maximum: int = MAX_BIG_ID) -> Any:
+    """An id parameter whose errors say what an id is, with an example."""
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=maximum,
+        help_text=help_text,
+        error_messages={
+            "invalid": f"{name} must be a number, {example}.",
+            "min_value": f"{name} must be a positive id, {example}.",
+            "max_value": f"{name} is too large to be an EVE id, {example}.",
+        },
+    )
+
+
 def id_list(value: str, what: str) -> list[int]:
     """Ids from "60003760,60008494" (1 to MAX_PLACES of them, repeats dropped)."""
     try:
         ids = [int(part) for part in value.split(",") if part.strip()]
     except ValueError as exc:
-        raise serializers.ValidationError(f"a comma-separated list of {what} ids") from exc
+        raise serializers.ValidationError(
+            f"a comma-separated list of {what} ids, for example 60003760,60008494 "
+            "(Jita IV - Moon 4 and Amarr VIII)"
+        ) from exc
     if not 1 <= len(ids) <= MAX_PLACES or any(not 0 < i <= MAX_BIG_ID for i in ids):
         raise serializers.ValidationError(f"between 1 and {MAX_PLACES} {what} ids")
     return list(dict.fromkeys(ids))
@@ -193,9 +215,7 @@ def route_security() -> serializers.ChoiceField:
 
 
 class StationTradingParams(SkillsParams, PageParams, SnapshotsParam):
-    station_id = serializers.IntegerField(
-        min_value=1, max_value=MAX_BIG_ID, help_text="An NPC station or Upwell structure id."
-    )
+    station_id = id_field("station_id", PLACE_EXAMPLE, "An NPC station or Upwell structure id.")
     min_profit = FiniteFloatField(
         default=0.0, help_text="Least profit per unit, ISK, after fees and tax (default 0)."
     )
@@ -298,12 +318,12 @@ class TraderSkillsIn(SkillsParams):
 
 
 class CalculateIn(SnapshotsParam):
-    type_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    buy_location = serializers.IntegerField(
-        min_value=1, max_value=MAX_BIG_ID, help_text="Where to buy: station, system or region."
+    type_id = id_field("type_id", TYPE_EXAMPLE, "The item's type id.", maximum=MAX_ID)
+    buy_location = id_field(
+        "buy_location", PLACE_EXAMPLE, "Where to buy: station, system or region."
     )
-    sell_location = serializers.IntegerField(
-        min_value=1, max_value=MAX_BIG_ID, help_text="Where to sell: station, system or region."
+    sell_location = id_field(
+        "sell_location", PLACE_EXAMPLE, "Where to sell: station, system or region."
     )
     quantity = serializers.IntegerField(min_value=1, max_value=10**12)
     mode = serializers.ChoiceField(choices=["instant", "list"], default="instant")
