@@ -214,6 +214,9 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
     if answer is not None:
         context["from_places"] = answer["from"]
         context["to_places"] = answer["to"]
+        context["same_places"] = {p["id"] for p in answer["from"]} == {
+            p["id"] for p in answer["to"]
+        }
     context["custom_from"] = unlisted(offered, values.get("from"))
     context["custom_to"] = unlisted(offered, values.get("to"))
     for side in ("from", "to"):

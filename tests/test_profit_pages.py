@@ -304,3 +304,9 @@ def test_a_tick_in_the_address_is_explained(client, books):
     page = html(client.get("/profit/station-trading/", {"station_id": JITA, "tick": "0.01"}))
     assert "4 significant digits" in page
     assert 'name="tick"' not in page
+
+
+def test_hauling_from_a_place_to_itself_is_explained(client, books):
+    page = html(client.get("/profit/hauling/", {"from": JITA, "to": JITA}))
+    assert "From and to are the same place: there is nothing to carry." in page
+    assert 'href="/profit/station-trading/"' in page
