@@ -53,11 +53,6 @@ def misplaced(region_id: int, type_id: int) -> str | None:
     return None
 
 
-def market_region_for(type_id: int, region_id: int) -> int:
-    """The region whose book holds this type when a user asks for it in `region_id`."""
-    return PLEX_REGION_ID if is_plex(type_id) else region_id
-
-
 def region_name(region_id: int, sde_name: str | None) -> str | None:
     """A region's display name: the SDE's, but "Global PLEX market" for region 19000001
     (whatever the SDE calls it, or when the installed SDE predates it)."""

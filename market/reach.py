@@ -29,7 +29,6 @@ import numpy.typing as npt
 
 from market import plex
 from market.snapshot import (
-    RANGE_NAMES,
     RANGE_REGION,
     RANGE_SOLARSYSTEM,
     RANGE_STATION,
@@ -180,9 +179,3 @@ def clear() -> None:
     with _lock:
         _cache.clear()
         _ranged.clear()
-
-
-def describe_range(code: int) -> str:
-    """An order's range as the game names it."""
-    name = RANGE_NAMES.get(int(code), str(int(code)))
-    return name if not name.isdigit() else f"{name} jumps"
