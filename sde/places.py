@@ -15,38 +15,27 @@ by CCP's id ranges (regions 10000000-13999999, systems 30000000-33999999, NPC st
 The SDE part is read once per installed SDE file (`per_installed_sde`) and kept in memory as
 dicts and sorted numpy arrays, so a lookup never queries the database. A structure is not in
 the SDE: its name and system need an authenticated ESI call (`/universe/structures/{id}/`),
-and a character is told it only for structures it may dock at. A character's own structures
-are named on its own pages from its own data (`characters.sections.place`), never here:
-`learn_structure` keeps, beside the SDE in the shared store, only names that are meant for
-every user (the structure markets a member chooses to share with the deployment); a
-structure nobody shared is "Structure <id>" with no system. Placing a structure by a market
-snapshot's orders needs the market, so it is `profit.locations.resolve_place`'s job, not this
-module's.
+and a character is told it only for structures it may dock at. So a structure is
+"Structure <id>" here, with no system; a character's own pages name its structures from its
+own data (`structure_place(id, Structure(name, system))`, `characters.sections.place`), and
+placing a structure by a market snapshot's orders is `profit.locations.resolve_place`'s job.
 
 docs/places.md says how to add a new kind of place.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from redis.exceptions import RedisError
 
 from sde.ids import REGION_IDS, STATION_IDS, STRUCTURE_ID_MIN, SYSTEM_IDS
 from sde.models import ChrFaction, CrpNPCCorporation, MapRegion, MapSolarSystem, StaStation
 from sde.selectors import display_security, per_installed_sde
-from store import LockHeld, Store, get_store
 
-log = logging.getLogger(__name__)
-
-STRUCTURES_KEY = "places:structures"  # structure id -> {"name", "system_id"} as ESI gave them
-STRUCTURES_LOCK_TTL = 10.0
-MAX_STRUCTURES = 20_000  # names kept at most (one JSON object: read whole)
 
 PlaceKind = Literal["region", "system", "station", "structure", "other"]
 KINDS: tuple[PlaceKind, ...] = ("region", "system", "station", "structure", "other")
@@ -271,66 +260,6 @@ def station_owner(location_id: int) -> StationOwner | None:
     return station_owners([location_id])[0]
 
 
-# --- Structures learned from ESI -----------------------------------------------------------
-
-
-def _structures_stored(store: Store | None) -> dict[str, Any]:
-    """Every structure learned so far ({} when the shared store cannot be read: a name is
-    worth no failed answer)."""
-    try:
-        stored = (store or get_store()).get_json(STRUCTURES_KEY)
-    except (RedisError, OSError):
-        log.warning("places: the shared store is unreachable; structures go unnamed")
-        return {}
-    return stored if isinstance(stored, dict) else {}
-
-
-def learned_structures(
-    structure_ids: Iterable[int], store: Store | None = None
-) -> dict[int, Structure]:
-    """What ESI told about these structures, for those someone has learned (one read)."""
-    wanted = [int(i) for i in structure_ids]
-    if not wanted:
-        return {}
-    stored = _structures_stored(store)
-    found: dict[int, Structure] = {}
-    for structure_id in wanted:
-        entry = stored.get(str(structure_id))
-        if isinstance(entry, dict):
-            system = entry.get("system_id")
-            found[structure_id] = Structure(
-                entry.get("name") or None, int(system) if system else None
-            )
-    return found
-
-
-def learn_structure(
-    structure_id: int, name: str | None, system_id: int | None, store: Store | None = None
-) -> bool:
-    """Keep what ESI said of a structure (its name and system) for every user's lookups:
-    only for a structure meant to be shown to everyone. False when it was not kept (not a
-    structure, nothing to keep, MAX_STRUCTURES reached, another writer at work, or the store
-    unreachable): a name is never worth a failed refresh."""
-    if not is_structure(structure_id) or not (name or system_id):
-        return False
-    store = store or get_store()
-    entry = {"name": name or None, "system_id": int(system_id) if system_id else None}
-    stored = _structures_stored(store)
-    if stored.get(str(structure_id)) == entry:
-        return True
-    if str(structure_id) not in stored and len(stored) >= MAX_STRUCTURES:
-        return False
-    try:
-        with store.lock(f"{STRUCTURES_KEY}:write", ttl=STRUCTURES_LOCK_TTL):
-            stored = _structures_stored(store)
-            stored[str(structure_id)] = entry
-            store.set_json(STRUCTURES_KEY, stored)
-    except (LockHeld, RedisError, OSError):
-        log.info("places: structure %s not kept this time", structure_id)
-        return False
-    return True
-
-
 # --- Places --------------------------------------------------------------------------------
 
 
@@ -393,7 +322,7 @@ def resolve(location_id: int) -> Place:
             int(m.station_regions[i]) or None,
         )
     if is_structure(location_id):
-        return structure_place(location_id, learned_structures([location_id]).get(location_id))
+        return structure_place(location_id, None)
     raise UnknownPlace(
         f"{location_id} is not a region, solar system, NPC station or structure id "
         "(regions are 10000000-13999999, systems 30000000-33999999, stations "
@@ -415,19 +344,12 @@ def describe(location_id: int) -> Place:
 
 
 def location_names(location_ids: npt.ArrayLike) -> dict[int, str]:
-    """The name of each location id: an NPC station's from the SDE, a structure's as learned
-    from ESI ("Structure <id>" if never), else the place's name ("Location <id>" if none)."""
+    """The name of each location id: an NPC station's from the SDE, "Structure <id>" for a
+    structure, else the place's name ("Location <id>" if none)."""
     stations = station_names()
-    ids = np.unique(np.asarray(location_ids, dtype=np.int64)).tolist()
-    learned = learned_structures(i for i in ids if is_structure(i))
     names: dict[int, str] = {}
-    for location in ids:
-        if location in stations:
-            names[location] = stations[location]
-        elif is_structure(location):
-            names[location] = structure_place(location, learned.get(location)).name
-        else:
-            names[location] = describe(location).name
+    for location in np.unique(np.asarray(location_ids, dtype=np.int64)).tolist():
+        names[location] = stations.get(location) or describe(location).name
     return names
 
 

@@ -1,11 +1,8 @@
 """`sde.places`, the one vocabulary for places, on the real SDE: what an id is, its name,
-system, region and shown security; structures named by what a refresh learned from ESI; the
-JSON every API answers; and the fee skills a character's levels make (`profit.fees`)."""
+system, region and shown security; structures named by what ESI told a character; the JSON
+every API answers; and the fee skills a character's levels make (`profit.fees`)."""
 
 from __future__ import annotations
-
-import uuid
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -21,8 +18,7 @@ from profit.fees import (
 )
 from profit.locations import resolve_place
 from sde import places
-from store import reset_store
-from tests.conftest import drop_store_prefix, sde_db
+from tests.conftest import sde_db
 from tests.test_profit_locations import ORDERS, snapshot
 
 pytestmark = sde_db
@@ -31,16 +27,6 @@ JITA, PERIMETER, THE_FORGE = 30000142, 30000144, 10000002
 JITA_4_4 = 60003760
 STRUCTURE = 1_035_466_617_946
 UNSEEN = 1_035_466_617_947
-
-
-@pytest.fixture(autouse=True)
-def own_store(settings) -> Iterator[None]:
-    """A store of this test's own (a unique key prefix): learned structures start empty."""
-    settings.STORE_KEY_PREFIX = f"test-{uuid.uuid4().hex}"
-    reset_store()
-    yield
-    reset_store()
-    drop_store_prefix(settings.STORE_KEY_PREFIX)
 
 
 def test_each_kind_of_id():
@@ -82,34 +68,29 @@ def test_unknown_ids_raise_or_are_other():
     assert places.describe(JITA) == places.resolve(JITA)
 
 
-def test_a_structure_learned_from_esi_is_named_and_placed():
-    places.learn_structure(STRUCTURE, "Perimeter - Tranquility Trading Tower", PERIMETER)
-    learned = places.resolve(STRUCTURE)
-    assert learned.name == "Perimeter - Tranquility Trading Tower"
-    assert (learned.system_id, learned.region_id) == (PERIMETER, THE_FORGE)
-    assert (learned.system_name, learned.region_name, learned.security) == (
+def test_a_structure_is_named_by_what_esi_told_and_placed_by_its_system():
+    """`structure_place`: the name and system ESI gave a character (its own pages use it),
+    the region, names and security from the SDE's system."""
+    named = places.structure_place(
+        STRUCTURE, places.Structure("Perimeter - Tranquility Trading Tower", PERIMETER)
+    )
+    assert named.name == "Perimeter - Tranquility Trading Tower"
+    assert (named.system_id, named.region_id) == (PERIMETER, THE_FORGE)
+    assert (named.system_name, named.region_name, named.security) == (
         "Perimeter",
         "The Forge",
         1.0,
     )
-    # Nothing learned about another structure, and non-structures are never stored.
-    places.learn_structure(JITA_4_4, "Not a structure", JITA)
-    places.learn_structure(UNSEEN, None, None)
-    assert places.learned_structures([STRUCTURE, UNSEEN, JITA_4_4]) == {
-        STRUCTURE: places.Structure("Perimeter - Tranquility Trading Tower", PERIMETER)
-    }
-    # Learned again (renamed): the newest word wins.
-    places.learn_structure(STRUCTURE, "Renamed", PERIMETER)
-    assert places.resolve(STRUCTURE).name == "Renamed"
+    # Nothing told: "Structure <id>", nowhere, and so everywhere else a structure is shown.
+    assert places.structure_place(UNSEEN, None).name == f"Structure {UNSEEN}"
+    assert places.resolve(STRUCTURE).name == f"Structure {STRUCTURE}"
 
 
-def test_snapshot_placement_keeps_a_learned_name():
-    """A structure whose name ESI gave but not its system is placed by a snapshot's orders."""
+def test_snapshot_placement_places_an_unplaced_structure():
     forge = snapshot(THE_FORGE, ORDERS)  # its orders put STRUCTURE in Perimeter
-    places.learn_structure(STRUCTURE, "Named, system unknown", None)
     placed = resolve_place(STRUCTURE, snapshots=[forge])
     assert (placed.name, placed.system_id, placed.region_id) == (
-        "Named, system unknown",
+        f"Structure {STRUCTURE}",
         PERIMETER,
         THE_FORGE,
     )
@@ -117,20 +98,14 @@ def test_snapshot_placement_keeps_a_learned_name():
 
 
 def test_location_names():
-    places.learn_structure(STRUCTURE, "Learned", PERIMETER)
-    names = places.location_names(np.array([JITA_4_4, STRUCTURE, UNSEEN, JITA, 60999999]))
+    names = places.location_names(np.array([JITA_4_4, STRUCTURE, JITA, 60999999]))
     assert names == {
         JITA_4_4: places.station_names()[JITA_4_4],
-        STRUCTURE: "Learned",
-        UNSEEN: f"Structure {UNSEEN}",
+        STRUCTURE: f"Structure {STRUCTURE}",
         JITA: "Jita",
         60999999: "Location 60999999",
     }
     assert names[JITA_4_4].startswith("Jita IV - Moon 4")
-
-
-def test_an_unreachable_store_leaves_structures_unnamed(store_down):
-    assert places.resolve(UNSEEN).name == f"Structure {UNSEEN}"
 
 
 def test_place_json_holds_both_former_shapes():
@@ -142,13 +117,14 @@ def test_place_json_holds_both_former_shapes():
 
 
 def test_characters_show_places_in_their_own_words():
-    """In space in a system is "solar_system" and "<name> (in space)"; a learned structure
-    is named for every character."""
+    """In space in a system is "solar_system" and "<name> (in space)"; a structure is named
+    from the character's own data, and only there."""
     assert sections.place(JITA)["kind"] == "solar_system"
     assert sections.place(JITA)["name"] == "Jita (in space)"
     assert sections.place(THE_FORGE)["kind"] == "other"  # a region is no one's location
-    places.learn_structure(STRUCTURE, "Learned", PERIMETER)
-    docked = sections.place(STRUCTURE)
+    own = {str(STRUCTURE): {"name": "Learned", "solar_system_id": PERIMETER}}
+    assert sections.place(STRUCTURE)["name"] == f"Structure {STRUCTURE}"
+    docked = sections.place(STRUCTURE, own)
     assert (docked["name"], docked["system_id"], docked["region_name"]) == (
         "Learned",
         PERIMETER,
