@@ -158,6 +158,32 @@ def type_names(type_ids: npt.ArrayLike) -> npt.NDArray[Any]:
     )
 
 
+# --- Keyed lookups -------------------------------------------------------------------------
+
+LOCATION_BITS = 44  # location ids are below 2^44 (structures reach about 1.1 x 10^12)
+
+
+def type_location_keys(type_ids: npt.ArrayLike, location_ids: npt.ArrayLike) -> IntArray:
+    """One int64 key per (type, location): type << 44 | location (arrays broadcast)."""
+    keys: IntArray = (np.asarray(type_ids, dtype=np.int64) << LOCATION_BITS) | np.asarray(
+        location_ids, dtype=np.int64
+    )
+    return keys
+
+
+def lookup(
+    keys: IntArray, values: npt.NDArray[Any], wanted: npt.ArrayLike, missing: float
+) -> FloatArray:
+    """The value of each wanted key in sorted `keys` (parallel to `values`), `missing` where
+    a key is not there."""
+    wanted = np.asarray(wanted, dtype=np.int64)
+    if not len(keys):
+        return np.full(len(wanted), missing)
+    pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    found: FloatArray = np.where(keys[pos] == wanted, values[pos], missing)
+    return found
+
+
 # --- Listing prices ------------------------------------------------------------------------
 
 # How a sell order's price was chosen (the `list_price_basis` of rows and listings).

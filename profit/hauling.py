@@ -48,11 +48,13 @@ from profit.engine import (
     exclusive_cumsum,
     group_starts,
     listing_prices,
+    lookup,
     ranges,
     rows_from_columns,
     segment_ids,
     snapshot_ref,
     sort_order,
+    type_location_keys,
     type_names,
     type_table,
 )
@@ -256,13 +258,6 @@ def _group_extreme(
     return keys[starts], reduce.reduceat(values, starts)
 
 
-def _lookup(keys: IntArray, values: FloatArray, wanted: IntArray, missing: float) -> FloatArray:
-    if not len(keys):
-        return np.full(len(wanted), missing)
-    pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return np.where(keys[pos] == wanted, values[pos], missing)
-
-
 @dataclass(frozen=True)
 class _Destination:
     """Per (type, location where the hauler stands) at one destination: the price met there
@@ -291,7 +286,7 @@ def _destination(snapshot: Snapshot, place: Place, listing: bool, volumes: Any) 
         # A stand point of a system or region: its own bids and any ranged bid that reaches
         # it, bounded here by the dearest ranged bid of the region (the walk is exact).
         ranged_types, ranged_price = ranged_best(snapshot)
-        best = np.maximum(best, _lookup(ranged_types, ranged_price, types, -np.inf))
+        best = np.maximum(best, lookup(ranged_types, ranged_price, types, -np.inf))
         return _Destination(types, best, locations, _no_basis(n))
     high = history_high(_region_volumes(volumes, snapshot), snapshot.meta.region_id, types)
     price, basis = listing_prices(best, high)
@@ -311,13 +306,13 @@ def _best_bid_met(
     if place.kind in ("station", "structure"):
         system = int(location_systems(snapshot, [place.id])[0])
         bids = bids_reaching(snapshot, place.id, system)
-        return _lookup(bids["type_id"], bids["best_price"], types, -np.inf)
+        return lookup(bids["type_id"], bids["best_price"], types, -np.inf)
     st = snapshot.stations
     buys = np.flatnonzero(st["is_buy_order"])
-    keys = (st["type_id"][buys].astype(np.int64) << 44) | st["location_id"][buys].astype(np.int64)
+    keys = type_location_keys(st["type_id"][buys], st["location_id"][buys])
     order = np.argsort(keys)
-    wanted = (types << 44) | locations
-    return _lookup(keys[order], st["best_price"][buys][order].astype(np.float64), wanted, -np.inf)
+    wanted = type_location_keys(types, locations)
+    return lookup(keys[order], st["best_price"][buys][order].astype(np.float64), wanted, -np.inf)
 
 
 def _no_basis(n: int) -> npt.NDArray[Any]:
@@ -366,8 +361,8 @@ def _candidates(
             # costs anywhere at the source; rows that cannot beat those are dropped first.
             dk, dmax = _group_extreme(d_type, d_value, biggest=True)
             sk, smin = _group_extreme(s_type, s_price, biggest=False)
-            s_keep = np.flatnonzero(s_price < _lookup(dk, dmax, s_type, -np.inf))
-            d_keep = np.flatnonzero(d_value > _lookup(sk, smin, d_type, np.inf))
+            s_keep = np.flatnonzero(s_price < lookup(dk, dmax, s_type, -np.inf))
+            d_keep = np.flatnonzero(d_value > lookup(sk, smin, d_type, np.inf))
             if not len(s_keep) or not len(d_keep):
                 continue
             i, j = cross_join(s_type[s_keep], d_type[d_keep])

@@ -37,6 +37,7 @@ from market import publish
 from market.generator import hub_station
 from market.history import fetch_history
 from market.snapshot import Snapshot
+from profit.engine import lookup, type_location_keys
 from store import Store, get_store
 
 log = logging.getLogger(__name__)
@@ -146,11 +147,7 @@ class DailyVolumes:
         return self._lookup(self.price_highs, type_ids)
 
     def _lookup(self, values: FloatArray, type_ids: npt.ArrayLike) -> FloatArray:
-        wanted = np.asarray(type_ids, dtype=np.int64)
-        if not len(self.type_ids):
-            return np.full(len(wanted), np.nan)
-        pos = np.minimum(np.searchsorted(self.type_ids, wanted), len(self.type_ids) - 1)
-        return np.where(self.type_ids[pos] == wanted, values[pos], np.nan)
+        return lookup(self.type_ids, values, type_ids, np.nan)
 
     def as_dict(self) -> dict[int, float]:
         return dict(zip(self.type_ids.tolist(), self.volumes.tolist(), strict=True))
@@ -218,7 +215,6 @@ def volume_lookup(
 # A station holding at least this share of its region's book for a type is the region's
 # market for it (a hub): it keeps the whole region's volume.
 HUB_SHARE = 0.5
-_LOCATION_BITS = 44  # location ids are below 2^44 (structures reach about 1.1 x 10^12)
 
 
 @dataclass(frozen=True)
@@ -227,7 +223,7 @@ class _SellOrders:
 
     types: IntArray
     type_orders: FloatArray
-    keys: IntArray  # type << 44 | location, sorted
+    keys: IntArray  # engine.type_location_keys, sorted
     key_orders: FloatArray
 
 
@@ -249,18 +245,11 @@ def _sell_orders(snapshot: Snapshot) -> _SellOrders:
     sells = ~st["is_buy_order"]
     types = st["type_id"][sells].astype(np.int64)
     orders = st["orders"][sells].astype(np.float64)
-    keys = (types << _LOCATION_BITS) | st["location_id"][sells].astype(np.int64)
+    keys = type_location_keys(types, st["location_id"][sells])
     counted = _SellOrders(*_counted(types, orders), *_counted(keys, orders))
     with _share_lock:
         _shares[snapshot] = counted
     return counted
-
-
-def _at(keys: IntArray, values: FloatArray, wanted: IntArray) -> FloatArray:
-    if not len(keys):
-        return np.zeros(len(wanted))
-    pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return np.where(keys[pos] == wanted, values[pos], 0.0)
 
 
 def station_share(
@@ -279,10 +268,11 @@ def station_share(
     locations = np.asarray(location_ids, dtype=np.int64)
     types, locations = np.broadcast_arrays(types, locations)
     sells = _sell_orders(snapshot)
-    keys = (types << _LOCATION_BITS) | locations
-    region = _at(sells.types, sells.type_orders, types)
+    keys = type_location_keys(types, locations)
+    region = lookup(sells.types, sells.type_orders, types, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(region > 0, _at(sells.keys, sells.key_orders, keys) / region, np.nan)
+        here = lookup(sells.keys, sells.key_orders, keys, 0.0)
+        share = np.where(region > 0, here / region, np.nan)
     result: FloatArray = np.where(share >= HUB_SHARE, 1.0, share)
     return result
 
