@@ -34,6 +34,9 @@ FIRST_FROM = date(2020, 3, 10)  # the first dated row
 # CCP's dated history as docs/profit-fees.md tells it (written from the sources, not read
 # from the migration): first day, sales tax, NPC broker fee, its lowest rate, the SCC's
 # surcharge in structures, relist discount points per Advanced Broker Relations level.
+# The migration that seeds the dated schedule (its module name starts with a digit).
+DATED_HISTORY = import_module("profit.migrations.0003_dated_fee_history")
+
 HISTORY = [
     (date(2020, 3, 10), 5.0, 5.0, 3.0, 0.0, 5.0),  # Broker Relations update
     (date(2021, 7, 21), 2.5, 2.5, 0.5, 0.0, 6.0),  # Grand Heist tax relief
@@ -276,22 +279,8 @@ def test_rates_used_states_every_rate_with_its_formula():
 
 
 def add_schedule(day: date, **rates: str) -> FeeSchedule:
-    values = {
-        field: getattr(FeeSchedule.objects.get(effective_from=CURRENT_FROM), field)
-        for field in (
-            "sales_tax",
-            "sales_tax_accounting_reduction",
-            "broker_fee",
-            "broker_fee_per_broker_relations",
-            "broker_fee_per_faction_standing",
-            "broker_fee_per_corp_standing",
-            "broker_fee_min_rate",
-            "broker_fee_min_charge",
-            "structure_scc_surcharge",
-            "relist_discount",
-            "relist_discount_per_advanced_broker_relations",
-        )
-    }
+    current = FeeSchedule.objects.get(effective_from=CURRENT_FROM)
+    values = {field: getattr(current, field) for field in DATED_HISTORY.RATE_FIELDS}
     values.update({k: Decimal(v) for k, v in rates.items()})
     return FeeSchedule.objects.create(effective_from=day, name=f"rates of {day}", **values)
 
@@ -545,7 +534,7 @@ def test_the_statement_on_a_day_before_viridian(settings):
 
 
 def test_the_history_migration_reverses_to_the_recorded_row_and_back():
-    migration = import_module("profit.migrations.0003_dated_fee_history")
+    migration = DATED_HISTORY
     editor = SimpleNamespace(connection=connection)
     migration.remove_history(global_apps, editor)
     (recorded,) = FeeSchedule.objects.all()
