@@ -4,8 +4,7 @@ wherever it was placed: no station, range or jump limits who competes."""
 import pytest
 
 from characters import valuation
-from market import reach
-from market.pricegrid import price_above, price_below
+from market import publish, reach
 from tests.profit_books import AMARR_EFA, JITA_44, PLEX, order, snapshot
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
@@ -51,10 +50,14 @@ def test_every_bid_reaches_every_station_there():
         ),
     ],
 )
-def test_orders_are_compared_with_the_whole_market(mine, flag, best, relist):
-    book = global_book()
+def test_orders_are_compared_with_the_whole_market(market, mine, flag, best, relist):
+    """The relist price is one step of the price grid past the best other order (7 digits:
+    steps of 1,000 ISK)."""
+    publish.publish(global_book())
     order_ = {**mine, "type_id": PLEX, "location_id": JITA_44, "region_id": PLEX_MARKET}
-    assert valuation._best_other(book, order_) == best
-    assert (best < mine["price"]) == (flag == "undercut")
-    # The relist price: one step of the price grid past it (7 digits: steps of 1,000 ISK).
-    assert (price_above(best) if mine["is_buy_order"] else price_below(best)) == relist
+    (flagged,) = valuation.flag_orders([order_])
+    assert (flagged["flag"], flagged["best_other"], flagged["relist_price"]) == (
+        flag,
+        best,
+        relist,
+    )
