@@ -172,10 +172,3 @@ def ranged_best(snapshot: Snapshot) -> tuple[IntArray, npt.NDArray[np.float64]]:
     with _lock:
         _ranged[snapshot] = result
     return result
-
-
-def clear() -> None:
-    """Forget the kept answers (tests)."""
-    with _lock:
-        _cache.clear()
-        _ranged.clear()

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from django.template.loader import render_to_string
 
-from market import item_page, reach, selectors
+from market import item_page, selectors
 from market.snapshot import Snapshot, SnapshotMeta, columns_from_pages
 from sde import routes
 
@@ -82,7 +82,6 @@ def snapshot() -> Snapshot:
         pages=1,
         orders=len(ORDERS),
     )
-    reach.clear()
     return Snapshot.build(meta, columns_from_pages([(1, ORDERS)]))
 
 
