@@ -36,7 +36,6 @@ from sde.ids import REGION_IDS, STATION_IDS, STRUCTURE_ID_MIN, SYSTEM_IDS
 from sde.models import ChrFaction, CrpNPCCorporation, MapRegion, MapSolarSystem, StaStation
 from sde.selectors import display_security, per_installed_sde
 
-
 PlaceKind = Literal["region", "system", "station", "structure", "other"]
 KINDS: tuple[PlaceKind, ...] = ("region", "system", "station", "structure", "other")
 

@@ -9,18 +9,15 @@ where PLEX trades (never an empty book).
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from market import plex, publish, selectors
+from market import plex, selectors
 from market.refresh import refresh_region
 from standin.esi import EsiStandIn
-from store import reset_store
-from tests.conftest import drop_store_prefix
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
 
@@ -30,24 +27,19 @@ PERIMETER_STRUCTURE = 1042508032148  # a real Upwell structure in Perimeter (ESI
 
 
 @pytest.fixture
-def market(settings) -> Iterator[EsiStandIn]:
-    with EsiStandIn(page_size=500, expires_in=300.0, seed=5) as esi:
-        esi.generate(FORGE, 3_000)
-        esi.generate(PLEX_REGION, 1_200)
-        settings.ESI_BASE_URL = esi.base_url
-        settings.ESI_TIMEOUT = 2.0
-        settings.ESI_MAX_RETRIES = 2
-        settings.ESI_BACKOFF_BASE = 0.01
-        settings.ESI_BACKOFF_MAX = 0.05
-        settings.ESI_DOWNTIME = "off"
-        settings.STORE_KEY_PREFIX = f"test-{uuid.uuid4().hex}"
-        settings.MARKET_REGIONS = [FORGE, PLEX_REGION]
-        reset_store()
-        publish.forget_loaded()
-        yield esi
-        reset_store()
-        publish.forget_loaded()
-        drop_store_prefix(settings.STORE_KEY_PREFIX)
+def esi() -> Iterator[EsiStandIn]:
+    """The stand-in with The Forge and the global PLEX market (tests/market_env.py's
+    `market` fixture points the settings at it)."""
+    with EsiStandIn(page_size=500, expires_in=300.0, seed=5) as server:
+        server.generate(FORGE, 3_000)
+        server.generate(PLEX_REGION, 1_200)
+        yield server
+
+
+@pytest.fixture
+def market(market: EsiStandIn, settings: Any) -> EsiStandIn:
+    settings.MARKET_REGIONS = [FORGE, PLEX_REGION]
+    return market
 
 
 @pytest.fixture
