@@ -4,12 +4,16 @@ Station trading shows it (and filters on it); hauling in "list" mode caps what i
 destination by it. It comes from ESI's daily market history, which costs one request per
 (region, type) and is limited to 300 requests a minute shared by every process, so it is
 never fetched inside a web request: a Celery task (`profit/volume_tasks.py`) walks the types
-traded at each tracked region's hub station once a day and stores the averages here.
+traded at each tracked region's hub station once a day, those in current opportunities first,
+and stores the averages here.
 
 Stored per region in the shared store, compactly, under `profit:daily-volumes:{region}`:
-`{"window_days": 30, "types": [...], "volumes": [...], "days": [...]}`, sorted by type, where
-`days[i]` is the date (proleptic ordinal) the volume of `types[i]` was computed on, so a
-refresh later the same day skips it.
+`{"window_days": 30, "types": [...], "volumes": [...], "days": [...], "price_highs": [...],
+"price_mids": [...]}`, sorted by type, where `days[i]` is the date (proleptic ordinal) the
+volume of `types[i]` was computed on, so a refresh later the same day skips it (a price
+unknown is null; data stored before a list existed reads as all unknown). When the fill has
+reached every hub type of a region for the day, `profit:daily-volumes-done:{region}` holds
+that day (ISO): until then the region is "filling" (`volume_coverage`).
 
 Average daily volume = (units traded on the 30 days of the window) / 30, the window being the
 30 days ending with the newest day of the type's history when that is at most 2 days old
@@ -58,6 +62,11 @@ def _key(region_id: int) -> str:
     return f"profit:daily-volumes:{region_id}"
 
 
+def done_key(region_id: int) -> str:
+    """The day (ISO) the fill last reached every hub type of the region."""
+    return f"profit:daily-volumes-done:{region_id}"
+
+
 def history_calls_key(moment: datetime) -> str:
     """The shared per-minute counter `market.history.fetch_history` increments."""
     return f"esi:history-calls:{moment.strftime('%Y%m%d%H%M')}"
@@ -66,17 +75,33 @@ def history_calls_key(moment: datetime) -> str:
 # --- The average ---------------------------------------------------------------------------
 
 
-def _by_day(rows: Iterable[Mapping[str, Any]]) -> dict[date, tuple[int, float]]:
-    """Units traded and the day's highest trade price, per day (a day's rows merged; NaN for
-    a day whose rows give no price)."""
-    by_day: dict[date, tuple[int, float]] = {}
+@dataclass
+class _Day:
+    """One day of a type's history (its rows merged)."""
+
+    units: int = 0
+    high: float = float("nan")  # the highest trade price (NaN: no row gave a price)
+    value: float = 0.0  # sum of the rows' average price x units, over rows with an average
+    priced_units: int = 0
+
+    @property
+    def average(self) -> float:
+        """The day's average trade price (its rows' averages weighed by their units)."""
+        return self.value / self.priced_units if self.priced_units else float("nan")
+
+
+def _by_day(rows: Iterable[Mapping[str, Any]]) -> dict[date, _Day]:
+    by_day: dict[date, _Day] = {}
     for row in rows:
-        day = date.fromisoformat(str(row["date"])[:10])
-        units, high = by_day.get(day, (0, float("nan")))
+        day = by_day.setdefault(date.fromisoformat(str(row["date"])[:10]), _Day())
+        units = int(row["volume"])
+        day.units += units
         price = row.get("highest") or row.get("average")
         if price:
-            high = float(price) if high != high else max(high, float(price))
-        by_day[day] = (units + int(row["volume"]), high)
+            day.high = float(price) if day.high != day.high else max(day.high, float(price))
+        if row.get("average") and units > 0:
+            day.value += float(row["average"]) * units
+            day.priced_units += units
     return by_day
 
 
@@ -94,7 +119,19 @@ def average_daily_volume(
     if not by_day:
         return 0.0
     first, last = _window(by_day, today, days)
-    return sum(units for d, (units, _) in by_day.items() if first <= d <= last) / days
+    return sum(day.units for d, day in by_day.items() if first <= d <= last) / days
+
+
+def _window_median(rows: Iterable[Mapping[str, Any]], today: date, days: int, price: str) -> float:
+    """The median of one daily price (`_Day.high` or `.average`) over the window's days that
+    traded and have it; NaN when there are none."""
+    by_day = _by_day(rows)
+    if not by_day:
+        return float("nan")
+    first, last = _window(by_day, today, days)
+    prices = [getattr(day, price) for d, day in by_day.items() if first <= d <= last and day.units]
+    prices = [p for p in prices if p == p]
+    return float(statistics.median(prices)) if prices else float("nan")
 
 
 def history_price_high(
@@ -104,13 +141,16 @@ def history_price_high(
     of its days' highest prices (one odd day, or one bait fill, does not move it). A listing
     priced above it is not one the market has been paying. NaN when nothing traded in the
     window."""
-    by_day = _by_day(rows)
-    if not by_day:
-        return float("nan")
-    first, last = _window(by_day, today, days)
-    highs = [high for d, (units, high) in by_day.items() if first <= d <= last and units]
-    highs = [high for high in highs if high == high]
-    return float(statistics.median(highs)) if highs else float("nan")
+    return _window_median(rows, today, days, "high")
+
+
+def history_price_mid(
+    rows: Iterable[Mapping[str, Any]], today: date, days: int = WINDOW_DAYS
+) -> float:
+    """What the type usually traded at in the same window: the median of its days' average
+    prices (a day of several rows: their averages weighed by units). A price far from it is
+    not one the market has been trading at. NaN when nothing traded in the window."""
+    return _window_median(rows, today, days, "average")
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -126,6 +166,10 @@ class DailyVolumes:
     days: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     # The median of the window's daily highest prices per type (NaN: unknown, or no trade).
     price_highs: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
+    # The median of the window's daily average prices per type (NaN: unknown, or no trade).
+    price_mids: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
+    # The day the fill last reached every hub type of the region (None: not yet, or unread).
+    filled_on: date | None = None
 
     @classmethod
     def from_mapping(cls, region_id: int, volumes: Mapping[int, float]) -> DailyVolumes:
@@ -146,6 +190,12 @@ class DailyVolumes:
             return np.full(len(np.asarray(type_ids)), np.nan)
         return self._lookup(self.price_highs, type_ids)
 
+    def price_mid(self, type_ids: npt.ArrayLike) -> FloatArray:
+        """The window's median daily average price per type; NaN where unknown."""
+        if len(self.price_mids) != len(self.type_ids):
+            return np.full(len(np.asarray(type_ids)), np.nan)
+        return self._lookup(self.price_mids, type_ids)
+
     def _lookup(self, values: FloatArray, type_ids: npt.ArrayLike) -> FloatArray:
         return lookup(self.type_ids, values, type_ids, np.nan)
 
@@ -163,18 +213,39 @@ def forget_read() -> None:
         _memo.clear()
 
 
+def _prices(data: Mapping[str, Any], name: str, count: int) -> FloatArray:
+    # Stored before these prices were kept: none known (the next refresh computes them).
+    values = data.get(name) or [None] * count
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
 def _read(region_id: int, store: Store) -> DailyVolumes:
     data = store.get_json(_key(region_id)) or {}
     types = data.get("types", [])
-    # Stored before prices were kept: none known (the next refresh computes them).
-    highs = data.get("price_highs") or [None] * len(types)
     return DailyVolumes(
         region_id,
         np.array(types, dtype=np.int64),
         np.array(data.get("volumes", []), dtype=np.float64),
         np.array(data.get("days", []), dtype=np.int64),
-        np.array([np.nan if h is None else h for h in highs], dtype=np.float64),
+        _prices(data, "price_highs", len(types)),
+        _prices(data, "price_mids", len(types)),
+        filled_on(region_id, store),
     )
+
+
+def filled_on(region_id: int, store: Store | None = None) -> date | None:
+    """The day the fill last reached every hub type of the region (None: never, or over
+    two days ago)."""
+    raw = (store or get_store()).get(done_key(region_id))
+    try:
+        return date.fromisoformat(raw.decode()) if raw else None
+    except ValueError:
+        return None
+
+
+def mark_filled(region_id: int, day: date, store: Store | None = None) -> None:
+    """The fill reached every hub type of the region on `day`."""
+    (store or get_store()).set(done_key(region_id), day.isoformat().encode(), ttl=2 * 86_400)
 
 
 def daily_volume_table(region_id: int, store: Store | None = None) -> DailyVolumes:
@@ -208,6 +279,28 @@ def volume_lookup(
     else:
         table = DailyVolumes.from_mapping(region_id, volumes)
     return table.lookup(type_ids)
+
+
+@dataclass(frozen=True)
+class VolumeCoverage:
+    """How many of a list of types have a daily volume, and whether more are coming today."""
+
+    known: int  # types with a volume computed (on any day)
+    total: int  # distinct types asked about
+    filling: bool  # the region's fill has not reached every hub type today
+
+
+def volume_coverage(region_id: int, type_ids: npt.ArrayLike) -> VolumeCoverage:
+    """Coverage of `type_ids` by the region's stored volumes (the memoised table: no store
+    read more than every READ_TTL s), for a page to say "daily volumes known for N of M
+    types, filling"."""
+    types = np.unique(np.asarray(type_ids, dtype=np.int64))
+    table = daily_volume_table(region_id)
+    return VolumeCoverage(
+        known=int(np.count_nonzero(~np.isnan(table.lookup(types)))),
+        total=len(types),
+        filling=table.filled_on != datetime.now(UTC).date(),
+    )
 
 
 # --- A station's share ---------------------------------------------------------------------
@@ -290,6 +383,19 @@ def history_high(
     return np.full(len(np.asarray(type_ids)), np.nan)
 
 
+def history_mid(
+    volumes: Mapping[int, float] | DailyVolumes | None, region_id: int, type_ids: npt.ArrayLike
+) -> FloatArray:
+    """The median daily average price of the 30-day window per type (NaN where unknown):
+    from `volumes` when it is a table, else the region's stored one (a plain mapping of
+    volumes carries no prices)."""
+    if volumes is None:
+        return daily_volume_table(region_id).price_mid(type_ids)
+    if isinstance(volumes, DailyVolumes):
+        return volumes.price_mid(type_ids)
+    return np.full(len(np.asarray(type_ids)), np.nan)
+
+
 # --- Refreshing (worker only) --------------------------------------------------------------
 
 
@@ -302,49 +408,84 @@ class VolumeRefresh:
     resume_at: datetime | None = None
 
 
+@dataclass
+class VolumeFill:
+    """One run over (region, type) pairs of several regions."""
+
+    fetched: int = 0
+    remaining: dict[int, int] = field(default_factory=dict)  # region -> types left today
+    stopped: str | None = None  # why the run ended early: "budget", "esi", "deadline"
+    resume_at: datetime | None = None
+
+
+def hub_book_values(snapshot: Snapshot, station_id: int) -> tuple[IntArray, FloatArray]:
+    """The types with orders at the station, and the ISK on its book for each: the sum of
+    price x units remaining over its orders there, bids and asks (sorted by type)."""
+    book = snapshot.book
+    here = book["location_id"] == station_id
+    types, inverse = np.unique(book["type_id"][here].astype(np.int64), return_inverse=True)
+    value = book["price"][here] * book["volume_remain"][here].astype(np.float64)
+    return types, np.bincount(inverse, weights=value, minlength=len(types)).astype(np.float64)
+
+
+def hub_types_by_value(snapshot: Snapshot) -> list[int]:
+    """The types with orders at the region's hub station, the most ISK on its book first
+    (ties by type id)."""
+    types, values = hub_book_values(snapshot, hub_station(snapshot.meta.region_id))
+    return [int(t) for t in types[np.lexsort((types, -values))]]
+
+
 def hub_type_ids(region_id: int) -> list[int]:
-    """Types with orders at the region's hub station in its current snapshot, the most
-    ordered first (so the types people trade most get their volume first)."""
+    """Types with orders at the region's hub station in its current snapshot, the most ISK
+    on its book first (see `hub_types_by_value`); none without a snapshot."""
     snapshot = publish.load(region_id)
-    if snapshot is None:
-        return []
-    st = snapshot.stations
-    at_hub = st["location_id"] == hub_station(region_id)
-    types, inverse = np.unique(st["type_id"][at_hub], return_inverse=True)
-    counts = np.bincount(inverse, weights=st["orders"][at_hub].astype(np.float64))
-    order = np.lexsort((types, -counts))
-    return [int(t) for t in types[order]]
+    return [] if snapshot is None else hub_types_by_value(snapshot)
 
 
-Computed = tuple[float, int, float]  # daily volume, day computed (ordinal), price high
+Computed = tuple[float, int, float, float]  # daily volume, day computed (ordinal), high, mid
 
 
 def _save(region_id: int, computed: Mapping[int, Computed], store: Store) -> None:
-    """Merge newly computed volumes and price highs into the stored ones."""
+    """Merge newly computed volumes and prices into the stored ones."""
     current = _read(region_id, store)
     merged: dict[int, Computed] = {
-        t: (v, d, h)
-        for t, v, d, h in zip(
+        t: (v, d, h, m)
+        for t, v, d, h, m in zip(
             current.type_ids.tolist(),
             current.volumes.tolist(),
             current.days.tolist() or [0] * len(current.type_ids),
             current.price_highs.tolist(),
+            current.price_mids.tolist(),
             strict=True,
         )
     }
     merged.update(computed)
     items = sorted(merged.items())
+
+    def prices(at: int) -> list[float | None]:
+        return [None if c[at] != c[at] else round(c[at], 2) for _, c in items]
+
     store.set_json(
         _key(region_id),
         {
             "window_days": WINDOW_DAYS,
             "types": [t for t, _ in items],
-            "volumes": [round(v, 3) for _, (v, _, _) in items],
-            "days": [d for _, (_, d, _) in items],
-            "price_highs": [None if h != h else round(h, 2) for _, (_, _, h) in items],
+            "volumes": [round(c[0], 3) for _, c in items],
+            "days": [c[1] for _, c in items],
+            "price_highs": prices(2),
+            "price_mids": prices(3),
         },
     )
     forget_read()
+
+
+def _done_today(table: DailyVolumes, today: date) -> set[int]:
+    """The types whose volume and prices were computed today. A type that traded in the
+    window has both prices: one without either was stored before that price was kept (or
+    nothing traded), so it is done only if its volume is 0."""
+    priced = (table.price_highs == table.price_highs) & (table.price_mids == table.price_mids)
+    fresh = (table.days == today.toordinal()) & (priced | (table.volumes == 0))
+    return set(table.type_ids[fresh].tolist())
 
 
 def _calls_this_minute(store: Store, now: datetime) -> int:
@@ -352,34 +493,31 @@ def _calls_this_minute(store: Store, now: datetime) -> int:
     return int(raw) if raw else 0
 
 
-def refresh_daily_volumes(
-    region_id: int,
+def fill_daily_volumes(
+    wanted: Iterable[tuple[int, int]],
     *,
-    type_ids: Sequence[int] | None = None,
     today: date | None = None,
     deadline: float | None = None,
     calls_per_minute: int = TASK_CALLS_PER_MINUTE,
     store: Store | None = None,
-) -> VolumeRefresh:
-    """Compute today's volume for the hub's types that lack one, until done, the minute's
-    share of the history budget is used, ESI fails, or `deadline` (monotonic) passes.
+) -> VolumeFill:
+    """Compute today's volume and prices of each wanted (region, type) that lacks them, in
+    the order given, until done, the minute's share of the history budget is used, ESI
+    fails, or `deadline` (monotonic) passes.
 
     Harmless to repeat: types already computed today are skipped. Progress is saved as it
     goes, so a run that stops early loses nothing.
     """
     store = store or get_store()
     today = today or datetime.now(UTC).date()
-    wanted = list(type_ids) if type_ids is not None else hub_type_ids(region_id)
-    done = _read(region_id, store)
-    fresh = (done.days == today.toordinal()) & (done.price_highs == done.price_highs)
-    # A type that traded in the window has a price high: one without was stored before
-    # prices were kept (or nothing traded), so it is done only if its volume is 0.
-    fresh |= (done.days == today.toordinal()) & (done.volumes == 0)
-    done_today = set(done.type_ids[fresh].tolist())
-    todo = [t for t in wanted if t not in done_today]
-    result = VolumeRefresh(region_id, remaining=len(todo))
-    computed: dict[int, Computed] = {}
-    for type_id in todo:
+    plan = list(dict.fromkeys(wanted))
+    done = {r: _done_today(_read(r, store), today) for r in dict.fromkeys(r for r, _ in plan)}
+    todo = [(r, t) for r, t in plan if t not in done[r]]
+    result = VolumeFill(remaining=dict.fromkeys(done, 0))
+    for region_id, _ in todo:
+        result.remaining[region_id] += 1
+    computed: dict[int, dict[int, Computed]] = {}
+    for region_id, type_id in todo:
         now = datetime.now(UTC)
         if deadline is not None and time.monotonic() > deadline:
             result.stopped = "deadline"
@@ -400,16 +538,44 @@ def refresh_daily_volumes(
             log.warning("daily volumes of %s stopped: %s", region_id, exc)
             result.stopped = "esi"
             break
-        computed[type_id] = (
+        computed.setdefault(region_id, {})[type_id] = (
             average_daily_volume(rows, today),
             today.toordinal(),
             history_price_high(rows, today),
+            history_price_mid(rows, today),
         )
         result.fetched += 1
-        result.remaining -= 1
-        if len(computed) >= SAVE_EVERY:
-            _save(region_id, computed, store)
-            computed = {}
-    if computed:
-        _save(region_id, computed, store)
+        result.remaining[region_id] -= 1
+        if len(computed[region_id]) >= SAVE_EVERY:
+            _save(region_id, computed.pop(region_id), store)
+    for region_id, values in computed.items():
+        _save(region_id, values, store)
     return result
+
+
+def refresh_daily_volumes(
+    region_id: int,
+    *,
+    type_ids: Sequence[int] | None = None,
+    today: date | None = None,
+    deadline: float | None = None,
+    calls_per_minute: int = TASK_CALLS_PER_MINUTE,
+    store: Store | None = None,
+) -> VolumeRefresh:
+    """`fill_daily_volumes` for one region: `type_ids`, or its hub's types (the most ISK on
+    the book first)."""
+    wanted = list(type_ids) if type_ids is not None else hub_type_ids(region_id)
+    fill = fill_daily_volumes(
+        [(region_id, t) for t in wanted],
+        today=today,
+        deadline=deadline,
+        calls_per_minute=calls_per_minute,
+        store=store,
+    )
+    return VolumeRefresh(
+        region_id,
+        fetched=fill.fetched,
+        remaining=fill.remaining.get(region_id, 0),
+        stopped=fill.stopped,
+        resume_at=fill.resume_at,
+    )

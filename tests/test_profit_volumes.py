@@ -1,5 +1,6 @@
-"""Daily volumes: the 30-day average, and the worker task that fills it from market history
-(served by the ESI stand-in over HTTP) within the shared history budget."""
+"""Daily volumes: the 30-day average and prices, the refresh that fills them from market
+history (served by the ESI stand-in over HTTP) within the shared history budget, and how much
+of a list of types they cover (the fill's Celery task: tests/test_volume_fill.py)."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -7,9 +8,10 @@ import numpy as np
 import pytest
 
 from market import publish
-from profit import volume_tasks, volumes
+from profit import volumes
 from store import get_store
 from tests.profit_books import (
+    DOMAIN,
     DOMINIX,
     FORGE,
     PERIMETER_STORAGE,
@@ -75,6 +77,28 @@ def test_the_history_high_is_the_median_of_the_daily_highs():
     assert np.isnan(volumes.history_price_high([], TODAY))
 
 
+def test_the_history_mid_is_the_median_of_the_daily_averages():
+    history = rows((1, 100), (2, 50), (3, 70), (4, 10), (31, 10))  # every average 5.0
+    history[1]["average"] = 6.0  # two days ago
+    history[2]["average"] = 80.0  # three days ago: an odd day
+    history[4]["average"] = 900.0  # 31 days ago: outside the window
+    # A day of two rows: its average is theirs weighed by units, (4.0 x 30 + 8.0 x 10) / 40
+    # = 5.0 (their plain mean, 6.0, would move the median).
+    history.append({**history[3], "volume": 30, "average": 4.0})
+    history[3]["average"] = 8.0
+    # The window's daily averages are 5.0, 6.0, 80.0 and 5.0: their median is
+    # (5.0 + 6.0) / 2 = 5.5 (the highs, all 5.5, do not enter into it).
+    assert volumes.history_price_mid(history, TODAY) == 5.5
+    # A row without an average gives its day none; a day with no row in the window none.
+    priceless = rows((1, 100), (2, 10), (3, 40))
+    priceless[0]["average"] = None
+    priceless[1]["average"] = 7.0
+    # Left: 7.0 and 5.0, median 6.0.
+    assert volumes.history_price_mid(priceless, TODAY) == 6.0
+    assert np.isnan(volumes.history_price_mid([], TODAY))
+    assert np.isnan(volumes.history_price_mid(rows((40, 100)), TODAY))
+
+
 def test_daily_volume_table_lookups():
     table = volumes.DailyVolumes.from_mapping(FORGE, {PLEX: 10.0, TRITANIUM: 5.0})
     found = table.lookup([TRITANIUM, PYERITE, PLEX])
@@ -115,8 +139,11 @@ def forge_hub(market):
     volumes.forget_read()
 
 
-def test_the_refresh_walks_the_hub_types_most_ordered_first(forge_hub):
-    assert volumes.hub_type_ids(FORGE) == [TRITANIUM, PLEX, PYERITE]
+def test_the_refresh_walks_the_hub_types_dearest_book_first(forge_hub):
+    # ISK on Jita 4-4's book, price x units over both sides: PLEX 5e6 + 4.9e6 = 9.9M,
+    # Tritanium 4.0 x 10 + 4.1 x 10 + 3.9 x 10 = 120, Pyerite 10.0 x 5 = 50 (Dominix is
+    # elsewhere).
+    assert volumes.hub_type_ids(FORGE) == [PLEX, TRITANIUM, PYERITE]
     result = volumes.refresh_daily_volumes(FORGE)
     assert (result.fetched, result.remaining, result.stopped) == (3, 0, None)
     assert volumes.daily_volumes(FORGE) == {
@@ -128,8 +155,55 @@ def test_the_refresh_walks_the_hub_types_most_ordered_first(forge_hub):
     assert stored["types"] == [TRITANIUM, PYERITE, PLEX]  # sorted by type id
     assert stored["days"] == [datetime.now(UTC).date().toordinal()] * 3
     assert stored["price_highs"] == [5.5, 5.5, 5.5]  # every served day's highest was 5.5
+    assert stored["price_mids"] == [5.0, 5.0, 5.0]  # and its average 5.0
     table = volumes.daily_volume_table(FORGE)
     assert table.price_high([TRITANIUM, DOMINIX]).tolist()[0] == 5.5
+    mids = volumes.history_mid(None, FORGE, [PYERITE, DOMINIX])
+    assert mids[0] == 5.0 and np.isnan(mids[1])
+    history_calls = [r for r in forge_hub.requests if "/history" in r.path]
+    assert [int(r.query["type_id"]) for r in history_calls] == [PLEX, TRITANIUM, PYERITE]
+
+
+def test_a_mapping_of_volumes_carries_no_mid_price():
+    table = volumes.DailyVolumes(
+        FORGE,
+        np.array([TRITANIUM, PLEX]),
+        np.array([10.0, 2.0]),
+        np.array([0, 0]),
+        np.array([5.5, 6e6]),
+        np.array([5.0, np.nan]),
+    )
+    assert volumes.history_mid(table, FORGE, [PLEX, TRITANIUM, PYERITE]).tolist()[1] == 5.0
+    assert np.isnan(volumes.history_mid(table, FORGE, [PLEX, PYERITE])).all()
+    assert np.isnan(volumes.history_mid({TRITANIUM: 10.0}, FORGE, [TRITANIUM])).all()
+    # A table made before mids were kept (five columns) knows none.
+    old = volumes.DailyVolumes(FORGE, table.type_ids, table.volumes, table.days, table.price_highs)
+    assert np.isnan(old.price_mid([TRITANIUM])).all()
+
+
+def test_volumes_stored_before_mid_prices_read_and_refresh(forge_hub):
+    today = datetime.now(UTC).date().toordinal()
+    get_store().set_json(
+        f"profit:daily-volumes:{FORGE}",
+        {
+            "window_days": 30,
+            "types": [TRITANIUM, PLEX, PYERITE],
+            "volumes": [200_000.0, 0.0, 2.0],
+            "days": [today, today, today - 1],
+            "price_highs": [5.5, None, 5.5],
+        },
+    )
+    table = volumes.daily_volume_table(FORGE)
+    assert table.lookup([TRITANIUM]).tolist() == [200_000.0]
+    assert np.isnan(table.price_mid([TRITANIUM, PLEX, PYERITE])).all()
+    # Today's Tritanium traded but has no mid: fetched again (as a missing high would be);
+    # today's PLEX did not trade (volume 0): done; Pyerite is yesterday's: fetched.
+    result = volumes.refresh_daily_volumes(FORGE)
+    assert (result.fetched, result.remaining) == (2, 0)
+    history_calls = [r for r in forge_hub.requests if "/history" in r.path]
+    assert [int(r.query["type_id"]) for r in history_calls] == [TRITANIUM, PYERITE]
+    mids = volumes.daily_volume_table(FORGE).price_mid([TRITANIUM, PLEX, PYERITE])
+    assert mids[0] == 5.0 and np.isnan(mids[1]) and mids[2] == 5.0
 
 
 def test_a_second_run_the_same_day_fetches_nothing(forge_hub):
@@ -138,6 +212,28 @@ def test_a_second_run_the_same_day_fetches_nothing(forge_hub):
     assert (again.fetched, again.remaining) == (0, 0)
     history_calls = [r for r in forge_hub.requests if "/history" in r.path]
     assert sorted(int(r.query["type_id"]) for r in history_calls) == [TRITANIUM, PYERITE, PLEX]
+
+
+def test_the_refresh_of_several_regions_keeps_the_order_given(forge_hub):
+    forge_hub.set_history(DOMAIN, PYERITE, rows((1, 300), today=datetime.now(UTC).date()))
+    plan = [(FORGE, PYERITE), (DOMAIN, PYERITE), (FORGE, TRITANIUM), (FORGE, PYERITE)]
+    result = volumes.fill_daily_volumes(plan)
+    assert (result.fetched, result.remaining, result.stopped) == (3, {FORGE: 0, DOMAIN: 0}, None)
+    history_calls = [r for r in forge_hub.requests if "/history" in r.path]
+    assert [(r.path.split("/")[2], int(r.query["type_id"])) for r in history_calls] == [
+        (str(FORGE), PYERITE),
+        (str(DOMAIN), PYERITE),
+        (str(FORGE), TRITANIUM),
+    ]
+    assert volumes.daily_volumes(DOMAIN) == {PYERITE: 10.0}  # 300 units / 30 days
+    assert volumes.daily_volumes(FORGE) == {PYERITE: 2.0, TRITANIUM: 200_000.0}
+
+
+def test_the_budget_stops_a_run_of_several_regions_with_what_is_left_per_region(forge_hub):
+    _fill_the_budget(volumes.TASK_CALLS_PER_MINUTE)
+    result = volumes.fill_daily_volumes([(FORGE, PYERITE), (DOMAIN, PYERITE), (FORGE, PLEX)])
+    assert (result.fetched, result.remaining) == (0, {FORGE: 2, DOMAIN: 1})
+    assert result.stopped == "budget"
 
 
 def _fill_the_budget(count):
@@ -188,52 +284,37 @@ def test_no_snapshot_no_types(market):
     assert volumes.refresh_daily_volumes(FORGE).remaining == 0
 
 
-# --- The Celery tasks -------------------------------------------------------------------
+# --- Coverage -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    calls = []
-    monkeypatch.setattr(
-        volume_tasks.refresh_daily_volumes_task,
-        "delay",
-        lambda region: calls.append(("delay", region)),
+def test_coverage_counts_the_types_with_a_volume_and_says_when_the_fill_is_on(forge_hub):
+    volumes.refresh_daily_volumes(FORGE, type_ids=[TRITANIUM, PLEX])
+    volumes.forget_read()
+    # Asked about Tritanium twice, PLEX, and Pyerite and Dominix (not fetched): 4 types,
+    # 2 known; the fill has not marked The Forge done today, so it is filling.
+    asked = [TRITANIUM, PYERITE, TRITANIUM, PLEX, DOMINIX]
+    coverage = volumes.volume_coverage(FORGE, asked)
+    assert coverage == volumes.VolumeCoverage(known=2, total=4, filling=True)
+    today = datetime.now(UTC).date()
+    volumes.mark_filled(FORGE, today - timedelta(days=1))
+    volumes.forget_read()
+    assert volumes.volume_coverage(FORGE, asked).filling  # done yesterday: filling today
+    volumes.mark_filled(FORGE, today)
+    volumes.forget_read()
+    assert volumes.volume_coverage(FORGE, asked) == volumes.VolumeCoverage(2, 4, False)
+    assert volumes.filled_on(FORGE) == today
+    assert get_store().get(volumes.done_key(FORGE)) == today.isoformat().encode()
+    # No types asked about; a region with nothing stored.
+    assert volumes.volume_coverage(FORGE, []) == volumes.VolumeCoverage(0, 0, False)
+    assert volumes.volume_coverage(DOMAIN, np.array([TRITANIUM])) == volumes.VolumeCoverage(
+        0, 1, True
     )
-    monkeypatch.setattr(
-        volume_tasks.refresh_daily_volumes_task,
-        "apply_async",
-        lambda args, countdown: calls.append(("later", args[0], countdown)),
+
+
+def test_coverage_counts_a_volume_of_any_day(forge_hub):
+    get_store().set_json(
+        f"profit:daily-volumes:{FORGE}",
+        {"types": [TRITANIUM, PLEX], "volumes": [3.0, 0.0], "days": [700_000, 700_001]},
     )
-    return calls
-
-
-def test_the_task_finishes_a_region_and_marks_it_done(forge_hub, queued, settings):
-    settings.MARKET_REGIONS = [FORGE]
-    assert volume_tasks.refresh_daily_volumes_task(FORGE) == "done"
-    assert set(volumes.daily_volumes(FORGE)) == {TRITANIUM, PLEX, PYERITE}
-    assert queued == []
-    assert volume_tasks.dispatch_daily_volumes() == []  # done today: nothing queued
-
-
-def test_the_task_queues_its_next_run_when_the_minute_is_used(forge_hub, queued):
-    _fill_the_budget(volumes.TASK_CALLS_PER_MINUTE)
-    assert volume_tasks.refresh_daily_volumes_task(FORGE) == "continues"
-    ((kind, region, countdown),) = queued
-    assert (kind, region) == ("later", FORGE)
-    assert 1.0 <= countdown <= 62.0
-
-
-def test_the_task_is_one_at_a_time_per_region(forge_hub, queued):
-    lock = get_store().lock(f"profit:daily-volumes:{FORGE}", ttl=30)
-    assert lock.acquire()
-    try:
-        assert volume_tasks.refresh_daily_volumes_task(FORGE) == "busy"
-    finally:
-        lock.release()
-
-
-def test_dispatch_queues_each_region_once(market, queued, settings):
-    settings.MARKET_REGIONS = [FORGE, 10000043]
-    assert volume_tasks.dispatch_daily_volumes() == [FORGE, 10000043]
-    assert volume_tasks.dispatch_daily_volumes() == []  # already queued
-    assert queued == [("delay", FORGE), ("delay", 10000043)]
+    volumes.forget_read()
+    assert volumes.volume_coverage(FORGE, [PLEX, TRITANIUM, PYERITE]).known == 2
