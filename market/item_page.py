@@ -27,7 +27,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from market import plex, publish, selectors
-from market.display import age_text, compact, integer, plural, range_text, utc
+from market.display import age_text, compact, integer, plural, price, range_text, utc
 from market.snapshot import Snapshot
 from market.views import tracked_hubs
 from sde.selectors import per_installed_sde
@@ -116,6 +116,8 @@ def panels(type_id: int, type_name: str) -> dict[str, Any]:
         "plex": plex.is_plex(type_id),
         "tracked": tracked,
         "markets": markets,
+        "crossed": crossed_notes(markets),
+        "trade": trade_places(markets),
         "demo_regions": ", ".join(
             m["hub"]["region_name"] for m in live if m["snapshot"]["source"] == "demo"
         ),
@@ -226,6 +228,65 @@ def _mark_best(markets: list[dict[str, Any]]) -> None:
     for row in hubs:
         row["ask_is_best"] = best_ask is not None and row["best"]["best_ask"] == best_ask
         row["bid_is_best"] = best_bid is not None and row["best"]["best_bid"] == best_bid
+
+
+def crossed_notes(markets: list[dict[str, Any]]) -> list[str]:
+    """A sentence for each comparison row whose best bid is above its best ask (a negative
+    spread), saying how that can be."""
+    notes = []
+    for m in markets:
+        for row in m["rows"]:
+            spread = row["best"]["spread"]
+            if spread is None or spread >= 0:
+                continue
+            ask, bid = price(row["best"]["best_ask"]), price(row["best"]["best_bid"])
+            above = f"the best buy ({bid} ISK) is above the best sell ({ask} ISK)"
+            if row["kind"] == "region":
+                notes.append(
+                    f"Across {row['name']} {above}: "
+                    "they are at different stations, and a buy order fills only from sellers "
+                    "within its range, so the two cannot trade with each other. Hauling from "
+                    "the cheap station to the buyer's may pay: the calculator prices it."
+                )
+            else:
+                notes.append(
+                    f"At {row['name']} {above}: "
+                    "the buy order wants a minimum quantity the cheap sell order does not "
+                    "have, or the orders changed while the snapshot was read (ESI serves the "
+                    "book in pages, minutes apart). It rarely lasts."
+                )
+    return notes
+
+
+def trade_places(markets: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Where the item page's links send a trader: station trading at the hub station with the
+    most orders for the type; hauling from the hub with the cheapest sell to the hub with the
+    highest buy (else the first two tracked hubs). None without a hub station."""
+    hubs = [(m["hub"], row["best"]) for m in markets for row in m["rows"] if row["kind"] == "hub"]
+    stations = [m["hub"] for m in markets if m["hub"]["hub_id"]]
+    if not stations:
+        return None
+
+    def place(hub: dict[str, Any]) -> dict[str, Any]:
+        return {"id": hub["hub_id"], "name": hub["hub_system"] or hub["hub_name"]}
+
+    busiest = max(hubs, key=lambda h: h[1]["ask_orders"] + h[1]["bid_orders"], default=None)
+    station = (
+        busiest[0]
+        if busiest and busiest[1]["ask_orders"] + busiest[1]["bid_orders"]
+        else stations[0]
+    )
+    asks = [h for h in hubs if h[1]["best_ask"] is not None]
+    bids = [h for h in hubs if h[1]["best_bid"] is not None]
+    source = min(asks, key=lambda h: h[1]["best_ask"])[0] if asks else None
+    target = max(bids, key=lambda h: h[1]["best_bid"])[0] if bids else None
+    if source is None or target is None or source["hub_id"] == target["hub_id"]:
+        source, target = stations[0], stations[1] if len(stations) > 1 else None
+    return {
+        "station": place(station),
+        "source": place(source),
+        "target": place(target) if target else None,
+    }
 
 
 def book_view(book: dict[str, Any], scope: str, hub: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 from django.urls import path
 
 import sde.converters  # noqa: F401  (registers the <eveid:...> converter)
-from sde.api import views
+from sde.api import places, views
 
 urlpatterns = [
     path("items/search", views.ItemSearchView.as_view(), name="api-item-search"),
+    path("places/search", places.PlaceSearchView.as_view(), name="api-place-search"),
     path("items/<eveid:type_id>", views.ItemDetailView.as_view(), name="api-item"),
     path("regions", views.RegionListView.as_view(), name="api-regions"),
     path("regions/<eveid:region_id>", views.RegionDetailView.as_view(), name="api-region"),
