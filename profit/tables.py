@@ -27,40 +27,67 @@ class Column:
         return self.kind not in ("text", "item", "place")
 
 
+# The ranking figures come first after the item, so they are the ones a narrow screen keeps;
+# the templates' cells (_station_results.html, _hauling_results.html) follow this order.
 STATION_COLUMNS = (
     Column("type_name", "Item", "item"),
+    Column(
+        "daily_profit",
+        "Profit / day",
+        "isk",
+        "Estimated profit a day: profit per unit x the units you could expect to move a day",
+    ),
+    Column("profit_per_unit", "Profit / unit", "isk", "After both broker fees and sales tax"),
     Column("buy_price", "Buy at", "isk", "Your buy order: one price step above the best bid"),
     Column("sell_price", "Sell at", "isk", "Your sell order: one price step below the best ask"),
-    Column("profit_per_unit", "Profit / unit", "isk", "After both broker fees and sales tax"),
     Column("margin", "Margin", "pct", "Profit per unit / sell price"),
     Column("roi", "ROI", "pct", "Profit per unit / (buy price + buy broker fee)"),
+    Column(
+        "daily_units",
+        "Units / day",
+        "num",
+        "Units you could expect to buy and resell a day here, from the station's volume "
+        "and the order book",
+    ),
     Column(
         "daily_volume",
         "Daily volume",
         "num",
         "Estimated units a day at this station: the region's 30-day average x its share",
     ),
-    Column("buy_orders", "Bids", "int", "Buy orders a seller here can fill (ranged ones too)"),
-    Column("sell_orders", "Asks", "int", "Sell orders at the station"),
-    Column("bid_volume", "Bid depth", "int", "Units wanted by buy orders"),
-    Column("ask_volume", "Ask depth", "int", "Units offered by sell orders"),
+    Column(
+        "orders",
+        "Bids / asks",
+        "int",
+        "Buy orders a seller here can fill (ranged ones too) / sell orders at the station; "
+        "the units they hold on hover",
+        sortable=False,
+    ),
 )
 HAULING_COLUMNS = (
-    Column("type_name", "Item", "item"),
-    Column("route", "Route", "place", sortable=False),
+    Column("type_name", "Item", "item", "The item, and the route under it"),
+    Column(
+        "net_profit", "Net profit", "isk", "Profit of the trip, after broker fees and sales tax"
+    ),
+    Column("roi", "ROI", "pct", "Net profit / cost"),
+    Column("isk_per_m3", "ISK / m³", "isk", "Net profit per m³ of cargo"),
+    Column(
+        "profit_per_jump",
+        "Profit / jump",
+        "isk",
+        "Net profit / jumps (the whole profit when in the same system)",
+    ),
+    Column("jumps", "Jumps", "jumps", "Route length minus one"),
     Column("quantity", "Quantity", "int", "Units, from walking both order books"),
     Column("volume_m3", "Volume m³", "num", "Packaged volume"),
+    Column("buy_total", "Cost", "isk", "Everything bought, before fees"),
     Column("avg_buy", "Avg buy", "isk"),
     Column("avg_sell", "Avg sell", "isk"),
-    Column("buy_total", "Cost", "isk", "Everything bought, before fees"),
-    Column("net_profit", "Net profit", "isk", "After broker fees and sales tax"),
-    Column("roi", "ROI", "pct"),
-    Column("isk_per_m3", "ISK / m³", "isk"),
-    Column("jumps", "Jumps", "jumps", "Route length minus one"),
-    Column("profit_per_jump", "Profit / jump", "isk"),
 )
 SORT_LABELS = {
+    "daily_profit": "Profit per day",
     "profit_per_unit": "Profit per unit",
+    "daily_units": "Units per day",
     "margin": "Margin",
     "roi": "ROI",
     "daily_volume": "Daily volume",
