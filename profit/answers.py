@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from profit import selectors
+from profit import flags, selectors
 from profit.fees import Skills
 from profit.params import SKILL_FIELDS, skills_json, snapshots_param
 
@@ -101,6 +101,8 @@ def list_answer(
         "rates": result["rates"],
         "permalink": link(snapshots=pinned, page=None, format=None),
         "total": result["total"],
+        "hidden": result.get("hidden", {}),
+        **({"volumes": result["volumes"]} if "volumes" in result else {}),
         **info,
         "next": link(page=info["page"] + 1) if info["page"] < info["pages"] else None,
         "previous": link(page=info["page"] - 1) if info["page"] > 1 else None,
@@ -116,6 +118,8 @@ def _parameters(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[st
         if name in SKILL_FIELDS or name in ("page", "page_size"):
             continue
         out[name] = snapshots_param(value) if name == "snapshots" else value
+    if "hide" in out:
+        out["hide"] = flags.hide_param(out["hide"])
     return out
 
 

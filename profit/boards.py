@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from django.conf import settings
 from market import publish
 from market.hubs import HUB_STATIONS
 from market.snapshot import Snapshot, SnapshotMeta
+from profit import flags
 from profit.fees import Skills
 from profit.hauling import HaulingParams, hauling
 from profit.locations import resolve_place
@@ -65,6 +66,8 @@ class Board:
     score_key: str  # the row value the board ranks by
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # row key -> row
     extra: dict[str, Any] = field(default_factory=dict)
+    # The rank of each row when it is not simply row[score_key] (higher first).
+    scores: dict[str, float] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -95,17 +98,32 @@ def hub_snapshots(store: Store | None = None) -> dict[int, Snapshot]:
 def station_board(snapshot: Snapshot, size: int = BOARD_SIZE) -> Board:
     region_id = snapshot.meta.region_id
     hub = HUB_STATIONS[region_id]
-    filters = StationFilters(max_margin=STATION_MAX_MARGIN, sort="-profit_per_unit", limit=size)
-    scan = station_trading(snapshot, hub, Skills(), filters)
+    # Ranked by profit a day; while the history fill has not reached a type, its row follows
+    # the known ones, by profit per unit.
+    known = StationFilters(
+        max_margin=STATION_MAX_MARGIN,
+        sort="-daily_profit",
+        limit=size,
+        hide=flags.DEFAULT_HIDDEN | {flags.VOLUME_UNKNOWN},
+    )
+    rows = station_trading(snapshot, hub, Skills(), known).rows
+    if len(rows) < size:
+        filling = replace(known, sort="-profit_per_unit", hide=frozenset())
+        unknown = station_trading(snapshot, hub, Skills(), filling).rows
+        rows += [row for row in unknown if row["daily_profit"] is None]
     name = station_names().get(hub, f"Station {hub}")
     board = Board(
         id=f"station:{hub}",
         kind="station",
         title=name,
-        score_key="profit_per_unit",
+        score_key="daily_profit",
         extra={"station_id": hub, "region_id": region_id},
     )
-    board.rows = {str(row["type_id"]): row for row in scan.rows[:size]}
+    board.rows = {str(row["type_id"]): row for row in rows[:size]}
+    board.scores = {
+        key: row["daily_profit"] if row["daily_profit"] is not None else -1.0 - i
+        for i, (key, row) in enumerate(board.rows.items())
+    }
     return board
 
 
@@ -185,7 +203,9 @@ def publish_boards(
     store = store or get_store()
     version = new_version()
     for board in boards:
-        scores = {key: float(row[board.score_key]) for key, row in board.rows.items()}
+        scores = board.scores or {
+            key: float(row[board.score_key]) for key, row in board.rows.items()
+        }
         store.set_json(_rows_key(version, board.id), board.rows)
         store.zadd(_rank_key(version, board.id), scores)
     previous = read_pointer(store)

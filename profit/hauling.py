@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from market.reach import bids_reaching, fills_at, ranged_best
 from market.snapshot import RANGE_REGION, RANGE_STATION, Snapshot
-from profit import fees
+from profit import fees, flags
 from profit.engine import (
     BoolArray,
     Columns,
@@ -60,7 +60,13 @@ from profit.engine import (
 )
 from profit.fees import Skills
 from profit.locations import location_systems, place_mask
-from profit.volumes import DailyVolumes, history_high, station_share, volume_lookup
+from profit.volumes import (
+    DailyVolumes,
+    history_high,
+    history_mid,
+    station_share,
+    volume_lookup,
+)
 from sde import routes
 from sde.places import Place, location_names
 
@@ -90,6 +96,7 @@ FIELDS = (
     "sell_orders_used",
     "daily_volume",
     "list_price_basis",
+    "flags",
 )
 _TIES = ("type_id", "from_location_id", "to_location_id")
 # A pair whose best buy order keeps failing its minimum volume is given up after this many
@@ -112,6 +119,7 @@ class HaulingParams:
     sort: str = "-net_profit"
     limit: int | None = None
     days_to_sell: float = 3.0  # list mode: list at most what the destination sells in these
+    hide: frozenset[str] = flags.DEFAULT_HIDDEN  # rows with these flags are left out
 
     def check(self) -> None:
         if self.mode not in MODES:
@@ -183,6 +191,7 @@ class Haul:
     rates: dict[str, Any]  # statement of the rates used
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     params: HaulingParams = field(default_factory=HaulingParams)
+    hidden: dict[str, int] = field(default_factory=dict)  # rows each `hide` flag left out
 
 
 def hauling(
@@ -208,7 +217,10 @@ def hauling(
     pairs = _candidates(sources, destinations, snapshots, params, rates, volumes)
     pairs, src_books, dst_books = _with_jumps(pairs, snapshots, params, rates.sales_tax)
     result, sold = _walk(pairs, snapshots, src_books, dst_books, params, rates, volumes)
+    result["flags"] = _flags(result, pairs, snapshots, params, volumes)
     keep = _filter(result, params)
+    counts = flags.hidden_counts(result["flags"][keep], params.hide)
+    keep &= ~flags.hidden_rows(result["flags"], params.hide)
     columns = {name: values[keep] for name, values in result.items()}
     total = len(columns["type_id"])
     sort_name = params.sort.removeprefix("-")
@@ -226,6 +238,7 @@ def hauling(
         rates={"mode": params.mode, **rates.describe(listed)},
         snapshots=[snapshot_ref(snapshot) for snapshot in snapshots],
         params=params,
+        hidden=counts,
     )
 
 
@@ -1008,6 +1021,36 @@ def _walk(
     }, sold
 
 
+def _flags(
+    result: Columns,
+    pairs: Columns,
+    snapshots: Sequence[Snapshot],
+    params: HaulingParams,
+    volumes: Any,
+) -> IntArray:
+    """Each row's `profit.flags`: off_history on the average buy (source) or sale
+    (destination); thin and volume_unknown in list mode, on the destination's daily volume
+    (instant mode sells into bids already there)."""
+    n = len(result["type_id"])
+    mids = {"src": np.full(n, np.nan), "dst": np.full(n, np.nan)}
+    for s, snapshot in enumerate(snapshots):
+        region = snapshot.meta.region_id
+        for side, mid in mids.items():
+            mine = np.flatnonzero(pairs[f"{side}_snap"] == s)
+            if len(mine):
+                types = pairs["type_id"][mine]
+                mid[mine] = history_mid(_region_volumes(volumes, snapshot), region, types)
+    daily = result["daily_volume"]
+    listing = params.mode == "list"
+    unknown = np.isnan(daily) & listing
+    return flags.mask(
+        thin=listing & ~np.isnan(daily) & (daily < flags.THIN_UNITS_PER_DAY),
+        off_history=flags.off_history(result["avg_buy"], mids["src"])
+        | flags.off_history(result["avg_sell"], mids["dst"]),
+        volume_unknown=unknown,
+    )
+
+
 def _filter(result: Columns, params: HaulingParams) -> BoolArray:
     net = result["net_profit"]
     keep = (result["quantity"] > 0) & (net > 0) & (net >= params.min_profit)
@@ -1092,4 +1135,6 @@ class HaulRows(Sequence[dict[str, Any]]):
         )
         if self._sold is not None:
             _name_orders_sold(rows, part["pair"], self._sold)
+        for row in rows:
+            row["flags"] = flags.names(row["flags"])
         return rows

@@ -33,7 +33,7 @@ from profit.locations import resolve_place
 from profit.params import snapshots_param
 from profit.station import StationFilters
 from profit.station import station_trading as scan
-from profit.volumes import DailyVolumes, daily_volume_table
+from profit.volumes import DailyVolumes, daily_volume_table, volume_coverage
 from sde import routes
 from sde.places import Place, UnknownPlace, place_json
 
@@ -216,7 +216,9 @@ def _volumes_seen(volumes: DailyVolumes) -> tuple[int, int, float]:
     return (
         len(volumes.type_ids),
         int(volumes.days.sum()),
-        float(volumes.volumes.sum()) + float(np.nansum(volumes.price_highs)),
+        float(volumes.volumes.sum())
+        + float(np.nansum(volumes.price_highs))
+        + float(np.nansum(volumes.price_mids)),
     )
 
 
@@ -231,6 +233,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(value)
     return value
 
 
@@ -252,6 +256,7 @@ STATION_FILTER_FIELDS = (
     "category_id",
     "sort",
     "limit",
+    "hide",
 )
 
 
@@ -288,6 +293,8 @@ def station_trading(
         return {
             "rows": list(result.rows),
             "total": int(result.total),
+            "hidden": result.hidden,
+            "volumes": {"known": result.volumes_known, "total": result.volumes_total},
             "rates": rates_json(skills, [station_id]),
         }
 
@@ -302,7 +309,14 @@ def station_trading(
         ),
         compute,
     )
-    return {"snapshots": [snapshot], "station": place_json(where), **answer}
+    # Read apart from the cached answer: the fill can finish without changing the volumes.
+    filling = volume_coverage(snapshot.meta.region_id, []).filling
+    return {
+        "snapshots": [snapshot],
+        "station": place_json(where),
+        **answer,
+        "volumes": {**answer["volumes"], "filling": filling},
+    }
 
 
 def station_trading_for(data: Mapping[str, Any], skills: Skills) -> dict[str, Any]:
@@ -329,6 +343,7 @@ HAULING_FIELDS = (
     "sort",
     "limit",
     "days_to_sell",
+    "hide",
 )
 
 
@@ -355,13 +370,15 @@ def hauling(
     destinations = [located(place(i), pinned) for i in to_ids]
     used = [s for s, _ in sources] + [s for s, _ in destinations]
 
-    volumes = {s.meta.region_id: daily_volumes(s.meta.region_id) for s, _ in destinations}
+    # every region's: the destinations' for volumes, and both ends' for the history check
+    volumes = {s.meta.region_id: daily_volumes(s.meta.region_id) for s in used}
 
     def compute() -> dict[str, Any]:
         result = haul(sources, destinations, skills, params, volumes=volumes)
         return {
             "rows": result.rows,  # made into dicts as pages read them
             "total": int(result.total),
+            "hidden": result.hidden,
             "rates": dict(result.rates),
         }
 

@@ -24,6 +24,18 @@ units. For anything but the cheapest items in thin books this is rate x price.
 `daily_volume` is the station's estimated share of the region's 30-day average
 (`profit.volumes.station_share`, `volume_share` in the rows; 1 at a hub).
 
+What a trade earns in a day, the default ranking:
+
+    daily_units  = daily_volume / 2 / (1 + max(buy_orders, sell_orders))
+    daily_profit = profit_per_unit x daily_units
+
+A day's volume is split between the two sides of the book (half bought from asks, half sold
+into bids); on each side the trader's order shares it with the orders already there, and
+what they can turn over is bounded by the busier side. An estimate, stated as such; NaN (and
+ranked last) while the type's daily volume is unknown. Rows carry `flags`
+(`profit.flags`: thin, off_history, volume_unknown); `hide` leaves some out (by default the
+thin and the off-history ones) and the scan counts what it hid.
+
 Everything is computed on the snapshot's per-station summary of asks and the per-type summary
 of the bids reaching the station, as numpy columns; rows are made only for the page asked for.
 """
@@ -31,7 +43,7 @@ of the bids reaching the station, as numpy columns; rows are made only for the p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -40,7 +52,7 @@ import numpy as np
 from market.pricegrid import price_above
 from market.reach import bids_reaching
 from market.snapshot import Snapshot
-from profit import fees
+from profit import fees, flags
 from profit.engine import (
     Columns,
     FloatArray,
@@ -53,7 +65,13 @@ from profit.engine import (
 )
 from profit.fees import Rates, Skills
 from profit.locations import location_systems
-from profit.volumes import DailyVolumes, history_high, station_share, volume_lookup
+from profit.volumes import (
+    DailyVolumes,
+    history_high,
+    history_mid,
+    station_share,
+    volume_lookup,
+)
 
 FIELDS = (
     "type_id",
@@ -77,10 +95,13 @@ FIELDS = (
     "ask_volume",
     "order_quantity",
     "list_price_basis",
+    "daily_units",
+    "daily_profit",
+    "flags",
 )
 _ISK = (
     *("best_bid", "best_ask", "buy_price", "sell_price", "buy_broker_fee", "sell_broker_fee"),
-    *("sales_tax", "profit_per_unit"),
+    *("sales_tax", "profit_per_unit", "daily_profit"),
 )
 
 
@@ -89,12 +110,13 @@ class StationFilters:
     min_profit: float = 0.0  # ISK per unit; a row always needs a profit above 0 as well
     min_margin: float | None = None  # fractions (0.05 = 5 %)
     max_margin: float | None = None
-    min_daily_volume: float | None = None  # at the station; unknown volumes are left out
+    min_daily_volume: float | None = None  # at the station; unknown ones stay (flagged)
     max_price: float | None = None  # on buy_price, the ISK a unit costs
     market_group_id: int | None = None  # includes its sub-groups
     category_id: int | None = None
-    sort: str = "-profit_per_unit"
+    sort: str = "-daily_profit"
     limit: int | None = None
+    hide: frozenset[str] = flags.DEFAULT_HIDDEN  # rows with these flags are left out
 
 
 @dataclass(frozen=True)
@@ -102,6 +124,17 @@ class Scan:
     rows: list[dict[str, Any]]
     rates: Rates
     total: int  # rows that passed the filters, before `limit`
+    hidden: dict[str, int] = field(default_factory=dict)  # rows each `hide` flag left out
+    volumes_known: int = 0  # of the rows the filters passed (hidden ones included)
+    volumes_total: int = 0
+
+
+def daily_units(daily_volume: FloatArray, buy_orders: Any, sell_orders: Any) -> FloatArray:
+    """Units a trader can expect to turn over a day (see the module doc); NaN where the
+    daily volume is unknown."""
+    busier = np.maximum(buy_orders, sell_orders).astype(np.float64)
+    units: FloatArray = daily_volume / 2.0 / (1.0 + busier)
+    return units
 
 
 def per_unit_broker_fee(
@@ -136,7 +169,25 @@ def station_trading(
     region_volume = volume_lookup(volumes, snapshot.meta.region_id, columns["type_id"])
     columns["volume_share"] = share
     columns["daily_volume"] = region_volume * share
+    columns["daily_units"] = daily_units(
+        columns["daily_volume"], columns["buy_orders"], columns["sell_orders"]
+    )
+    columns["daily_profit"] = columns["profit_per_unit"] * columns["daily_units"]
+    mid = history_mid(volumes, snapshot.meta.region_id, columns["type_id"])
+    unknown = np.isnan(columns["daily_volume"])
+    columns["flags"] = flags.mask(
+        thin=~unknown & (columns["daily_units"] < flags.THIN_UNITS_PER_DAY),
+        off_history=flags.off_history(columns["buy_price"], mid)
+        | flags.off_history(columns["sell_price"], mid),
+        volume_unknown=unknown,
+    )
     keep = _filter(columns, filters)
+    passed = columns["flags"][keep]
+    hidden = flags.hidden_rows(columns["flags"], filters.hide)
+    counts = flags.hidden_counts(passed, filters.hide)
+    known = int(np.count_nonzero(~unknown[keep]))
+    seen = int(np.count_nonzero(keep))
+    keep &= ~hidden
     columns = {name: values[keep] for name, values in columns.items()}
     total = len(columns["type_id"])
     if filters.sort.removeprefix("-") == "type_name":
@@ -144,7 +195,14 @@ def station_trading(
     order = sort_order(columns, filters.sort, FIELDS, ("type_id",))
     if filters.limit is not None:
         order = order[: max(filters.limit, 0)]
-    return Scan(rows=_rows(columns, order), rates=rates, total=total)
+    return Scan(
+        rows=_rows(columns, order),
+        rates=rates,
+        total=total,
+        hidden=counts,
+        volumes_known=known,
+        volumes_total=seen,
+    )
 
 
 def _trades(snapshot: Snapshot, station_id: int, rates: Rates, volumes: Any) -> Columns:
@@ -207,7 +265,7 @@ def _filter(columns: Columns, filters: StationFilters) -> np.ndarray:
         keep &= columns["margin"] <= filters.max_margin
     if filters.min_daily_volume is not None:
         volume = columns["daily_volume"]
-        keep &= ~np.isnan(volume) & (np.nan_to_num(volume) >= filters.min_daily_volume)
+        keep &= np.isnan(volume) | (np.nan_to_num(volume) >= filters.min_daily_volume)
     if filters.max_price is not None:
         keep &= columns["buy_price"] <= filters.max_price
     if filters.market_group_id is not None:
@@ -220,7 +278,7 @@ def _filter(columns: Columns, filters: StationFilters) -> np.ndarray:
 
 _DECIMALS = {
     **dict.fromkeys(_ISK, 4),
-    **{"margin": 6, "roi": 6, "daily_volume": 1, "volume_share": 4},
+    **{"margin": 6, "roi": 6, "daily_volume": 1, "volume_share": 4, "daily_units": 2},
 }
 
 
@@ -228,4 +286,7 @@ def _rows(columns: Columns, order: np.ndarray) -> list[dict[str, Any]]:
     picked = {name: values[order] for name, values in columns.items()}
     if "type_name" not in picked:
         picked["type_name"] = type_names(picked["type_id"])
-    return rows_from_columns(picked, FIELDS, _DECIMALS, ("type_name", "list_price_basis"))
+    rows = rows_from_columns(picked, FIELDS, _DECIMALS, ("type_name", "list_price_basis"))
+    for row in rows:
+        row["flags"] = flags.names(row["flags"])
+    return rows

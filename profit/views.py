@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from redis.exceptions import RedisError
@@ -23,7 +23,7 @@ from rest_framework import serializers
 
 from market.selectors import region_names
 from market.views import age_text
-from profit import answers, boards, selectors
+from profit import answers, boards, flags, selectors
 from profit.api import serializers as s
 from profit.locations import resolve_place
 from profit.page_input import (
@@ -47,6 +47,7 @@ from sde.places import UnknownPlace
 log = logging.getLogger(__name__)
 
 HOME_BOARD_ROWS = 8
+NO_LIMIT = "none"  # a limit left empty on purpose (the hauler's cargo or budget)
 
 Answer = dict[str, Any]
 
@@ -138,8 +139,11 @@ def _list_page(
     """Check a list page's form and answer it: (the form values, the page context, the
     answer or None, the status)."""
     values = form_input(request, defaults)
-    data, errors = validate(params, values)
+    limited = {k: v for k, v in values.items() if v != NO_LIMIT}  # what the API is asked
+    data, errors = validate(params, limited)
     context = _form_context(request, values, errors, offered, sorts)
+    context["flag_titles"] = flags.TITLES
+    context["flag_labels"] = flags.LABELS
     if data is None:
         return values, context, None, 400
     skills, source = skills_from_request(request, data)
@@ -159,12 +163,17 @@ def _list_page(
                 "next_href": answer["next"],
                 "previous_href": answer["previous"],
                 "total": answer["total"],
+                "hidden": flags.explained(answer["hidden"]),
+                "hidden_param": flags.hide_param(data.get("hide", flags.DEFAULT_HIDDEN)),
+                "show_all_href": "?" + query(values, hide="none", page=None),
+                "default_hide_href": "?" + query(values, hide=None, page=None),
+                "volumes": answer.get("volumes"),
                 "rates": answer["rates"],
                 "permalink": request.path + answer["permalink"],
                 "heads": sort_links(columns, values, data["sort"]),
                 "csv_href": reverse(api_name)
                 + "?"
-                + query(api_params(values), page=None, page_size=None, format="csv"),
+                + query(api_params(limited), page=None, page_size=None, format="csv"),
             }
         )
     return values, context, answer, status
@@ -172,7 +181,7 @@ def _list_page(
 
 def station_trading_page(request: HttpRequest) -> HttpResponse:
     offered = places()
-    defaults = {"station_id": default_hub(offered) or 60003760, "sort": "-profit_per_unit"}
+    defaults = {"station_id": default_hub(offered) or 60003760, "sort": "-daily_profit"}
     values, context, answer, status = _list_page(
         request,
         offered,
@@ -193,12 +202,50 @@ def station_trading_page(request: HttpRequest) -> HttpResponse:
     return render(request, "profit/station_trading.html", context, status=status)
 
 
+# --- The hauler: cargo and budget a hauling page starts from --------------------------------
+
+HAULER_FIELDS = ("cargo_m3", "budget")
+HAULER_COOKIE = "hauler"
+HAULER_COOKIE_AGE = 365 * 86_400
+
+
+def _hauler(request: HttpRequest) -> dict[str, str]:
+    """Cargo and budget to start from: what the form submitted (empty: no limit), else the
+    hauler this browser used last (its cookie), else the default hauler of the boards."""
+    remembered = QueryDict(request.COOKIES.get(HAULER_COOKIE, ""))
+    defaults = {
+        "cargo_m3": f"{settings.PROFIT_BOARD_CARGO_M3:g}",
+        "budget": f"{settings.PROFIT_BOARD_BUDGET:.0f}",
+    }
+    hauler = {}
+    for name in HAULER_FIELDS:
+        if name in request.GET:  # submitted: an empty field means no limit
+            hauler[name] = NO_LIMIT
+        else:
+            hauler[name] = remembered.get(name) or defaults[name]
+    return hauler
+
+
+def _remember_hauler(
+    request: HttpRequest, response: HttpResponse, values: Mapping[str, str]
+) -> None:
+    """Keep the hauler a person chose for their next visit (a cookie: nothing stored here)."""
+    if response.status_code == 200 and any(name in request.GET for name in HAULER_FIELDS):
+        chosen = QueryDict(mutable=True)
+        for name in HAULER_FIELDS:
+            chosen[name] = values.get(name, NO_LIMIT)
+        response.set_cookie(
+            HAULER_COOKIE, chosen.urlencode(), max_age=HAULER_COOKIE_AGE, samesite="Lax"
+        )
+
+
 def hauling_page(request: HttpRequest) -> HttpResponse:
     offered = places()
     defaults = {
         "from": default_hub(offered, 0) or 60003760,
         "to": default_hub(offered, 1) or 60008494,
         "sort": "-net_profit",
+        **_hauler(request),
     }
     values, context, answer, status = _list_page(
         request,
@@ -223,7 +270,9 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
         named = context.get(f"{side}_places")
         if named:
             context[f"{side}_label"] = ", ".join(str(p["name"]) for p in named)
-    return render(request, "profit/hauling.html", context, status=status)
+    response = render(request, "profit/hauling.html", context, status=status)
+    _remember_hauler(request, response, values)
+    return response
 
 
 # --- The trade calculator ------------------------------------------------------------------

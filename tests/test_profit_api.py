@@ -125,7 +125,9 @@ def test_station_trading_answers_the_engines_rows(client, books):
         "system_name": "Jita",
         "security": 0.9,  # Jita's true security 0.9459 as the game shows it
     }
-    profits = [row["profit_per_unit"] for row in body["results"]]
+    assert body["parameters"]["sort"] == "-daily_profit"
+    per_unit = get(client, STATION_URL, station_id=JITA, sort="-profit_per_unit").json()
+    profits = [row["profit_per_unit"] for row in per_unit["results"]]
     assert profits == sorted(profits, reverse=True)
 
 
@@ -162,12 +164,18 @@ def test_min_daily_volume_uses_the_stored_daily_volumes(client, books):
     type_ids = [row["type_id"] for row in scan.rows[:6]]
     today = int(np.datetime64("today", "D").astype(int))
     region = {t: float(100 * (i + 1)) for i, t in enumerate(type_ids)}
-    save_daily_volumes(FORGE, {t: (v, today, float("nan")) for t, v in region.items()}, get_store())
+    nan = float("nan")
+    save_daily_volumes(FORGE, {t: (v, today, nan, nan) for t, v in region.items()}, get_store())
     # The station's estimate: the region's volume x Jita's share of the type's book.
     expected = {t: v * station_share_reference(books[FORGE], JITA, t) for t, v in region.items()}
-    rows = all_rows(client, STATION_URL, station_id=JITA, min_daily_volume=350)
-    assert {row["type_id"] for row in rows} == {t for t, v in expected.items() if v >= 350}
-    for row in rows:
+    rows = all_rows(client, STATION_URL, station_id=JITA, min_daily_volume=350, hide="none")
+    known = [row for row in rows if row["daily_volume"] is not None]
+    assert {row["type_id"] for row in known} == {t for t, v in expected.items() if v >= 350}
+    # the types the fill has not reached stay, marked, after the known ones
+    unknown = rows[len(known) :]
+    assert unknown and all(row["flags"] == ["volume_unknown"] for row in unknown)
+    assert {row["type_id"] for row in unknown}.isdisjoint(region)
+    for row in known:
         assert row["daily_volume"] == pytest.approx(expected[row["type_id"]], abs=0.05)
 
 
@@ -317,8 +325,9 @@ def test_every_answer_names_its_snapshot_parameters_and_rates(client, books):
         "max_price": None,
         "market_group_id": None,
         "category_id": None,
-        "sort": "-profit_per_unit",
+        "sort": "-daily_profit",
         "limit": None,
+        "hide": "thin,off_history",
     }
     assert body["rates"]["schedule"]["sales_tax"] == 0.075
     assert "sales_tax_formula" in body["rates"]

@@ -8,13 +8,14 @@ import csv
 import io
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from market import publish
 from market.hubs import HUB_STATIONS
-from profit import boards
+from profit import boards, volumes
 from profit.fees import Skills
 from profit.hauling import HaulingParams, hauling
 from profit.locations import resolve_place
@@ -104,17 +105,17 @@ def test_station_boards_rank_the_hubs_best_trades(hubs, settings):
     version = boards.read_pointer()["version"]
     store = get_store()
     for region_id, hub in ((FORGE, JITA), (DOMAIN, AMARR)):
+        # No daily volume is known yet: the board lists by profit per unit meanwhile.
         scan = station_trading(
             hubs[region_id],
             hub,
             Skills(),
-            StationFilters(max_margin=boards.STATION_MAX_MARGIN, limit=10),
+            StationFilters(max_margin=boards.STATION_MAX_MARGIN, limit=10, sort="-profit_per_unit"),
         )
         ranked = store.zrange(boards._rank_key(version, f"station:{hub}"))
         assert [int(member) for member, _ in ranked] == [row["type_id"] for row in scan.rows]
         scores = [score for _, score in ranked]
         assert scores == sorted(scores, reverse=True)
-        assert scores == [row["profit_per_unit"] for row in scan.rows]
         assert len(ranked) <= 10
         answer = boards.read_boards(limit=10, board_id=f"station:{hub}")
         assert answer["boards"][0]["rows"] == scan.rows
@@ -326,3 +327,43 @@ def test_the_boards_page(client, hubs):
     assert response.status_code == 200
     assert b"Opportunity boards" in response.content
     assert b"data-boards-live" in response.content
+
+
+def test_station_boards_lead_with_profit_a_day_once_volumes_are_known(hubs, settings):
+    settings.PROFIT_BOARD_SIZE = 10
+    per_unit = station_trading(
+        hubs[FORGE],
+        JITA,
+        Skills(),
+        StationFilters(max_margin=boards.STATION_MAX_MARGIN, limit=10, sort="-profit_per_unit"),
+    ).rows
+    # The fill reached the three lowest of the ten: a big volume each, so none is thin.
+    reached = [row["type_id"] for row in per_unit[-3:]]
+    today = datetime.now(UTC).date().toordinal()
+    nan = float("nan")
+    volumes._save(FORGE, {t: (1e6, today, nan, nan) for t in reached}, get_store())
+    try:
+        boards.recompute()
+        version = boards.read_pointer()["version"]
+        ranked = get_store().zrange(boards._rank_key(version, f"station:{JITA}"))
+        first = [int(member) for member, _ in ranked[:3]]
+        assert set(first) == set(reached)
+        # each by its profit a day: profit per unit x 1e6 / 2 / (1 + the busier side's orders)
+        by_type = {row["type_id"]: row for row in per_unit}
+        expected = sorted(
+            (
+                by_type[t]["profit_per_unit"]
+                * 1e6
+                / 2
+                / (1 + max(by_type[t]["buy_orders"], by_type[t]["sell_orders"]))
+                for t in reached
+            ),
+            reverse=True,
+        )
+        assert [score for _, score in ranked[:3]] == pytest.approx(expected)
+        # then the others, still by profit per unit
+        rest = [row["type_id"] for row in per_unit if row["type_id"] not in reached]
+        assert [int(member) for member, _ in ranked[3:]] == rest
+    finally:
+        get_store().delete("profit:daily-volumes:10000002")
+        volumes.forget_read()

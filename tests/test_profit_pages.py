@@ -192,13 +192,49 @@ def test_no_matching_trades_is_an_empty_state(client, books):
 # --- Hauling -------------------------------------------------------------------------------
 
 
-def test_hauling_defaults_to_jita_to_amarr(client, books):
+def test_hauling_defaults_to_jita_to_amarr_in_the_default_hauler(client, books, settings):
     page = html(client.get("/profit/hauling/"))
     assert f'<option value="{JITA}" selected>' in page
     assert f'<option value="{AMARR}" selected>' in page
-    expected = api(client, "/api/v1/profit/hauling", **{"from": JITA, "to": AMARR})["results"]
+    # the boards' hauler: 60,000 m3 and 500M ISK a trip (config/settings.py)
+    assert (settings.PROFIT_BOARD_CARGO_M3, settings.PROFIT_BOARD_BUDGET) == (60_000, 500e6)
+    assert 'value="60000"' in page and 'value="500000000"' in page
+    expected = api(
+        client,
+        "/api/v1/profit/hauling",
+        **{"from": JITA, "to": AMARR},
+        cargo_m3=60_000,
+        budget=500_000_000,
+    )["results"]
     assert row_types(page) == [row["type_id"] for row in expected]
     assert "Jita IV - Moon 4" in page and "Amarr VIII" in page
+
+
+def test_the_hauler_a_person_chose_is_remembered_by_their_browser(client, books):
+    chosen = client.get("/profit/hauling/", {"cargo_m3": "5000", "budget": "100000000"})
+    assert chosen.status_code == 200
+    assert chosen.cookies["hauler"].value == "cargo_m3=5000&budget=100000000"
+    again = html(client.get("/profit/hauling/"))  # the cookie comes back with the client
+    assert 'value="5000"' in again and 'value="100000000"' in again
+    expected = api(
+        client,
+        "/api/v1/profit/hauling",
+        **{"from": JITA, "to": AMARR},
+        cargo_m3=5000,
+        budget=100_000_000,
+    )["results"]
+    assert row_types(again) == [row["type_id"] for row in expected]
+
+
+def test_a_hauler_field_left_empty_means_no_limit(client, books):
+    page = html(client.get("/profit/hauling/", {"cargo_m3": "", "budget": ""}))
+    unlimited = api(client, "/api/v1/profit/hauling", **{"from": JITA, "to": AMARR})["results"]
+    assert row_types(page) == [row["type_id"] for row in unlimited]
+    csv_query = parse_qs(urlsplit(link(page, "data-csv")).query)
+    assert "cargo_m3" not in csv_query and "budget" not in csv_query
+    # the choice is remembered too, and a sort link keeps it
+    assert client.cookies["hauler"].value == "cargo_m3=none&budget=none"
+    assert "cargo_m3=none" in unescape(page)
 
 
 def test_hauling_region_to_region_in_list_mode(client, books):
@@ -210,6 +246,7 @@ def test_hauling_region_to_region_in_list_mode(client, books):
         **{"from": FORGE, "to": DOMAIN},
         mode="list",
         cargo_m3=10000,
+        budget=500_000_000,  # the default hauler's: the form left it alone
         min_roi=0.05,
     )["results"]
     assert row_types(page) == [row["type_id"] for row in expected]

@@ -43,6 +43,9 @@ FREE = Rates(
 
 
 def scan(orders, skills=TRADER, rates=None, **filters):
+    """Ranked per unit unless told (no daily volumes here: the day's ranking is
+    tests/test_profit_rankings.py's)."""
+    filters.setdefault("sort", "-profit_per_unit")
     return station_trading(
         snapshot(FORGE, orders),
         JITA_44,
@@ -273,8 +276,17 @@ def test_daily_volume_shown_filtered_and_sorted_with_unknowns_last():
         TRITANIUM,
         DAMAGE_CONTROL_II,
     ]
-    # A type whose volume is unknown does not pass a minimum.
-    assert [r["type_id"] for r in run(min_daily_volume=10_000).rows] == [PLEX, TRITANIUM]
+    # A type whose volume is unknown is kept by a minimum, marked (it ranks last by volume).
+    kept = run(min_daily_volume=10_000, sort="-daily_volume").rows
+    assert [(r["type_id"], r["flags"]) for r in kept] == [
+        (TRITANIUM, []),
+        (PLEX, []),
+        (DAMAGE_CONTROL_II, ["volume_unknown"]),
+    ]
+    assert [r["type_id"] for r in run(min_daily_volume=20_000).rows] == [
+        TRITANIUM,
+        DAMAGE_CONTROL_II,
+    ]
     table = DailyVolumes.from_mapping(FORGE, volumes)
     by_table = station_trading(snap, JITA_44, TRADER, StationFilters(), volumes=table)
     assert by_table.rows == run().rows
@@ -326,8 +338,13 @@ def test_the_sell_order_is_never_priced_above_what_traded_there():
     table = DailyVolumes(
         FORGE, np.array([DOMINIX]), np.array([2.0]), np.array([0]), np.array([250_049_999.0])
     )
-    (row,) = station_trading(
-        snapshot(FORGE, orders), JITA_44, TRADER, StationFilters(), volumes=table, rates=FREE
+    (row,) = station_trading(  # 2 a day: a thin market, shown here
+        snapshot(FORGE, orders),
+        JITA_44,
+        TRADER,
+        StationFilters(hide=frozenset()),
+        volumes=table,
+        rates=FREE,
     ).rows
     assert (row["buy_price"], row["sell_price"]) == (200_100_000.0, 250_000_000.0)
     assert row["list_price_basis"] == "history"

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from market.api.serializers import MAX_BIG_ID, MAX_ID, SnapshotOut
+from profit import flags
 from profit.hauling import HaulingParams as HaulingEngineParams
 from profit.params import SKILL_RANGE, STANDING_RANGE, parse_snapshots
 from sde import routes
@@ -29,7 +30,9 @@ ROUTE_DEFAULTS = HaulingEngineParams()
 
 # Sortable columns: a leading "-" sorts highest first.
 STATION_SORTS = (
+    "daily_profit",
     "profit_per_unit",
+    "daily_units",
     "margin",
     "roi",
     "daily_volume",
@@ -192,6 +195,33 @@ def tick_field() -> RetiredField:
     return RetiredField(TICK_RETIRED)
 
 
+class HideField(serializers.CharField):
+    """`hide`: the row flags whose rows are left out (profit.flags)."""
+
+    def to_internal_value(self, data: Any) -> frozenset[str]:
+        try:
+            return flags.parse_hide(str(super().to_internal_value(data)))
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def to_representation(self, value: Any) -> str:
+        return flags.hide_param(value)
+
+
+def hide_field() -> HideField:
+    return HideField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text=(
+            "Leave out rows with these flags, comma separated: thin (under one unit a day "
+            "moves there), off_history (prices under half or over twice the 30-day median "
+            "daily average there), volume_unknown (no daily volume yet); none shows every "
+            f"row. Default: {flags.hide_param(flags.DEFAULT_HIDDEN)}."
+        ),
+    )
+
+
 def route_preference() -> serializers.ChoiceField:
     return serializers.ChoiceField(
         choices=list(ROUTE_PREFERENCES),
@@ -239,7 +269,12 @@ class StationTradingParams(SkillsParams, PageParams, SnapshotsParam):
         min_value=0, max_value=MAX_ID, required=False, help_text="Only this item category."
     )
     tick = tick_field()
-    sort = serializers.ChoiceField(choices=sort_choices(STATION_SORTS), default="-profit_per_unit")
+    sort = serializers.ChoiceField(
+        choices=sort_choices(STATION_SORTS),
+        default="-daily_profit",
+        help_text="Default: estimated profit per day (daily_profit), highest first.",
+    )
+    hide = hide_field()
     limit = serializers.IntegerField(
         min_value=1, max_value=100_000, required=False, help_text="Keep only the top N rows."
     )
@@ -291,6 +326,7 @@ class HaulingParams(SkillsParams, PageParams, SnapshotsParam):
     security = route_security()
     tick = tick_field()
     sort = serializers.ChoiceField(choices=sort_choices(HAULING_SORTS), default="-net_profit")
+    hide = hide_field()
     limit = serializers.IntegerField(
         min_value=1, max_value=100_000, required=False, help_text="Keep only the top N rows."
     )
@@ -378,6 +414,19 @@ class TraderSkillsOut(serializers.Serializer):
     )
 
 
+def flags_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=list(flags.CODES)),
+        help_text="Warnings: thin, off_history, volume_unknown (see the `hide` parameter).",
+    )
+
+
+class VolumesKnownOut(serializers.Serializer):
+    known = serializers.IntegerField(help_text="Rows whose daily volume is known.")
+    total = serializers.IntegerField(help_text="Rows the filters passed, hidden ones included.")
+    filling = serializers.BooleanField(help_text="The history fill is still running today.")
+
+
 class ProfitListOut(serializers.Serializer):
     snapshots = SnapshotOut(many=True, help_text="Every snapshot the answer read.")
     parameters = serializers.DictField(help_text="Every parameter, with the defaults used.")
@@ -387,6 +436,11 @@ class ProfitListOut(serializers.Serializer):
         help_text="This query pinned to the snapshots used: replays them while they are kept."
     )
     total = serializers.IntegerField(help_text="Rows found before `limit`.")
+    hidden = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Rows each flag of `hide` left out, by flag (a row may count twice).",
+    )
+    volumes = VolumesKnownOut(required=False, help_text="How many rows have a daily volume.")
     count = serializers.IntegerField(help_text="Rows after `limit`, over all pages.")
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
@@ -442,6 +496,15 @@ class StationRowOut(serializers.Serializer):
         "history (capped at the 30-day median high of the region's history), unchecked (no history "
         "yet).",
     )
+    daily_units = serializers.FloatField(
+        allow_null=True,
+        help_text="Units you can expect to turn over a day: daily_volume / 2 / (1 + the busier "
+        "side's order count); null while the volume is unknown.",
+    )
+    daily_profit = serializers.FloatField(
+        allow_null=True, help_text="profit_per_unit x daily_units, ISK a day (the default sort)."
+    )
+    flags = flags_field()
 
 
 class StationTradingOut(ProfitListOut):
@@ -494,6 +557,7 @@ class HaulingRowOut(serializers.Serializer):
     sell_orders = OrderSoldOut(
         many=True, required=False, help_text="instant mode: the buy orders sold into."
     )
+    flags = flags_field()
 
 
 class HaulingOut(ProfitListOut):
