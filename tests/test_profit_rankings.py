@@ -213,3 +213,11 @@ def test_listing_where_under_a_unit_a_day_sells_is_thin():
     (row,) = result.rows
     assert row["flags"] == ["thin"]
     assert list(haul(5.0, mode="list", volume=0.5).rows) == []
+
+
+def test_the_api_refuses_an_unknown_flag_with_a_message(client):
+    response = client.get(
+        "/api/v1/profit/station-trading", {"station_id": JITA_44, "hide": "thin,cheap"}
+    )
+    assert response.status_code == 400
+    assert "Unknown flag cheap" in response.json()["errors"]["hide"][0]

@@ -195,12 +195,15 @@ def tick_field() -> RetiredField:
     return RetiredField(TICK_RETIRED)
 
 
-class HideField(serializers.CharField):
+@extend_schema_field(OpenApiTypes.STR)
+class HideField(serializers.Field):
     """`hide`: the row flags whose rows are left out (profit.flags)."""
 
     def to_internal_value(self, data: Any) -> frozenset[str]:
+        if not isinstance(data, str) or len(data) > 100:
+            raise serializers.ValidationError("hide must be a comma-separated list of flags.")
         try:
-            return flags.parse_hide(str(super().to_internal_value(data)))
+            return flags.parse_hide(data)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from exc
 
@@ -211,8 +214,6 @@ class HideField(serializers.CharField):
 def hide_field() -> HideField:
     return HideField(
         required=False,
-        allow_blank=True,
-        max_length=100,
         help_text=(
             "Leave out rows with these flags, comma separated: thin (under one unit a day "
             "moves there), off_history (prices under half or over twice the 30-day median "
