@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,6 @@ from django.conf import settings
 from market import publish
 from market.hubs import HUB_STATIONS
 from market.snapshot import Snapshot, SnapshotMeta
-from profit import flags
 from profit.fees import Skills
 from profit.hauling import HaulingParams, hauling
 from profit.locations import resolve_place
@@ -99,18 +98,9 @@ def station_board(snapshot: Snapshot, size: int = BOARD_SIZE) -> Board:
     region_id = snapshot.meta.region_id
     hub = HUB_STATIONS[region_id]
     # Ranked by profit a day; while the history fill has not reached a type, its row follows
-    # the known ones, by profit per unit.
-    known = StationFilters(
-        max_margin=STATION_MAX_MARGIN,
-        sort="-daily_profit",
-        limit=size,
-        hide=flags.DEFAULT_HIDDEN | {flags.VOLUME_UNKNOWN},
-    )
-    rows = station_trading(snapshot, hub, Skills(), known).rows
-    if len(rows) < size:
-        filling = replace(known, sort="-profit_per_unit", hide=frozenset())
-        unknown = station_trading(snapshot, hub, Skills(), filling).rows
-        rows += [row for row in unknown if row["daily_profit"] is None]
+    # the known ones, by profit per unit (the engine's order).
+    filters = StationFilters(max_margin=STATION_MAX_MARGIN, sort="-daily_profit", limit=size)
+    rows = station_trading(snapshot, hub, Skills(), filters).rows
     name = station_names().get(hub, f"Station {hub}")
     board = Board(
         id=f"station:{hub}",

@@ -320,15 +320,21 @@ def sort_order(
 ) -> IntArray:
     """Row order for `sort` ("field" ascending, "-field" descending) over result columns.
 
-    Missing values (NaN) sort last either way; ties are broken by `tie_breakers` (ascending),
-    so the order never depends on the order the snapshot's orders came in.
+    Missing values (NaN) sort last either way; ties are broken by `tie_breakers` (ascending;
+    "-field": descending, for numbers), so the order never depends on the order the
+    snapshot's orders came in.
     """
     name = sort.removeprefix("-")
     if name not in fields or name not in columns:
         raise UnknownSortField(f"Cannot sort by {name!r}; fields: {', '.join(fields)}.")
     descending = sort.startswith("-")
     values = columns[name]
-    keys: list[npt.NDArray[Any]] = [columns[t] for t in reversed(tie_breakers)]
+    keys: list[npt.NDArray[Any]] = [
+        -np.nan_to_num(columns[t[1:]].astype(np.float64), nan=-np.inf)
+        if t.startswith("-")
+        else columns[t]
+        for t in reversed(tie_breakers)
+    ]
     if values.dtype.kind in "OUS":  # text: sort by rank of the value
         _, rank = np.unique(values.astype(str), return_inverse=True)
         keys.append(-rank if descending else rank)

@@ -192,7 +192,10 @@ def station_trading(
     total = len(columns["type_id"])
     if filters.sort.removeprefix("-") == "type_name":
         columns["type_name"] = type_names(columns["type_id"])
-    order = sort_order(columns, filters.sort, FIELDS, ("type_id",))
+    # By the day, rows whose volume is not known yet follow by what a unit earns.
+    by_day = filters.sort.removeprefix("-") in ("daily_profit", "daily_units")
+    ties = ("-profit_per_unit", "type_id") if by_day else ("type_id",)
+    order = sort_order(columns, filters.sort, FIELDS, ties)
     if filters.limit is not None:
         order = order[: max(filters.limit, 0)]
     return Scan(

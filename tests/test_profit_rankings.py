@@ -128,7 +128,7 @@ def test_unknown_volumes_stay_visible_marked_and_rank_last_by_the_day():
     result = scan(table(volumes), min_daily_volume=1_000)
     assert [(r["type_id"], r["flags"]) for r in result.rows] == [
         (TRITANIUM, []),
-        (DOMINIX, ["volume_unknown"]),  # ties broken by type id: 645 before 44992
+        (DOMINIX, ["volume_unknown"]),  # then by profit a unit: 99.8M before 798,000
         (PLEX, ["volume_unknown"]),
     ]
     assert result.rows[1]["daily_profit"] is None
