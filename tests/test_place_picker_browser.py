@@ -148,3 +148,23 @@ def test_hauling_finds_a_system_and_the_market_group_box_filters(books, browser,
     page.wait_for_url(re.compile(f"market_group_id={value}"), wait_until="domcontentloaded")
     expect(page.locator('select[name="market_group_id"]')).to_have_value(value)
     page.context.close()
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_the_item_pages_trade_links_fit_and_lead_to_the_calculator(
+    books, browser, live_server, viewport, name
+):
+    page = new_page(browser, viewport=viewport)
+    without_image_server(page)
+    open_page(page, live_server.url + "/items/34/")
+    links = page.locator("[data-trade-links]")
+    expect(links.get_by_role("link", name="Station-trade Minerals at")).to_be_visible()
+    no_sideways_scroll(page)
+    links.scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"places-item-links-{name}.png"))
+    links.get_by_role("link", name="Haul it").click()
+    page.wait_for_url(re.compile("/profit/calculator/"), wait_until="domcontentloaded")
+    expect(page.locator("[data-breakdown]")).to_contain_text("Tritanium")
+    no_sideways_scroll(page)
+    page.context.close()
