@@ -20,6 +20,8 @@ from market import publish
 from profit import selectors
 from sde.models import InvType
 from sde.place_search import BadPlaceQuery, parse_kinds, search_places
+from store import reset_store
+from tests.conftest import drop_store_prefix
 from tests.market_env import DOMAIN, FORGE
 from tests.profit_books import JITA_44, PERIMETER_STORAGE, TRITANIUM, order, snapshot
 from tests.schema_check import validator
@@ -169,6 +171,24 @@ def test_bad_input_is_a_400_with_a_message(client, params, field, words):
     assert words in " ".join(response.json()["errors"][field])
 
 
+@pytest.fixture
+def limited(settings):
+    settings.RATE_LIMIT_ENABLED = True
+    settings.RATE_LIMITS = ["api:/api/:2/60"]  # the item search's rule, made small
+    settings.STORE_KEY_PREFIX = f"test-{uuid.uuid4().hex}"
+    reset_store()
+    yield settings
+    reset_store()
+    drop_store_prefix(settings.STORE_KEY_PREFIX)
+
+
+def test_it_is_public_and_rate_limited_like_the_item_search(client, limited):
+    # Anonymous: no login, no token. The third request in the window is refused.
+    answers = [search(client, q="jita").status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
+    assert client.get("/api/v1/items/search", {"q": "trit"}).status_code == 429  # one budget
+
+
 def test_nonsense_finds_nothing(client):
     body = search(client, q="zzzqqqxxx").json()
     assert (body["count"], body["results"]) == (0, [])
@@ -187,6 +207,17 @@ def test_station_trading_offers_the_picker_and_the_item_filters(client, books):
     assert '<select name="market_group_id"' in page
     assert '<optgroup label="Ships">' in page  # a top-level market group (id 4)
     assert "js/places.js" in page and "css/places.css" in page
+
+
+def test_hauling_offers_the_item_filters_exactly_when_its_api_takes_them(client, books):
+    answer = client.get(
+        "/api/v1/profit/hauling",
+        {"from": JITA_44, "to": 60008494, "market_group_id": 4},
+        HTTP_ACCEPT="application/json",
+    )
+    assert answer.status_code in (200, 400)
+    page = client.get("/profit/hauling/").content.decode()
+    assert ('<select name="market_group_id"' in page) == (answer.status_code == 200)
 
 
 def test_a_station_from_the_link_is_shown_by_name(client, books):

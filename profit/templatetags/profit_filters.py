@@ -2,6 +2,8 @@
 pass ids; these name them and list the choices).
 
 - `{{ "30002659,10000032"|place_name }}`: each id's name (sde.places), comma separated;
+- `{% if "hauling"|accepts:"market_group_id" %}`: whether that page's API parameters have the
+  field (the hauling form shows the item filters once its API takes them);
 - `{% item_filter_choices values.market_group_id as choices %}`: the item categories that
   have market types, and the market groups offered (each top-level group and its direct
   sub-groups, plus the submitted group wherever it is in the tree).
@@ -13,6 +15,7 @@ from typing import Any
 
 from django import template
 
+from profit.api import serializers as api
 from sde.models import InvCategory, InvType
 from sde.places import describe
 from sde.selectors import market_group_path, market_group_tree, per_installed_sde
@@ -31,6 +34,16 @@ def place_name(value: Any) -> str:
             continue
         names.append(describe(int(part)).name if part.isdigit() else part)
     return ", ".join(names)
+
+
+PAGE_PARAMS = {"station-trading": api.StationTradingParams, "hauling": api.HaulingParams}
+
+
+@register.filter
+def accepts(page: str, field: str) -> bool:
+    """Whether the API parameters of a list page ("station-trading", "hauling") have `field`."""
+    params = PAGE_PARAMS.get(page)
+    return params is not None and field in params().fields
 
 
 @per_installed_sde
