@@ -6,10 +6,12 @@ stored skills and NPC standings, and the selected character's skills for a profi
   standing, as ESI gives them), so the broker fee of each station uses the standing toward
   that station's owner. Which skills count and how they are bounded is
   `profit.fees.skills_of_character`.
-- `character_skills_for_request(request)`: `(skills, "character: <name>")` for a logged-in
-  user whose selected character has granted the fees feature and whose skills were fetched;
-  None otherwise. `profit.params.skills_from_request` calls it when the request gives no
-  skill parameters (parameters always win), so every profit answer says which it used.
+- `character_skills_for_request(request)`: the skills, "character: <name>" and the name
+  (`profit.params.ProvidedSkills`) for a logged-in user whose selected character has granted
+  the fees feature and whose skills were fetched; None otherwise. Registered with
+  `profit.params.provide_skills` (characters/wiring.py): every profit answer starts from
+  these, a skill parameter replaces that one value, and the answer says which it used; the
+  profit forms show them (profit/templatetags/profit_skills.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from profit.fees import ACCOUNTING as ACCOUNTING
 from profit.fees import ADVANCED_BROKER_RELATIONS as ADVANCED_BROKER_RELATIONS
 from profit.fees import BROKER_RELATIONS as BROKER_RELATIONS
 from profit.fees import FeeScheduleMissing, Skills, rates_for, skills_of_character
+from profit.params import ProvidedSkills
 
 STANDING_TYPES = ("faction", "npc_corp")
 SOURCE_PREFIX = "character: "
@@ -68,16 +71,16 @@ def uses_character_fees(character: Character) -> bool:
 
 def character_skills_for_request(
     request: HttpRequest | Request | None,
-) -> tuple[Skills, str] | None:
-    """The selected character's skills and "character: <name>", or None (anonymous user, no
-    character, fees not granted or not fetched yet)."""
+) -> ProvidedSkills | None:
+    """The selected character's skills, "character: <name>" and its name, or None (anonymous
+    user, no character, fees not granted or not fetched yet)."""
     user = getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
         return None
     character = selected_character(request)
     if character is None or not uses_character_fees(character):
         return None
-    return skills_for(character), f"{SOURCE_PREFIX}{character.name}"
+    return ProvidedSkills(skills_for(character), f"{SOURCE_PREFIX}{character.name}", character.name)
 
 
 def jita_rates(character: Character) -> dict[str, Any] | None:

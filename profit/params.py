@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
+import numpy as np
 from django.http import HttpRequest
 from rest_framework.request import Request
 
 from profit.fees import Skills
+from sde.places import station_table
 
 # The query parameters (and calculator body fields) that make a `Skills`, with their bounds.
 SKILL_LEVELS = ("accounting", "broker_relations", "advanced_broker_relations")
@@ -23,27 +26,50 @@ SKILL_FIELDS = SKILL_LEVELS + STANDINGS
 SKILL_RANGE = (0, 5)
 STANDING_RANGE = (-10.0, 10.0)
 
-# Where the skills of an answer came from (every answer says it).
+# Where the skills of an answer came from (every answer says it): a provider's own source
+# ("character: Bruce Wayne"), with " with overrides: accounting, ..." when the request set
+# some fields over it.
 FROM_PARAMETERS = "parameters"
 FROM_DEFAULTS = "defaults"
+WITH_OVERRIDES = " with overrides: "
 
 # A generation as market.publish makes it ("20261122T025012-3f9a1c"), kept lenient so hand-
 # published snapshots (tests, imports) can be pinned too.
 GENERATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 MAX_PINNED = 20
 
+
+class ProvidedSkills(NamedTuple):
+    """What a provider knows of the trader: the skills, where they came from (the answer's
+    `skills.source`, e.g. "character: Bruce Wayne") and whose they are (the forms mark each
+    field "from Bruce Wayne")."""
+
+    skills: Skills
+    source: str
+    holder: str
+
+
 # Who else may know the trader's skills: an app above profit (characters: the logged-in
 # character's own) registers a provider here, in its AppConfig.ready(). A provider answers
-# the skills and where they came from, or None when it has nothing for this request.
-SkillsProvider = Callable[[HttpRequest | Request | None], tuple[Skills, str] | None]
+# for a request, or None when it has nothing for it.
+SkillsProvider = Callable[[HttpRequest | Request | None], ProvidedSkills | None]
 skills_providers: list[SkillsProvider] = []
 
 
 def provide_skills(provider: SkillsProvider) -> None:
-    """Ask `provider` for a request's skills when its input gives none (asked in the order
-    registered; registering twice is harmless)."""
+    """Ask `provider` for a request's skills (asked in the order registered; registering
+    twice is harmless)."""
     if provider not in skills_providers:
         skills_providers.append(provider)
+
+
+def provided_skills(request: HttpRequest | Request | None) -> ProvidedSkills | None:
+    """The first registered provider's answer for `request`, or None."""
+    for provider in skills_providers:
+        provided = provider(request)
+        if provided is not None:
+            return provided
+    return None
 
 
 def skills_from_request(
@@ -51,32 +77,62 @@ def skills_from_request(
 ) -> tuple[Skills, str]:
     """The trader's skills and standings, and where they came from.
 
-    `data` is the validated input: the skill fields a request gave (absent when not given).
-    Any given field makes the source "parameters" (the others stay 0); none gives the
-    defaults, every skill 0 and neutral standings. `request` is there for the logged-in
-    character's skills (the characters app provides them: `provide_skills`)."""
+    `data` is the validated input: the skill fields a request gave (absent or None when not
+    given). With a provider's skills for `request` (the selected character's: see
+    `provide_skills`), each given field replaces that one value only ("character: Bruce
+    Wayne with overrides: accounting"); without, the given fields and 0 for the rest
+    ("parameters"), or every skill 0 and neutral standings ("defaults")."""
     given = {name: data[name] for name in SKILL_FIELDS if data.get(name) is not None}
-    if not given:  # the selected character's own, when logged in (docs/characters.md)
-        for provider in skills_providers:
-            provided = provider(request)
-            if provided is not None:
-                return provided
-        return Skills(), FROM_DEFAULTS
-    return (
-        Skills(
-            accounting=int(given.get("accounting", 0)),
-            broker_relations=int(given.get("broker_relations", 0)),
-            advanced_broker_relations=int(given.get("advanced_broker_relations", 0)),
-            faction_standing=float(given.get("faction_standing", 0.0)),
-            corp_standing=float(given.get("corp_standing", 0.0)),
-        ),
-        FROM_PARAMETERS,
-    )
+    provided = provided_skills(request)
+    if provided is None:
+        return Skills(**_typed(given)), FROM_PARAMETERS if given else FROM_DEFAULTS
+    if not given:
+        return provided.skills, provided.source
+    overrides = ", ".join(name for name in SKILL_FIELDS if name in given)
+    return override_skills(provided.skills, given), f"{provided.source}{WITH_OVERRIDES}{overrides}"
 
 
-def skills_json(skills: Skills, source: str) -> dict[str, Any]:
-    """The `skills` block of an answer: the five values used and where they came from."""
+def _typed(given: Mapping[str, Any]) -> dict[str, Any]:
+    """Skill fields as `Skills` takes them: levels as int, standings as float."""
     return {
+        name: int(value) if name in SKILL_LEVELS else float(value) for name, value in given.items()
+    }
+
+
+def override_skills(base: Skills, given: Mapping[str, Any]) -> Skills:
+    """`base` with the given fields replaced, each on its own.
+
+    Levels replace the level. A standing replaces the number; when `base` has standings per
+    owner (`Skills.standings`, a character's: the fee of each station uses the standing
+    toward its owner corporation and its faction), a faction standing becomes the standing
+    toward every faction that owns stations, and a corporation standing toward every
+    corporation that does; the other kind stays the character's own."""
+    changes = _typed(given)
+    if base.standings is not None and any(name in changes for name in STANDINGS):
+        _, corporations, factions = station_table()
+        standings = dict(base.standings)
+        for name, owners in (("faction_standing", factions), ("corp_standing", corporations)):
+            if name in changes:
+                every = {int(owner) for owner in np.unique(owners) if owner}
+                standings.update(dict.fromkeys(every, changes[name]))
+        changes["standings"] = standings
+    return replace(base, **changes)
+
+
+def skills_json(
+    skills: Skills, source: str, rates: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The `skills` block of an answer: the values used and where they came from.
+
+    With standings as two numbers, `faction_standing` and `corp_standing` are the ones every
+    NPC station's broker fee used. With a character's standings per owner
+    (`character_standings`), the block adds `standings`, the map the fees looked the
+    owners up in (owner id -> standing; an owner not in it counts 0), and, given `rates`
+    (the answer's statement, `profit.fees.rates_used`), `standings_used`: per station owner
+    of the answer, the faction and corporation standings its broker fee used and the
+    stations; `faction_standing` and `corp_standing` are then the pair used when every
+    station of the answer used the same one, else null (never a 0 that was not used)."""
+    block: dict[str, Any] = {
         "source": source,
         "accounting": skills.accounting,
         "broker_relations": skills.broker_relations,
@@ -85,6 +141,39 @@ def skills_json(skills: Skills, source: str) -> dict[str, Any]:
         "corp_standing": skills.corp_standing,
         "character_standings": skills.standings is not None,
     }
+    if skills.standings is None:
+        return block
+    used = _standings_used(rates)
+    pairs = {(u["faction_standing"], u["corp_standing"]) for u in used}
+    block["faction_standing"], block["corp_standing"] = (
+        pairs.pop() if len(pairs) == 1 else (None, None)
+    )
+    block["standings"] = {str(owner): skills.standings[owner] for owner in sorted(skills.standings)}
+    block["standings_used"] = used
+    return block
+
+
+def _standings_used(rates: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Per station owner of a statement of rates: the standings its broker fee used, and
+    the stations (structures use none)."""
+    owners: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for location in (rates or {}).get("locations", ()):
+        if location.get("kind") != "station":
+            continue
+        owner = location.get("owner") or {}
+        entry = {
+            "corporation_id": owner.get("corporation_id"),
+            "corporation_name": owner.get("corporation_name"),
+            "corp_standing": location["corp_standing"],
+            "faction_id": owner.get("faction_id"),
+            "faction_name": owner.get("faction_name"),
+            "faction_standing": location["faction_standing"],
+        }
+        key = tuple(entry.values())
+        owners.setdefault(key, {**entry, "location_ids": []})["location_ids"].append(
+            location["location_id"]
+        )
+    return list(owners.values())
 
 
 def parse_snapshots(value: str) -> dict[int, str]:

@@ -1,6 +1,6 @@
 """Fees follow the character: `skills_for` reads Accounting, Broker Relations, Advanced Broker
 Relations and the NPC standings from the stored data, and a logged-in user's profit answers use
-the selected character's (parameters override them; each answer says which it used)."""
+the selected character's (a parameter replaces that one value; each answer says which it used)."""
 
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def test_the_request_s_selected_character_sets_the_skills(alice: User) -> None:
     store_group(CLARK, "skills", {"skills": [skill(ACCOUNTING, 2)], "total_sp": 0})
     bruce = character_skills_for_request(request_for(alice))
     assert bruce is not None and bruce[1] == "character: Bruce Wayne"  # the first by name
-    assert bruce[0].accounting == 5
+    assert bruce[0].accounting == 5 and bruce.holder == "Bruce Wayne"  # the forms name it
     clark = character_skills_for_request(request_for(alice, CLARK))
     assert clark is not None and clark[1] == "character: Clark Kent"
     assert clark[0].accounting == 2
@@ -201,6 +201,9 @@ def test_profit_answers_use_the_selected_character_unless_parameters_say_otherwi
     assert clark["skills"]["accounting"] == 2
     assert clark["rates"]["sales_tax"] > bruce["rates"]["sales_tax"]  # fees follow the character
     assert anonymous["rates"]["sales_tax"] > clark["rates"]["sales_tax"]
-    override = station_trading(alice, accounting=0)
-    assert override["skills"]["source"] == "parameters"
+    override = station_trading(alice, accounting=0)  # Clark's other values stay
+    assert override["skills"]["source"] == "character: Clark Kent with overrides: accounting"
+    assert override["skills"]["accounting"] == 0
+    assert override["skills"]["broker_relations"] == clark["skills"]["broker_relations"]
     assert override["rates"]["sales_tax"] == anonymous["rates"]["sales_tax"]
+    assert override["rates"]["locations"] == clark["rates"]["locations"]  # the broker fee
