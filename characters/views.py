@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from characters import data, sections, selectors
 from characters.access import own_character
+from characters.fees import uses_character_fees
 from characters.tasks import queue_refresh
 
 
@@ -27,6 +28,8 @@ def dashboard(request: HttpRequest, character_id: int | None = None) -> HttpResp
         context.update(
             {
                 "summary": sections.summary(character, selected=is_selected),
+                # Its skills set the fees only when selected, granted and fetched.
+                "prices_trades": is_selected and uses_character_fees(character),
                 "status": data.load_status(character.character_id),
                 "identity": sections.section(character, "identity"),
                 **{group: sections.section(character, group) for group in sections.SECTIONS},

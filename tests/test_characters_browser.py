@@ -91,12 +91,32 @@ def enable(page: Page, key: str) -> None:
     expect(section(page, shown_in)).to_have_attribute("data-state", "ok")
 
 
+def disclosure(details: Any) -> str:
+    """The arrow a location group's summary shows: its ::before marker, read as it looks
+    (closed ▸; open, the same turned a quarter, ▾); "" when there is none or it is hidden."""
+    return str(
+        details.evaluate(
+            """d => {
+                const style = getComputedStyle(d.querySelector('summary'), '::before');
+                if (style.display === 'none' || style.visibility === 'hidden'
+                    || parseFloat(style.width) < 4 || !style.content.includes('▸')) return '';
+                return new DOMMatrix(style.transform).b > 0.99 ? '▾' : '▸';
+            }"""
+        )
+    )
+
+
 def test_log_in_enable_features_and_read_the_dashboard(page: Page, live_server: Any) -> None:
     page.goto(f"{live_server.url}/characters/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))  # anonymous: log in first
     page.get_by_role("button", name="Log in with EVE Online").click()
     expect(page).to_have_url(f"{live_server.url}/characters/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Bruce Wayne")
+    # The message names the character, not the account's username.
+    expect(page.locator("[data-char-messages]")).to_contain_text("Logged in as Bruce Wayne.")
+    # Selected, but without the fees feature its skills price nothing yet.
+    expect(page.locator("[data-selected]")).to_have_text("selected")
+    expect(page.locator("[data-prices-trades]")).to_have_count(0)
 
     # Logged in with no scope: identity only, every other section asks for its feature.
     expect(page.locator("[data-corporation]")).to_contain_text("Stand-in Traders [STRAD]")
@@ -116,12 +136,26 @@ def test_log_in_enable_features_and_read_the_dashboard(page: Page, live_server: 
     expect(skills.locator("[data-skill='16622']")).to_contain_text("●●●●●")  # Accounting V
     expect(skills.locator("[data-fees]")).to_contain_text("sales tax 3.37 %")
     expect(page.locator("[data-card=fees]")).to_contain_text("1.45 %")  # broker fee at Jita
+    expect(page.locator("[data-prices-trades]")).to_have_text("prices your trades")
 
     enable(page, "assets")
     assets = section(page, "assets")
     expect(assets.locator("[data-valuation]")).to_contain_text("best bid at Jita IV - Moon 4")
     expect(assets.locator("summary").first).to_contain_text("ISK")
     expect(assets).to_contain_text("Amamake - Test Structure Alpha")
+    # Each location group shows a disclosure arrow, closed or open, on a desktop and a phone.
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        for place in assets.locator("details.char-place").all():
+            assert disclosure(place) == ("▾" if place.get_attribute("open") is not None else "▸")
+        first = assets.locator("details.char-place").first  # open: the first three are
+        first.locator("summary").click()
+        expect(first).not_to_have_attribute("open", "")
+        assert disclosure(first) == "▸"
+        first.locator("summary").click()
+        expect(first).to_have_attribute("open", "")
+        assert disclosure(first) == "▾"
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     enable(page, "wallet")
     expect(section(page, "wallet").locator("[data-balance]")).to_have_text("123,456,789.00 ISK")

@@ -32,3 +32,15 @@ def character_switcher(context: template.Context) -> dict[str, Any]:
         "configured": sso.is_configured(),
         "messages": context.get("messages"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def character_name(context: template.Context) -> str:
+    """The name of the request's selected character ("" without one): who a message calls
+    the user, rather than the account's username (after an EVE login, the character who
+    logged in: `characters.provider.adapter.save_character` selects it)."""
+    request: HttpRequest | None = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return ""
+    character = selectors.selected_character(request)
+    return character.name if character is not None else ""
