@@ -232,13 +232,20 @@ def _mark_best(markets: list[dict[str, Any]]) -> None:
 
 def crossed_notes(markets: list[dict[str, Any]]) -> list[str]:
     """A sentence for each comparison row whose best bid is above its best ask (a negative
-    spread), saying how that can be."""
+    spread), saying how that can be (a region's row is left out when its best pair is its hub
+    station's)."""
     notes = []
     for m in markets:
+        at_hub = None
         for row in m["rows"]:
             spread = row["best"]["spread"]
             if spread is None or spread >= 0:
                 continue
+            pair = (row["best"]["best_ask"], row["best"]["best_bid"])
+            if row["kind"] == "hub":
+                at_hub = pair
+            elif pair == at_hub:
+                continue  # the region's best pair is the hub's, explained just before
             ask, bid = price(row["best"]["best_ask"]), price(row["best"]["best_bid"])
             above = f"the best buy ({bid} ISK) is above the best sell ({ask} ISK)"
             if row["kind"] == "region":

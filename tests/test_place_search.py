@@ -380,6 +380,27 @@ def test_a_negative_spread_across_the_region_is_explained(client, market):
     assert "different stations" in note
 
 
+def test_a_negative_spread_at_the_hub_station_is_explained_once(client, market):
+    # At Jita 4-4 a bid of 6.00 for at least 1,000 units, and a sell order of 10 units at
+    # 5.00: the bid cannot buy from it (10 < 1,000), so both stand. The hub row and the
+    # region row show the same pair (spread 5.00 - 6.00 = -1.00); one note says why.
+    publish.publish(
+        snapshot(
+            FORGE,
+            [order(TRITANIUM, 5.0, 10), order(TRITANIUM, 6.0, 5000, buy=True, min_volume=1000)],
+            uuid.uuid4().hex,
+        )
+    )
+    page = client.get(f"/items/{TRITANIUM}/").content.decode()
+    assert 'data-cell="hub-spread">-1.00' in page
+    assert 'data-cell="region-spread">-1.00' in page
+    notes = re.findall(r"<p class=\"market-note\" data-spread-note>(.*?)</p>", page, re.S)
+    assert len(notes) == 1
+    note = re.sub(r"<[^>]+>", "", notes[0])
+    assert note.startswith("Negative spread. At Jita the best buy (6.00 ISK) is above the best")
+    assert "minimum quantity" in note
+
+
 def test_a_positive_spread_has_no_note(client, market):
     publish.publish(
         snapshot(
