@@ -14,6 +14,7 @@ from django.test import Client
 
 from characters.models import Character
 from characters.scopes import FEATURES, join_scopes
+from characters.selectors import SESSION_KEY
 from market.hubs import HUB_STATIONS
 from market.refresh import refresh_region
 from profit.templatetags.profit_format import pct
@@ -119,7 +120,26 @@ def test_another_character_of_the_user_by_id(world: dict[str, Any]) -> None:
     assert 'data-state="disabled"' in orders
     assert f'action="/accounts/characters/{CLARK}/features/orders/"' in orders
     assert FEATURES["orders"].grants in orders
-    assert "Price trades with Clark Kent" in text(html)  # not the selected one
+    assert "Select Clark Kent" in text(html)  # not the selected one, and no fees feature
+    assert "Price trades with" not in text(html)
+
+
+def test_the_selected_character_prices_trades_only_with_the_fees_feature(
+    world: dict[str, Any],
+) -> None:
+    alice = logged_in(world["alice"])
+    bruce = alice.get("/characters/").content.decode()  # every feature, fetched
+    assert 'data-prices-trades title="Profit figures use this character' in bruce
+    assert "Every profit figure uses them" in text(bruce)
+    session = alice.session
+    session[SESSION_KEY] = CLARK  # wallet only: its skills set no fee
+    session.save()
+    clark = alice.get("/characters/").content.decode()
+    assert "Clark Kent" in text(clark)
+    assert "prices your trades" not in text(clark) and "data-prices-trades" not in clark
+    assert re.search(
+        r'<span class="tag" data-selected title="Turn on Fees[^"]*">selected</span>', clark
+    )
 
 
 def test_a_granted_section_not_fetched_yet_says_so(world: dict[str, Any]) -> None:
