@@ -144,6 +144,21 @@ def market_group_and_descendants(market_group_id: int) -> IntArray:
     return np.array(sorted(found), dtype=np.int64)
 
 
+def in_item_filters(
+    type_ids: npt.ArrayLike, market_group_id: int | None, category_id: int | None
+) -> npt.NDArray[np.bool_]:
+    """Which types pass a market group filter (the group and every group below it) and a
+    category filter (None: no filter)."""
+    types = np.asarray(type_ids, dtype=np.int64)
+    keep = np.ones(len(types), dtype=bool)
+    if market_group_id is not None:
+        groups = market_group_and_descendants(market_group_id)
+        keep &= type_table().in_market_groups(types, groups)
+    if category_id is not None:
+        keep &= type_table().in_category(types, category_id)
+    return keep
+
+
 def type_names(type_ids: npt.ArrayLike) -> npt.NDArray[Any]:
     """The SDE name of each type id ("Type <id>" for one the SDE does not know)."""
     table = type_table()

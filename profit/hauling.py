@@ -47,6 +47,7 @@ from profit.engine import (
     cross_join,
     exclusive_cumsum,
     group_starts,
+    in_item_filters,
     listing_prices,
     lookup,
     ranges,
@@ -120,6 +121,8 @@ class HaulingParams:
     limit: int | None = None
     days_to_sell: float = 3.0  # list mode: list at most what the destination sells in these
     hide: frozenset[str] = flags.DEFAULT_HIDDEN  # rows with these flags are left out
+    market_group_id: int | None = None  # only this market group and its sub-groups
+    category_id: int | None = None
 
     def check(self) -> None:
         if self.mode not in MODES:
@@ -355,9 +358,13 @@ def _candidates(
     }
     for src_snap, src_place in sources:
         s_rows = _summary_rows(src_snap, src_place, is_buy=False)
+        s_st = src_snap.stations
+        if params.market_group_id is not None or params.category_id is not None:
+            s_rows = s_rows[
+                in_item_filters(s_st["type_id"][s_rows], params.market_group_id, params.category_id)
+            ]
         if not len(s_rows):
             continue
-        s_st = src_snap.stations
         s_type = s_st["type_id"][s_rows].astype(np.int64)
         s_price = s_st["best_price"][s_rows]
         for dst_snap, dst_place in destinations:

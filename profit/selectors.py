@@ -344,6 +344,8 @@ HAULING_FIELDS = (
     "limit",
     "days_to_sell",
     "hide",
+    "market_group_id",
+    "category_id",
 )
 
 

@@ -56,12 +56,11 @@ from profit import fees, flags
 from profit.engine import (
     Columns,
     FloatArray,
+    in_item_filters,
     listing_prices,
-    market_group_and_descendants,
     rows_from_columns,
     sort_order,
     type_names,
-    type_table,
 )
 from profit.fees import Rates, Skills
 from profit.locations import location_systems
@@ -271,11 +270,7 @@ def _filter(columns: Columns, filters: StationFilters) -> np.ndarray:
         keep &= np.isnan(volume) | (np.nan_to_num(volume) >= filters.min_daily_volume)
     if filters.max_price is not None:
         keep &= columns["buy_price"] <= filters.max_price
-    if filters.market_group_id is not None:
-        groups = market_group_and_descendants(filters.market_group_id)
-        keep &= type_table().in_market_groups(columns["type_id"], groups)
-    if filters.category_id is not None:
-        keep &= type_table().in_category(columns["type_id"], filters.category_id)
+    keep &= in_item_filters(columns["type_id"], filters.market_group_id, filters.category_id)
     return keep
 
 

@@ -475,3 +475,22 @@ def test_a_listing_under_a_bid_that_reaches_it_is_no_listing():
     # Under the undercut (5.49) the bid does not reach the listing: a row.
     (row,) = list_haul(domain, history(3_000.5, 6.0), days_to_sell=1).rows
     assert row["avg_sell"] == pytest.approx(5.49)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, {TRITANIUM, DOMINIX}),
+        ({"category_id": 4}, {TRITANIUM}),  # Material
+        ({"category_id": 6}, {DOMINIX}),  # Ship
+        ({"market_group_id": 1857}, {TRITANIUM}),  # Minerals
+        ({"market_group_id": 533}, {TRITANIUM}),  # Materials, which holds Minerals
+        ({"category_id": 4, "market_group_id": 1857}, {TRITANIUM}),
+        ({"category_id": 6, "market_group_id": 1857}, set()),
+    ],
+)
+def test_market_group_and_category_filters(filters, expected):
+    forge = [*jita_sells(), order(DOMINIX, 60_000_000.00, 2)]
+    domain = [*amarr_buys(), order(DOMINIX, 70_000_000.00, 2, buy=True, location=AMARR_EFA)]
+    result = haul(forge, domain, **filters)
+    assert {row["type_id"] for row in result.rows} == expected

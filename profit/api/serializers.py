@@ -196,6 +196,21 @@ def tick_field() -> RetiredField:
 
 
 @extend_schema_field(OpenApiTypes.STR)
+def market_group_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Only this market group (and its sub-groups).",
+    )
+
+
+def category_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=0, max_value=MAX_ID, required=False, help_text="Only this item category."
+    )
+
+
 class HideField(serializers.Field):
     """`hide`: the row flags whose rows are left out (profit.flags)."""
 
@@ -260,15 +275,8 @@ class StationTradingParams(SkillsParams, PageParams, SnapshotsParam):
     max_price = FiniteFloatField(
         min_value=0, required=False, help_text="Most ISK paid per unit (the buy price)."
     )
-    market_group_id = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        required=False,
-        help_text="Only this market group (and its sub-groups).",
-    )
-    category_id = serializers.IntegerField(
-        min_value=0, max_value=MAX_ID, required=False, help_text="Only this item category."
-    )
+    market_group_id = market_group_field()
+    category_id = category_field()
     tick = tick_field()
     sort = serializers.ChoiceField(
         choices=sort_choices(STATION_SORTS),
@@ -328,6 +336,8 @@ class HaulingParams(SkillsParams, PageParams, SnapshotsParam):
     tick = tick_field()
     sort = serializers.ChoiceField(choices=sort_choices(HAULING_SORTS), default="-net_profit")
     hide = hide_field()
+    market_group_id = market_group_field()
+    category_id = category_field()
     limit = serializers.IntegerField(
         min_value=1, max_value=100_000, required=False, help_text="Keep only the top N rows."
     )
