@@ -1,8 +1,9 @@
 """What the characters app plugs into the apps below it and into Django's signals; connected
 once, from `CharactersConfig.ready()` (characters/apps.py).
 
-- The selected character's own skills and standings set the fees of profit requests that
-  give none (`profit.params.provide_skills`).
+- The selected character's own skills and standings set the fees of profit requests (a
+  skill parameter replaces that one value) and fill the profit forms
+  (`profit.params.provide_skills`).
 - Importing `characters.tasks` connects its receivers: a character's data is refreshed when
   it is authorised and forgotten when it is unlinked.
 """

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client, RequestFactory
+from playwright.sync_api import Browser, Page, expect
 
 from characters import data
 from characters.fees import ACCOUNTING, ADVANCED_BROKER_RELATIONS, BROKER_RELATIONS
@@ -27,11 +29,12 @@ from characters.selectors import SESSION_KEY
 from market.hubs import HUB_STATIONS
 from market.refresh import refresh_region
 from profit import fees
-from profit.params import skills_from_request, skills_json
+from profit.params import SKILL_FIELDS, skills_from_request, skills_json
 from sde.places import station_names
 from standin.characters import ROSTER
 from standin.esi import EsiStandIn
 from store import get_store
+from tests.browser_env import new_page, open_page, screenshot, without_image_server
 from tests.characters_setup import make_character
 from tests.market_env import DOMAIN, FORGE
 
@@ -305,3 +308,67 @@ def test_the_answer_states_the_standings_its_fees_used(alice: User) -> None:
     assert skills["character_standings"] is True
     assert (skills["faction_standing"], skills["corp_standing"]) == (-1.0, 4.2)
     assert skills["standings_used"][0]["location_ids"] == [JITA]
+
+
+# --- In a browser --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alice_session(alice: User) -> str:
+    """alice's session key, made before the browser starts (it refuses database work)."""
+    client = logged_in(alice)
+    return str(client.cookies["sessionid"].value)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, databases=["default", "sde"])
+@pytest.mark.parametrize("viewport", [(1366, 900), (390, 844)], ids=["desktop", "phone"])
+def test_a_what_if_in_the_browser_changes_one_field_and_the_page_fits(
+    alice_session: str, live_server: Any, browser: Browser, viewport: tuple[int, int]
+) -> None:
+    width, height = viewport
+    page = new_page(browser, viewport={"width": width, "height": height})
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": alice_session, "url": live_server.url}]
+    )
+    without_image_server(page)
+    try:
+        open_page(page, f"{live_server.url}/profit/station-trading/?station_id={JITA}")
+        skills = page.locator("fieldset[data-skills-from='Bruce Wayne']")
+        accounting = skills.locator("select[name=accounting]")
+        expect(accounting.locator("option:checked")).to_have_text("4 (Bruce Wayne)")
+        expect(skills.locator("[data-skill=broker_relations] [data-from]")).to_be_visible()
+        expect(skills.locator("[data-skill=broker_relations] [data-from]")).to_have_text(
+            "from Bruce Wayne"
+        )
+        expect(skills.locator("input[name=faction_standing]")).to_have_attribute(
+            "placeholder", "-1"
+        )
+        assert fits(page), "the page scrolls sideways"
+        screenshot(page, f"character-forms-{width}")
+        # Try Accounting III: only that field changes.
+        accounting.select_option("3")
+        page.get_by_role("button", name="Find trades").click()
+        expect(page).to_have_url(re.compile(r"accounting=3"))
+        # The character's own values were not sent back as what-ifs.
+        sent = parse_qs(urlsplit(page.url).query)
+        assert {k: v for k, v in sent.items() if k in SKILL_FIELDS} == {"accounting": ["3"]}
+        expect(page.locator("[data-rates]")).to_contain_text(
+            "skills from character: Bruce Wayne with overrides: accounting"
+        )
+        broker = page.locator("select[name=broker_relations] option:checked")
+        expect(broker).to_have_text("5 (Bruce Wayne)")
+        expect(page.locator("[data-skill=accounting] [data-from]")).to_have_text(
+            "yours; Bruce Wayne: 4"
+        )
+        assert fits(page), "the page scrolls sideways"
+    finally:
+        page.context.close()
+
+
+def fits(page: Page) -> bool:
+    return bool(
+        page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+    )
