@@ -134,8 +134,11 @@ def test_log_in_enable_features_and_read_the_dashboard(page: Page, live_server: 
     enable(page, "fees")
     skills = section(page, "skills")
     expect(skills.locator("[data-skill='16622']")).to_contain_text("●●●●●")  # Accounting V
-    expect(skills.locator("[data-fees]")).to_contain_text("sales tax 3.37 %")
-    expect(page.locator("[data-card=fees]")).to_contain_text("1.45 %")  # broker fee at Jita
+    # Rates with the precision they have: 7.5 % x (1 - 11 % x Accounting 5) = 3.375 %;
+    # at Jita, Broker Relations 5 and standings -1 (Caldari State), 4.2 (Caldari Navy):
+    # 3 % - 0.3 % x 5 - 0.03 % x (-1) - 0.02 % x 4.2 = 1.446 %
+    expect(skills.locator("[data-fees]")).to_contain_text("sales tax 3.375 %")
+    expect(page.locator("[data-card=fees]")).to_contain_text("1.446 %")
     expect(page.locator("[data-prices-trades]")).to_have_text("prices your trades")
 
     enable(page, "assets")
