@@ -793,6 +793,9 @@ def _type_index(type_id: int) -> int | None:
     return i if i < len(type_ids) and type_ids[i] == type_id else None
 
 
+TRADE_PRICE_REF = 100_000_000.0  # ISK: the price above which a type trades less often
+
+
 def generate_history(
     region_id: int,
     type_id: int,
@@ -826,7 +829,10 @@ def generate_history(
     highest = average * (1.0 + swing * rng.uniform(0.3, 1.0, days))
     lowest = average * (1.0 - np.minimum(0.9, swing * rng.uniform(0.3, 1.0, days)))
     liquidity = model.popularity[index] / float(np.median(model.popularity))
-    trades = rng.poisson(np.clip(liquidity * 20.0, 0.2, 5_000.0), days)
+    # Dear things trade less often: above TRADE_PRICE_REF, trades fall with the price, so a
+    # 60-billion-ISK blueprint changes hands a few times a month, not 17 times a day.
+    dearness = min(1.0, TRADE_PRICE_REF / max(mid, 0.01))
+    trades = rng.poisson(np.clip(liquidity * 20.0 * dearness, 0.05, 5_000.0), days)
     per_trade = np.maximum(1.0, model.order_value[index] / max(mid, 0.01) / 4.0)
     volume = np.maximum(1, np.rint(trades * per_trade * rng.lognormal(0.0, 0.5, days)))
     first = today - timedelta(days=days)

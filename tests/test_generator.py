@@ -337,6 +337,23 @@ def test_history_is_a_year_of_daily_rows_around_the_mid() -> None:
     assert rows[-1]["average"] == pytest.approx(4.1, rel=0.01)
 
 
+def test_dear_types_trade_a_few_times_a_month_not_every_day() -> None:
+    """A 60-billion-ISK blueprint (the Claymore's, 22469) or a Keepstar core (56207) changes
+    hands now and then: under one unit a day over the last 30 days, on a minority of days; a
+    cheap popular type (Tritanium) trades every day in bulk."""
+    today = date(2026, 11, 20)
+    for type_id in (22469, 56207):
+        recent = [
+            r
+            for r in generate_history(FORGE, type_id, seed=0, today=today)
+            if date.fromisoformat(r["date"]) >= today - timedelta(days=30)
+        ]
+        assert sum(r["volume"] for r in recent) / 30 < 1.0
+        assert len(recent) < 15
+    tritanium = generate_history(FORGE, 34, seed=0, today=today)[-30:]
+    assert len(tritanium) == 30 and min(r["volume"] for r in tritanium) > 1_000_000
+
+
 def test_history_of_an_unknown_type_is_empty() -> None:
     assert generate_history(FORGE, 999_999_999, today=date(2026, 11, 20)) == []
 
