@@ -59,7 +59,7 @@ LARGE_ME = 44034  # Standup M-Set Advanced Large Ship Manufacturing Material Eff
 THUKKER = 45544  # Standup M-Set Thukker Basic Capital Component Manufacturing Material Efficiency
 AVATAR, EREBUS, NYX = 11567, 671, 23913  # titans and a supercarrier
 STILETTO_BP = 11199  # a blueprint of 0.01 m³
-TRITANIUM, PYERITE = 34, 35
+TRITANIUM, PYERITE, MEXALLON = 34, 35, 36
 
 # Station trading at Jita 4-4: (type, best bid, best ask, region's units a day), a spread of
 # about 30 %, wide enough for both broker fees and the tax, from 5.37 ISK to 195 billion.
@@ -73,12 +73,14 @@ STATION_BOOK = [
     (TRITANIUM, 3.95, 5.37, 250_000_000.0),
 ]
 # Hauls from Jita 4-4 to Amarr VIII: (type, units, ask at Jita, bid at Amarr), bought at once
-# from the asks and sold at once into the bids: billions, or 119 million units.
+# from the asks and sold at once into the bids: billions, 119 million units, a ROI in the
+# thousands of percent.
 HAULS = [
     (SMALL_ME, 4, 1_010_000_000, 1_620_000_000),
     (LARGE_ME, 30, 600_100_000, 798_000_000),
     (NYX, 2, 45_010_000_000, 52_990_000_000),
     (PYERITE, 119_000_000, 4.00, 5.37),
+    (MEXALLON, 50_000, 10.00, 150.0),  # a ROI of about 1,290 %
 ]
 STATION_URL = f"/profit/station-trading/?station_id={JITA_44}"
 HAULING_URL = f"/profit/hauling/?from={JITA_44}&to={AMARR_EFA}&cargo_m3=5000000&budget=500000000000"
