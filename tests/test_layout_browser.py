@@ -56,13 +56,17 @@ MEDIUM_ME = (
 )
 SMALL_ME = 44026  # Standup M-Set Advanced Small Ship Manufacturing Material Efficiency I Blueprint
 LARGE_ME = 44034  # Standup M-Set Advanced Large Ship Manufacturing Material Efficiency I Blueprint
+COMPONENT_ME = (
+    44038  # Standup M-Set Advanced Component Manufacturing Material Efficiency I Blueprint
+)
 THUKKER = 45544  # Standup M-Set Thukker Basic Capital Component Manufacturing Material Efficiency
 AVATAR, EREBUS, NYX = 11567, 671, 23913  # titans and a supercarrier
 STILETTO_BP = 11199  # a blueprint of 0.01 m³
 TRITANIUM, PYERITE, MEXALLON = 34, 35, 36
 
 # Station trading at Jita 4-4: (type, best bid, best ask, region's units a day), a spread of
-# about 30 %, wide enough for both broker fees and the tax, from 5.37 ISK to 195 billion.
+# about 30 %, wide enough for both broker fees and the tax, from 5.37 ISK to 195 billion,
+# and one ROI in the thousands of percent.
 STATION_BOOK = [
     (AVATAR, 150_000_000_000, 195_000_000_000, 20.0),
     (EREBUS, 141_000_000_000, 184_000_000_000, 20.0),
@@ -71,6 +75,7 @@ STATION_BOOK = [
     (MEDIUM_ME, 50_100_000, 66_250_000, 250.0),
     (THUKKER, 791_700_000, 1_032_000_000, 90.0),
     (TRITANIUM, 3.95, 5.37, 250_000_000.0),
+    (COMPONENT_ME, 1_000_000, 20_000_000, 30.0),  # a ROI of about 1,600 %
 ]
 # Hauls from Jita 4-4 to Amarr VIII: (type, units, ask at Jita, bid at Amarr), bought at once
 # from the asks and sold at once into the bids: billions, 119 million units, a ROI in the
