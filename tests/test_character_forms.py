@@ -243,6 +243,30 @@ def test_without_overrides_the_answer_uses_the_character_s_own(alice: User) -> N
     assert jita["broker_fee"] == pytest.approx(0.01446)  # as above
 
 
+def test_the_calculator_lays_its_skills_over_the_character_s(alice: User) -> None:
+    response = logged_in(alice).post(
+        "/api/v1/profit/calculate",
+        {
+            "type_id": 34,
+            "buy_location": JITA,
+            "sell_location": JITA,
+            "quantity": 1000,
+            "mode": "list",
+            "skills": {"corp_standing": 0},
+        },
+        content_type="application/json",
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 200, response.content[:300]
+    answer = response.json()
+    skills = answer["skills"]
+    assert skills["source"] == "character: Bruce Wayne with overrides: corp_standing"
+    assert (skills["accounting"], skills["broker_relations"]) == (4, 5)
+    # Jita: Bruce's faction standing -1 stays, the Caldari Navy's is 0 now:
+    # 3 % - 0.3 % x 5 - 0.03 % x (-1) - 0.02 % x 0 = 1.53 %
+    assert answer["breakdown"]["rates"]["broker_fee"] == pytest.approx(0.0153)
+
+
 def request_for(user: Any) -> Any:
     request = RequestFactory().get("/")
     request.user = user
