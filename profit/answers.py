@@ -97,7 +97,7 @@ def list_answer(
     return {
         "snapshots": selectors.freshness(result["snapshots"]),
         "parameters": parameters,
-        "skills": skills_json(skills, source),
+        "skills": skills_json(skills, source, result["rates"]),
         "rates": result["rates"],
         "permalink": link(snapshots=pinned, page=None, format=None),
         "total": result["total"],
@@ -149,7 +149,7 @@ def calculation(
     return {
         "snapshots": selectors.freshness(result["snapshots"]),
         "parameters": parameters,
-        "skills": skills_json(skills, source),
+        "skills": skills_json(skills, source, result["breakdown"]["rates"]["statement"]),
         "buy_location": result["buy_location"],
         "sell_location": result["sell_location"],
         "breakdown": result["breakdown"],

@@ -532,8 +532,9 @@ def rates_used(
             "accounting": skills.accounting,
             "broker_relations": skills.broker_relations,
             "advanced_broker_relations": skills.advanced_broker_relations,
-            "faction_standing": skills.faction_standing,
-            "corp_standing": skills.corp_standing,
+            # a character's standings are per owner: each location below states its own
+            "faction_standing": skills.faction_standing if skills.standings is None else None,
+            "corp_standing": skills.corp_standing if skills.standings is None else None,
             "standings_from": "character" if skills.standings is not None else "parameters",
         },
         "sales_tax": tax,

@@ -123,6 +123,7 @@ def test_link_adds_a_second_character_to_the_same_user(client: Client, sso: SsoS
 def test_linking_a_character_held_by_another_user_moves_it(sso: SsoStandIn) -> None:
     alice, bob = Client(), Client()
     sso_login(alice, sso, 1001)
+    alice.get(reverse("eve-characters"))  # her own "Logged in as Bruce Wayne." read before
     sso_login(bob, sso, 1002)
     sso_login(bob, sso, 1001, action="link")
     bob_user = Character.objects.get(pk=1002).user

@@ -119,7 +119,10 @@ def id_list(value: str, what: str) -> list[int]:
 def skill_level(help_text: str) -> serializers.IntegerField:
     low, high = SKILL_RANGE
     return serializers.IntegerField(
-        min_value=low, max_value=high, required=False, help_text=f"{help_text}: 0 to 5 (default 0)."
+        min_value=low,
+        max_value=high,
+        required=False,
+        help_text=f"{help_text}: 0 to 5 (default: the selected character's, else 0).",
     )
 
 
@@ -129,12 +132,16 @@ def standing(help_text: str) -> FiniteFloatField:
         min_value=low,
         max_value=high,
         required=False,
-        help_text=f"{help_text}: -10 to 10, unmodified (default 0).",
+        help_text=(
+            f"{help_text}: -10 to 10, unmodified (default: the selected character's toward "
+            "each station owner, else 0)."
+        ),
     )
 
 
 class SkillsParams(serializers.Serializer):
-    """The trader's skills and standings; any left out is 0."""
+    """The trader's skills and standings; any left out is the logged-in selected character's
+    (when the fees feature is on), else 0. Each one given replaces that value only."""
 
     accounting = skill_level("Accounting level (sales tax -11 % a level)")
     broker_relations = skill_level("Broker Relations level (broker fee -0.3 points a level)")
@@ -195,7 +202,6 @@ def tick_field() -> RetiredField:
     return RetiredField(TICK_RETIRED)
 
 
-@extend_schema_field(OpenApiTypes.STR)
 def market_group_field() -> serializers.IntegerField:
     return serializers.IntegerField(
         min_value=1,
@@ -211,6 +217,7 @@ def category_field() -> serializers.IntegerField:
     )
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class HideField(serializers.Field):
     """`hide`: the row flags whose rows are left out (profit.flags)."""
 
@@ -408,20 +415,50 @@ class BoardsParams(serializers.Serializer):
 # --- Responses -----------------------------------------------------------------------------
 
 
+class StandingsUsedOut(serializers.Serializer):
+    corporation_id = serializers.IntegerField(allow_null=True)
+    corporation_name = serializers.CharField(allow_null=True)
+    corp_standing = serializers.FloatField()
+    faction_id = serializers.IntegerField(allow_null=True)
+    faction_name = serializers.CharField(allow_null=True)
+    faction_standing = serializers.FloatField()
+    location_ids = serializers.ListField(child=serializers.IntegerField())
+
+
 class TraderSkillsOut(serializers.Serializer):
     source = serializers.CharField(  # type: ignore[assignment]  # (Field.source in stubs)
         help_text=(
-            "Where the skills came from: parameters (this request) or defaults (every skill "
-            "0, standings 0)."
+            "Where the skills came from: parameters (this request), defaults (every skill 0, "
+            'standings 0), "character: <name>" (the selected character\'s own) or '
+            '"character: <name> with overrides: <fields>" (the character\'s, with the fields '
+            "this request gave in their place)."
         ),
     )
     accounting = serializers.IntegerField()
     broker_relations = serializers.IntegerField()
     advanced_broker_relations = serializers.IntegerField()
-    faction_standing = serializers.FloatField()
-    corp_standing = serializers.FloatField()
+    faction_standing = serializers.FloatField(
+        allow_null=True,
+        help_text="The faction standing the fees used; null when stations of the answer used "
+        "different ones (see standings_used).",
+    )
+    corp_standing = serializers.FloatField(
+        allow_null=True, help_text="The corporation standing the fees used; null likewise."
+    )
     character_standings = serializers.BooleanField(
         help_text="A character's own standings toward each station owner were used."
+    )
+    standings = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text="With a character's standings: owner id (faction or corporation) -> "
+        "standing, the map the fees looked owners up in (an owner not in it counts 0).",
+    )
+    standings_used = StandingsUsedOut(
+        many=True,
+        required=False,
+        help_text="With a character's standings: per station owner of the answer, the faction "
+        "and corporation standings its broker fee used, and its stations.",
     )
 
 
