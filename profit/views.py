@@ -39,7 +39,7 @@ from profit.page_input import (
     unlisted,
     validate,
 )
-from profit.params import skills_from_request
+from profit.params import SKILL_FIELDS, skills_from_request
 from profit.tables import HAULING_COLUMNS, STATION_COLUMNS, Column, sort_links, sort_options
 from sde import routes
 from sde.places import UnknownPlace
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 HOME_BOARD_ROWS = 8
 NO_LIMIT = "none"  # a limit left empty on purpose (the hauler's cargo or budget)
+HAULER_FIELDS = ("cargo_m3", "budget")
 
 Answer = dict[str, Any]
 
@@ -64,6 +65,8 @@ def _form_context(
     """What every profit form needs: its values and errors, the places, the sort options."""
     options = sort_options(sorts)
     return {
+        "more_open": _any_set(request, MORE_FILTERS, errors),
+        "skills_open": _any_set(request, SKILL_FIELDS, errors),
         "values": values,
         "errors": errors,
         "places": offered,
@@ -78,6 +81,22 @@ def _form_context(
         },
         "current_href": request.path + "?" + query(values, snapshots=None, page=None),
     }
+
+
+# The list forms' fields under "More filters" (shown open when one of them is set).
+MORE_FILTERS = (
+    *("min_profit", "min_margin_pct", "max_margin_pct", "min_daily_volume", "max_price"),
+    *("limit", "page_size", "min_roi_pct", "max_jumps", "days_to_sell"),
+    *("market_group_id", "category_id"),
+)
+
+
+def _any_set(request: HttpRequest, names: Sequence[str], errors: Mapping[str, str]) -> bool:
+    """Whether the request set one of these fields (or one has an error): its section of the
+    form is shown open."""
+    if any(name in errors for name in names):
+        return True
+    return any(str(request.GET.get(name, "")).strip() for name in names)
 
 
 def _snapshot_rows(blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -139,7 +158,8 @@ def _list_page(
     """Check a list page's form and answer it: (the form values, the page context, the
     answer or None, the status)."""
     values = form_input(request, defaults)
-    limited = {k: v for k, v in values.items() if v != NO_LIMIT}  # what the API is asked
+    # what the API is asked: a limit left empty on purpose is no parameter at all
+    limited = {k: v for k, v in values.items() if not (k in HAULER_FIELDS and v == NO_LIMIT)}
     data, errors = validate(params, limited)
     context = _form_context(request, values, errors, offered, sorts)
     context["flag_titles"] = flags.TITLES
@@ -204,7 +224,6 @@ def station_trading_page(request: HttpRequest) -> HttpResponse:
 
 # --- The hauler: cargo and budget a hauling page starts from --------------------------------
 
-HAULER_FIELDS = ("cargo_m3", "budget")
 HAULER_COOKIE = "hauler"
 HAULER_COOKIE_AGE = 365 * 86_400
 

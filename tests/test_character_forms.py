@@ -358,6 +358,9 @@ def test_a_what_if_in_the_browser_changes_one_field_and_the_page_fits(
     without_image_server(page)
     try:
         open_page(page, f"{live_server.url}/profit/station-trading/?station_id={JITA}")
+        summary = page.locator("[data-more-skills] summary")
+        expect(summary).to_contain_text("from Bruce Wayne")  # collapsed, and says whose
+        summary.click()
         skills = page.locator("fieldset[data-skills-from='Bruce Wayne']")
         accounting = skills.locator("select[name=accounting]")
         expect(accounting.locator("option:checked")).to_have_text("4 (Bruce Wayne)")

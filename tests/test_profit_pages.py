@@ -347,3 +347,38 @@ def test_hauling_from_a_place_to_itself_is_explained(client, books):
     page = html(client.get("/profit/hauling/", {"from": JITA, "to": JITA}))
     assert "From and to are the same place: there is nothing to carry." in page
     assert 'href="/profit/station-trading/"' in page
+
+
+# --- What a list leaves out, and what it does not know yet -------------------------------
+
+
+def test_hidden_rows_are_named_and_one_click_shows_them(client, books):
+    from datetime import UTC, datetime
+
+    from profit import volumes
+    from store import get_store
+
+    every = api(client, STATION_URL, station_id=JITA, hide="none", page_size=1000)["results"]
+    # Volumes for the first three types: 0.5 a day (thin: under a unit a day moves), and a
+    # big one; the rest stay unknown.
+    thin = [row["type_id"] for row in every[:2]]
+    busy = every[2]["type_id"]
+    today = datetime.now(UTC).date().toordinal()
+    nan = float("nan")
+    stored = {t: (0.5, today, nan, nan) for t in thin} | {busy: (1e6, today, nan, nan)}
+    volumes._save(FORGE, stored, get_store())
+    selectors.computed.clear()
+    try:
+        page = html(client.get("/profit/station-trading/", {"station_id": JITA}))
+        assert "Hidden by default:" in page and "2 thin" in page
+        # counted over every row the filters pass, the hidden ones too
+        assert f"Daily volumes known for 3 of {len(every)} types, filling" in page
+        assert set(row_types(page)).isdisjoint(thin)
+        assert row_types(page)[0] == busy  # the one known volume ranks first by the day
+        shown = html(client.get("/profit/station-trading/" + link(page, "data-show-all")))
+        assert set(thin) <= set(row_types(shown))
+        assert "Showing every row" in shown
+        assert 'name="hide" value="none"' in shown  # the form keeps the choice
+    finally:
+        get_store().delete(f"profit:daily-volumes:{FORGE}")
+        volumes.forget_read()
