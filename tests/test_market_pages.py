@@ -482,3 +482,19 @@ def test_age_text_matches_the_javascript_words():
     assert age_text(180) == "3 min old"
     assert age_text(3600 + 5 * 60) == "1 h 5 min old"
     assert age_text(3 * 86400 + 4 * 3600) == "3 d 4 h old"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (65_100_000_000.0, "65,100,000,000"),  # 4 significant digits: no cents up there
+        (5.37, "5.37"),
+        (4.5, "4.50"),
+        (1_000.0, "1,000"),
+        (None, "—"),
+    ],
+)
+def test_market_prices_carry_cents_only_where_there_are_any(value, shown):
+    from market.templatetags.market_panel import isk
+
+    assert isk(value) == shown
