@@ -28,7 +28,7 @@ import statistics
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -373,26 +373,29 @@ def station_share(
 def history_high(
     volumes: Mapping[int, float] | DailyVolumes | None, region_id: int, type_ids: npt.ArrayLike
 ) -> FloatArray:
-    """The median daily highest price of the 30-day window per type (NaN where unknown):
-    from `volumes` when it is a table, else the region's stored one (a plain mapping of
-    volumes carries no prices)."""
-    if volumes is None:
-        return daily_volume_table(region_id).price_high(type_ids)
-    if isinstance(volumes, DailyVolumes):
-        return volumes.price_high(type_ids)
-    return np.full(len(np.asarray(type_ids)), np.nan)
+    """The median daily highest price of the 30-day window per type (NaN where unknown)."""
+    return _history_price(volumes, region_id, type_ids, DailyVolumes.price_high)
 
 
 def history_mid(
     volumes: Mapping[int, float] | DailyVolumes | None, region_id: int, type_ids: npt.ArrayLike
 ) -> FloatArray:
-    """The median daily average price of the 30-day window per type (NaN where unknown):
-    from `volumes` when it is a table, else the region's stored one (a plain mapping of
-    volumes carries no prices)."""
+    """The median daily average price of the 30-day window per type (NaN where unknown)."""
+    return _history_price(volumes, region_id, type_ids, DailyVolumes.price_mid)
+
+
+def _history_price(
+    volumes: Mapping[int, float] | DailyVolumes | None,
+    region_id: int,
+    type_ids: npt.ArrayLike,
+    price: Callable[[DailyVolumes, npt.ArrayLike], FloatArray],
+) -> FloatArray:
+    """A price of the history per type: from `volumes` when it is a table, else the region's
+    stored one (a plain mapping of volumes carries no prices: NaN)."""
     if volumes is None:
-        return daily_volume_table(region_id).price_mid(type_ids)
+        return price(daily_volume_table(region_id), type_ids)
     if isinstance(volumes, DailyVolumes):
-        return volumes.price_mid(type_ids)
+        return price(volumes, type_ids)
     return np.full(len(np.asarray(type_ids)), np.nan)
 
 

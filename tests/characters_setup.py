@@ -3,6 +3,8 @@ and its data fetched from the stand-in (the fixtures are in tests/characters_env
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 
 from characters import data
@@ -10,6 +12,7 @@ from characters.models import Character
 from characters.scopes import join_scopes
 from esi.client import EsiClient
 from standin.characters import ROSTER
+from store import get_store
 from tests.characters_tokens import ALL_SCOPES, TokenSigner
 
 
@@ -31,3 +34,16 @@ def fetch(character: Character, signer: TokenSigner, scopes: tuple[str, ...]) ->
         client=EsiClient.from_settings(),
         token_source=lambda: signer.token(cid, scopes),
     )
+
+
+def store_group(character_id: int, group: str, value: Any) -> None:
+    """A character's data group as if its refresh had stored it."""
+    get_store().set_json(
+        data.group_key(character_id, group),
+        {"data": value, "fetched_at": "2026-01-01T00:00:00+00:00", "esi": {}},
+    )
+
+
+def skill(skill_id: int, level: int) -> dict[str, int]:
+    """One trained skill as ESI's skills route lists it."""
+    return {"skill_id": skill_id, "level": level, "trained_level": level, "skillpoints": 0}

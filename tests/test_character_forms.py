@@ -23,7 +23,6 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client, RequestFactory
 from playwright.sync_api import Browser, Page, expect
 
-from characters import data
 from characters.fees import ACCOUNTING, ADVANCED_BROKER_RELATIONS, BROKER_RELATIONS
 from characters.selectors import SESSION_KEY
 from market.hubs import HUB_STATIONS
@@ -33,9 +32,8 @@ from profit.params import SKILL_FIELDS, skills_from_request, skills_json
 from sde.places import station_names
 from standin.characters import ROSTER
 from standin.esi import EsiStandIn
-from store import get_store
 from tests.browser_env import new_page, open_page, screenshot, without_image_server
-from tests.characters_setup import make_character
+from tests.characters_setup import make_character, skill, store_group
 from tests.market_env import DOMAIN, FORGE
 
 pytest_plugins = ["tests.characters_env"]
@@ -51,17 +49,6 @@ FORMS = {
     "hauling": ("/profit/hauling/", {"from": JITA, "to": AMARR}),
     "calculator": ("/profit/calculator/", {"buy_location": JITA, "sell_location": JITA}),
 }
-
-
-def store_group(character_id: int, group: str, value: Any) -> None:
-    get_store().set_json(
-        data.group_key(character_id, group),
-        {"data": value, "fetched_at": "2026-01-01T00:00:00+00:00", "esi": {}},
-    )
-
-
-def skill(skill_id: int, level: int) -> dict[str, int]:
-    return {"skill_id": skill_id, "level": level, "trained_level": level, "skillpoints": 0}
 
 
 @pytest.fixture

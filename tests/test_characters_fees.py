@@ -28,8 +28,7 @@ from profit.fees import Skills, broker_fee_rate
 from sde.models import InvType
 from standin.characters import ROSTER
 from standin.esi import EsiStandIn
-from store import get_store
-from tests.characters_setup import fetch, make_character
+from tests.characters_setup import fetch, make_character, skill, store_group
 from tests.characters_tokens import ALL_SCOPES, ISSUER, TokenSigner
 from tests.market_env import FORGE
 
@@ -39,17 +38,6 @@ pytestmark = pytest.mark.django_db(databases=["default", "sde"])
 BRUCE, CLARK, PETER = (entry.character_id for entry in ROSTER)
 JITA = HUB_STATIONS[FORGE]
 CALDARI_NAVY, CALDARI_STATE = 1000035, 500001  # Jita IV - Moon 4's owner and its faction
-
-
-def store_group(character_id: int, group: str, value: Any) -> None:
-    get_store().set_json(
-        data.group_key(character_id, group),
-        {"data": value, "fetched_at": "2026-01-01T00:00:00+00:00", "esi": {}},
-    )
-
-
-def skill(skill_id: int, level: int) -> dict[str, int]:
-    return {"skill_id": skill_id, "level": level, "trained_level": level, "skillpoints": 0}
 
 
 @pytest.fixture
