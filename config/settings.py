@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "characters.provider",  # the EVE SSO v2 provider for allauth (characters/provider/)
+    "axes",  # failed admin logins: lockout per client and per user name (docs/protection.md)
 ]
 
 MIDDLEWARE = [
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sde.middleware.SdeRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: turns a lockout into its answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -241,6 +243,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 AUTHENTICATION_BACKENDS = [
+    "config.protection.AdminLoginAttemptsBackend",  # first: refuses a locked-out admin login
     "django.contrib.auth.backends.ModelBackend",  # staff passwords for the admin
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -346,18 +349,48 @@ TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 # /metrics answers these networks, or a request with "Authorization: Bearer METRICS_TOKEN".
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-# Requests per client address per window, by path prefix (first match wins):
-# name:prefix:requests/seconds. RATE_LIMIT_ENABLED=false for load tests from one address.
+# Tokens per client (an address; IPv6 by its /64) per window, each rule one allowance for
+# every path prefix it names (first matching rule wins): name:prefix|prefix:tokens/seconds.
+# The profit pages and the profit API share one. RATE_LIMIT_ENABLED=false for load tests
+# from one address.
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATE_LIMITS = env.list(
     "RATE_LIMITS",
     default=[
-        "profit-api:/api/v1/profit/:60/60",
+        "profit:/profit/|/api/v1/profit/:120/60",
         "api:/api/:300/60",
-        "profit:/profit/:60/60",
         "accounts:/accounts/:30/60",
     ],
 )
+# What a request costs in tokens (config/protection.py request_cost): `request` for most;
+# a hauling page or API answer `hauling`, plus `region` per whole region among its places
+# (from and to), plus `list` in list mode; a CSV `csv` more. A cost above a rule's tokens is
+# charged as the rule's tokens. RATE_LIMIT_COSTS=hauling=5,csv=10 changes some of them.
+RATE_LIMIT_COSTS = {
+    "request": 1,
+    "hauling": 2,
+    "region": 2,
+    "list": 2,
+    "csv": 5,
+    **env.dict("RATE_LIMIT_COSTS", cast={"value": int}, default={}),
+}
+# ESI allows 300 market history calls a minute per IP, shared by the volume fill and the
+# people opening history: one client may make at most this many of them a minute (answers
+# ESI still has cached cost nothing); past it, 429 with Retry-After.
+RATE_LIMIT_HISTORY_CALLS = env.int("RATE_LIMIT_HISTORY_CALLS", default=20)
+# Failed admin logins (django-axes, admin site only): after ADMIN_LOGIN_FAILURE_LIMIT
+# failures from one client address, or for one user name from anywhere, admin logins
+# (that address's, that name's) are refused with 429 for ADMIN_LOGIN_COOLOFF_MINUTES after
+# the last failure. `python manage.py axes_reset` lifts every lockout.
+AXES_ENABLED = env.bool("ADMIN_LOGIN_LOCKOUT", default=True)
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are recorded; successful logins need no table
+AXES_CLIENT_IP_CALLABLE = "config.clientip.client_ip"  # behind TRUSTED_PROXIES, like the limits
+AXES_LOCKOUT_CALLABLE = "config.protection.admin_lockout"
 # Content-Security-Policy (config/csp.py): scripts and styles from this site only, images
 # also from CCP's image server; the SSO's origin is added to form-action per request.
 CONTENT_SECURITY_POLICY = {
