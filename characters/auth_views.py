@@ -31,6 +31,7 @@ from characters.access import own_character
 from characters.models import Character
 from characters.provider.adapter import EXPECTED_CHARACTER, PROVIDER_ID
 from characters.scopes import FEATURES, enabled_features, has_feature, scopes_with_feature
+from sde.ids import is_ascii_number
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def reauthorise(request: HttpRequest, character_id: int) -> HttpResponse:
 def switch(request: HttpRequest) -> HttpResponse:
     """Select one of the user's characters (kept in the session)."""
     raw = request.POST.get("character_id", "")
-    if not raw.isdigit():
+    if not is_ascii_number(raw):  # isdigit() says yes to "٣" and "²"
         raise Http404("No such character.")
     character = own_character(request, int(raw))
     request.session[selectors.SESSION_KEY] = character.character_id

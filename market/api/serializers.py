@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from sde.api.fields import AsciiIntegerField
+from sde.ids import parse_ascii_id
+
 MAX_ID = 2**31 - 1
 MAX_BIG_ID = 2**63 - 1  # station and structure ids
 
@@ -20,16 +23,16 @@ class NoParams(serializers.Serializer):
 
 class OrdersParams(serializers.Serializer):
     order_type = serializers.ChoiceField(choices=["buy", "sell", "all"], default="all")
-    station_id = serializers.IntegerField(
+    station_id = AsciiIntegerField(
         min_value=1, max_value=MAX_BIG_ID, required=False, help_text="Only this station's."
     )
-    limit = serializers.IntegerField(
+    limit = AsciiIntegerField(
         min_value=1, max_value=5000, default=200, help_text="At most this many orders per side."
     )
 
 
 class CompareParams(serializers.Serializer):
-    type_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    type_id = AsciiIntegerField(min_value=1, max_value=MAX_ID)
     regions = serializers.CharField(
         required=False,
         help_text="Comma-separated region ids, 1 to 10 (default: every tracked region).",
@@ -43,7 +46,7 @@ class CompareParams(serializers.Serializer):
 def region_list(value: str) -> list[int]:
     """Region ids from "10000002,10000043" (1 to 10 of them, repeats dropped)."""
     try:
-        regions = [int(part) for part in value.split(",") if part.strip()]
+        regions = [parse_ascii_id(part) for part in value.split(",") if part.strip()]
     except ValueError as exc:
         raise serializers.ValidationError("a comma-separated list of region ids") from exc
     if not 1 <= len(regions) <= 10 or any(not 0 < r <= MAX_ID for r in regions):
@@ -52,7 +55,7 @@ def region_list(value: str) -> list[int]:
 
 
 class RefreshIn(serializers.Serializer):
-    region_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    region_id = AsciiIntegerField(min_value=1, max_value=MAX_ID)
 
 
 # --- Responses -----------------------------------------------------------------------------

@@ -19,7 +19,9 @@ from profit import flags
 from profit.hauling import HaulingParams as HaulingEngineParams
 from profit.params import SKILL_RANGE, STANDING_RANGE, parse_snapshots
 from sde import routes
+from sde.api.fields import AsciiIntegerField
 from sde.api.serializers import PlaceOut
+from sde.ids import parse_ascii_id
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
@@ -87,7 +89,7 @@ TYPE_EXAMPLE = "for example 34 for Tritanium"
 
 def id_field(name: str, example: str, help_text: str, maximum: int = MAX_BIG_ID) -> Any:
     """An id parameter whose errors say what an id is, with an example."""
-    return serializers.IntegerField(
+    return AsciiIntegerField(
         min_value=1,
         max_value=maximum,
         help_text=help_text,
@@ -102,7 +104,7 @@ def id_field(name: str, example: str, help_text: str, maximum: int = MAX_BIG_ID)
 def id_list(value: str, what: str) -> list[int]:
     """Ids from "60003760,60008494" (1 to MAX_PLACES of them, repeats dropped)."""
     try:
-        ids = [int(part) for part in value.split(",") if part.strip()]
+        ids = [parse_ascii_id(part) for part in value.split(",") if part.strip()]
     except ValueError as exc:
         raise serializers.ValidationError(
             f"a comma-separated list of {what} ids, for example 60003760,60008494 "

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ErrorOut, validated
+from sde.api.fields import AsciiIntegerField
 from sde.place_search import KINDS, BadPlaceQuery, parse_kinds, place_hit_json, search_places
 
 
@@ -20,7 +21,7 @@ class PlaceSearchParams(serializers.Serializer):
         max_length=40,
         help_text=f"Which kinds of place, comma separated: {', '.join(KINDS)} (default all).",
     )
-    limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
+    limit = AsciiIntegerField(min_value=1, max_value=50, default=10)
 
     def validate_kinds(self, value: str) -> list[str]:
         try:

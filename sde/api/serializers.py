@@ -6,6 +6,8 @@ shapes in the OpenAPI schema (and a test checks that responses match the schema)
 
 from rest_framework import serializers
 
+from sde.api.fields import AsciiIntegerField
+
 MAX_ID = 2**31 - 1
 
 
@@ -18,28 +20,28 @@ class NoParams(serializers.Serializer):
 
 class SearchParams(serializers.Serializer):
     q = serializers.CharField(max_length=100, help_text="Part of an item name, any case.")
-    limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
+    limit = AsciiIntegerField(min_value=1, max_value=50, default=10)
 
 
 class PageParams(serializers.Serializer):
     """Either the API's paging words (`page`, `page_size`, as every profit list) or the
     older `offset` and `limit`; `page`/`page_size` win when given."""
 
-    page = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
-    page_size = serializers.IntegerField(min_value=1, max_value=5000, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=5000, default=500)
-    offset = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
+    page = AsciiIntegerField(min_value=1, max_value=1_000_000, required=False)
+    page_size = AsciiIntegerField(min_value=1, max_value=5000, required=False)
+    limit = AsciiIntegerField(min_value=1, max_value=5000, default=500)
+    offset = AsciiIntegerField(min_value=0, max_value=1_000_000, default=0)
 
 
 class SystemParams(PageParams):
-    region_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    region_id = AsciiIntegerField(min_value=1, max_value=MAX_ID, required=False)
     security = serializers.ChoiceField(choices=["high", "low", "null"], required=False)
     q = serializers.CharField(max_length=100, required=False, help_text="Part of a name.")
 
 
 class StationParams(PageParams):
-    region_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    system_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    region_id = AsciiIntegerField(min_value=1, max_value=MAX_ID, required=False)
+    system_id = AsciiIntegerField(min_value=1, max_value=MAX_ID, required=False)
     q = serializers.CharField(max_length=100, required=False, help_text="Part of a name.")
 
 
