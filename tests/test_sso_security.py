@@ -517,3 +517,50 @@ def test_check_deploy_flags_plain_http_and_missing_token_keys(tmp_path: Path) ->
     assert result.returncode != 0
     for warning in ("security.W004", "security.W008", "security.W012", "characters.W001"):
         assert warning in result.stderr + result.stdout
+
+
+# --- Staff accounts never sign in with EVE ------------------------------------------------------
+
+
+def refused_login_message(client: Client) -> str:
+    return client.get(reverse("eve-login")).content.decode()
+
+
+@pytest.mark.parametrize("role", ["is_staff", "is_superuser"])
+def test_an_sso_login_into_a_staff_account_is_refused_with_a_message(
+    sso: SsoStandIn, role: str
+) -> None:
+    sso_login(Client(), sso, 1001)  # Bruce Wayne's character makes his user
+    user = Character.objects.get(pk=1001).user
+    setattr(user, role, True)
+    user.save(update_fields=[role])
+
+    browser = Client()
+    landed = sso_login(browser, sso, 1001)
+    assert landed == reverse("eve-login")
+    assert "_auth_user_id" not in browser.session  # not signed in, as anyone
+    page = refused_login_message(browser)
+    assert "Bruce Wayne belongs to a staff account" in page
+    assert "sign in with the account&#x27;s password instead" in page
+    assert browser.get(reverse("eve-characters")).status_code == 302  # to the login page
+
+
+def test_a_staff_user_signed_in_with_a_password_may_still_link_a_character(
+    client: Client, sso: SsoStandIn
+) -> None:
+    staff = User.objects.create_user("boss", password="pw-for-tests-only", is_staff=True)
+    client.force_login(staff)
+    sso_login(client, sso, 1002, action="link")
+    assert Character.objects.get(pk=1002).user == staff
+    assert client.session["_auth_user_id"] == str(staff.pk)
+    # ...which never becomes a way in: an SSO login as that character is refused.
+    stranger = Client()
+    assert sso_login(stranger, sso, 1002) == reverse("eve-login")
+    assert "_auth_user_id" not in stranger.session
+
+
+def test_an_sso_login_into_an_ordinary_account_still_signs_in(sso: SsoStandIn) -> None:
+    sso_login(Client(), sso, 1001)
+    browser = Client()
+    sso_login(browser, sso, 1001)
+    assert browser.session["_auth_user_id"] == str(Character.objects.get(pk=1001).user_id)

@@ -1,6 +1,11 @@
 """allauth's hooks for EVE characters: the app from the environment, the character checks of
 the re-authorisation flows, moving a character between users, and saving the character and
-its (encrypted) tokens once a login or a link succeeds."""
+its (encrypted) tokens once a login or a link succeeds.
+
+EVE SSO never logs anyone into a staff or superuser account: staff sign in with their
+password (the admin, with its lockout), and an SSO login whose character belongs to such an
+account is refused with a message. Linking a character while signed in as staff still works;
+it only never becomes a way in."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.dispatch import receiver
@@ -98,6 +104,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             )
             raise ImmediateHttpResponse(redirect("eve-characters"))
         if sociallogin.state.get("process") != AuthProcess.CONNECT:
+            if sociallogin.is_existing and _is_staff(sociallogin.user):
+                _refuse_staff_login(request, claims)
             return  # a login: saved by on_user_logged_in once the user is known
         user = request.user
         if not user.is_authenticated:
@@ -111,6 +119,23 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         save_character(request, user, sociallogin)
 
 
+def _is_staff(user: Any) -> bool:
+    return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
+
+
+def _refuse_staff_login(request: HttpRequest, claims: sso.Claims) -> None:
+    log.warning(
+        "EVE SSO login of character %s refused: its user is staff or superuser",
+        claims.character_id,
+    )
+    messages.error(
+        request,
+        f"{claims.name} belongs to a staff account, and staff accounts cannot sign in with "
+        "EVE: sign in with the account's password instead. You were not signed in.",
+    )
+    raise ImmediateHttpResponse(redirect("eve-login"))
+
+
 @receiver(user_logged_in)
 def on_user_logged_in(
     sender: Any,
@@ -120,6 +145,9 @@ def on_user_logged_in(
     **kwargs: Any,
 ) -> None:
     if sociallogin is not None and getattr(sociallogin, "_eve_claims", None) is not None:
+        if _is_staff(user):  # pre_social_login refuses these first: never let one through
+            logout(request)
+            _refuse_staff_login(request, sociallogin._eve_claims)
         save_character(request, user, sociallogin)
 
 

@@ -32,10 +32,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ErrorOut, validated
+from config.clientip import client_key
 from esi.errors import EsiError, EsiHttpError
 from market import publish, selectors
 from market.api import serializers as s
-from market.history import fetch_history
+from market.history import HistoryShareSpent, fetch_history
 from market.prices import type_prices
 from market.snapshot import Snapshot
 from market.tasks import refresh_region_task
@@ -86,7 +87,12 @@ class HistoryView(APIView):
     @extend_schema(
         operation_id="market_history",
         summary="Daily history of one type in a region",
-        responses={200: s.HistoryOut, **ERRORS},
+        description=(
+            "A history ESI has not answered yet today costs one of this address's "
+            "RATE_LIMIT_HISTORY_CALLS a minute (ESI's 300 a minute are shared by everyone); "
+            "past them: 429 with Retry-After. Cached histories are always answered."
+        ),
+        responses={200: s.HistoryOut, 429: ErrorOut, **ERRORS},
     )
     def get(self, request: Request, region_id: int, type_id: int) -> Response:
         validated(s.NoParams, request)
@@ -95,10 +101,15 @@ class HistoryView(APIView):
             selectors.tracked_region(region_id)
             name = selectors.market_type(type_id)
             selectors.in_this_market(region_id, type_id)
-            rows = fetch_history(region_id, type_id)
+            rows = fetch_history(region_id, type_id, for_client=client_key(request))
             return {"region_id": region_id, "type_id": type_id, "type_name": name, "days": rows}
 
-        return _answer(read)
+        try:
+            return _answer(read)
+        except HistoryShareSpent as exc:
+            return Response(
+                {"detail": str(exc)}, status=429, headers={"Retry-After": str(exc.retry_after)}
+            )
 
 
 class CompareView(APIView):
