@@ -2,7 +2,9 @@
 
 - `/health/live`: the process answers (no dependency is touched).
 - `/health/ready`: 200 only when the app database and the shared store answer and an SDE is
-  installed; it reports each tracked region's snapshot (missing, stale) without failing.
+  installed. The public gets `{"status": "ready"}` or `{"status": "not ready"}` (and the
+  status code); operators (`config.metrics.is_operator`, the rule of `/metrics`) also get each
+  check and each tracked region's snapshot (missing, stale), which never fails it.
 - `/api/v1/health`: database, SDE (build and row counts), cache and the shared store, each
   with its status; 503 when any of them is down.
 """
@@ -22,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.metrics import is_operator
 from market import publish
 from sde.install import read_info
 from store import get_store
@@ -109,13 +112,18 @@ def market_freshness() -> dict[str, Any]:
 
 def ready(request: HttpRequest) -> JsonResponse:
     """200 when this instance can serve: the app database, the shared store (Redis, when
-    configured) and the SDE answer. Stale or missing snapshots are reported, not failed."""
+    configured) and the SDE answer. Stale or missing snapshots are reported, not failed.
+    Only operators see why (the checks' errors name hosts, paths and versions)."""
     checks = {"database": check_database(), "store": check_store(), "sde": check_sde()}
     is_ready = all(c["status"] == "ok" for c in checks.values())
-    body: dict[str, Any] = {"status": "ready" if is_ready else "not ready", "checks": checks}
+    status = 200 if is_ready else 503
+    body: dict[str, Any] = {"status": "ready" if is_ready else "not ready"}
+    if not is_operator(request):
+        return JsonResponse(body, status=status)
+    body["checks"] = checks
     if checks["store"]["status"] == "ok":
         body["markets"] = market_freshness()
-    return JsonResponse(body, status=200 if is_ready else 503)
+    return JsonResponse(body, status=status)
 
 
 _check = inline_serializer("HealthCheck", {"status": serializers.CharField()})

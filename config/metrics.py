@@ -11,8 +11,13 @@ deployment: the apps register a reader each (`read_at_scrape`, from their AppCon
 market: snapshot age per region, ESI budgets left and the circuit state). This module imports
 no app.
 
-`/metrics` answers only clients inside `METRICS_ALLOWED_NETWORKS` (default: loopback) or
-carrying `Authorization: Bearer <METRICS_TOKEN>`; everyone else gets a 403.
+`/metrics` (and the details of `/health/ready`) answer only operators (`is_operator`): a
+request carrying `Authorization: Bearer <METRICS_TOKEN>`, or one from inside
+`METRICS_ALLOWED_NETWORKS` (default: loopback) that came through no more proxies than
+`TRUSTED_PROXIES`. A request that passed a proxy the settings do not trust (an
+`X-Forwarded-For` when none is trusted, or more hops than trusted) is never an operator by its
+address, whatever that is: a proxy on the same machine connects from 127.0.0.1 for everyone.
+Everyone else gets a 403.
 """
 
 from __future__ import annotations
@@ -127,11 +132,39 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
-def allowed(request: HttpRequest) -> bool:
+def proxy_hops(request: HttpRequest) -> int:
+    """How many proxies say they passed the request on: the addresses in `X-Forwarded-For`
+    (or in `Forwarded`, RFC 7239, if it lists more); an `X-Real-IP` alone counts as one."""
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    rfc7239 = str(request.META.get("HTTP_FORWARDED", ""))
+    hops = max(
+        len([part for part in forwarded.split(",") if part.strip()]),
+        len([part for part in rfc7239.split(",") if part.strip()]),
+    )
+    if not hops and str(request.META.get("HTTP_X_REAL_IP", "")).strip():
+        return 1
+    return hops
+
+
+def through_untrusted_proxy(request: HttpRequest) -> bool:
+    """The request passed more proxies than `TRUSTED_PROXIES`: its socket address (and the
+    client address read from the header) is not the client's."""
+    return proxy_hops(request) > max(settings.TRUSTED_PROXIES, 0)
+
+
+def has_metrics_token(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
     given = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def is_operator(request: HttpRequest) -> bool:
+    """A bearer of `METRICS_TOKEN`, or a client inside `METRICS_ALLOWED_NETWORKS` that came
+    through no proxy the settings do not trust."""
+    if has_metrics_token(request):
         return True
+    if through_untrusted_proxy(request):
+        return False
     try:
         address = ipaddress.ip_address(client_ip(request))
     except ValueError:
@@ -139,12 +172,20 @@ def allowed(request: HttpRequest) -> bool:
     return any(address in ipaddress.ip_network(n) for n in settings.METRICS_ALLOWED_NETWORKS)
 
 
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    if not allowed(request):
-        return JsonResponse(
-            {"detail": "Metrics are for the operators: allowed networks or a bearer token."},
-            status=403,
+def refusal(request: HttpRequest, what: str) -> JsonResponse:
+    """The 403 of an operator view, saying what would let an operator in."""
+    detail = f"{what} are for the operators: allowed networks or a bearer token."
+    if through_untrusted_proxy(request) and not has_metrics_token(request):
+        detail += (
+            " This request came through more proxies than the settings trust (TRUSTED_PROXIES),"
+            " so its address does not count."
         )
+    return JsonResponse({"detail": detail}, status=403)
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not is_operator(request):
+        return refusal(request, "Metrics")
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 
 

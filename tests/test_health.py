@@ -85,3 +85,33 @@ def test_api_answers_503_with_a_message_without_an_sde(client, settings, tmp_pat
     response = client.get(url)
     assert response.status_code == 503
     assert "sde_install" in response.json()["detail"]
+
+
+PUBLIC = {"REMOTE_ADDR": "203.0.113.5"}
+
+
+def test_ready_tells_the_public_only_ready(client):
+    response = client.get("/health/ready", **PUBLIC)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+def test_ready_tells_the_public_only_not_ready(client, settings, tmp_path):
+    settings.SDE_PATH = tmp_path / "missing.sqlite"
+    response = client.get("/health/ready", **PUBLIC)
+    assert response.status_code == 503
+    assert response.json() == {"status": "not ready"}
+
+
+def test_ready_details_need_an_operator_not_a_loopback_socket_behind_a_proxy(client, settings):
+    # A proxy on the same machine that the settings do not declare (TRUSTED_PROXIES=0).
+    proxied = client.get("/health/ready", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert proxied.json() == {"status": "ready"}
+    settings.METRICS_TOKEN = "s3cret-scrape-token"
+    token = {"HTTP_AUTHORIZATION": "Bearer s3cret-scrape-token"}
+    operator = client.get("/health/ready", **token, **PUBLIC)
+    assert operator.status_code == 200
+    body = operator.json()
+    assert body["status"] == "ready"
+    assert set(body["checks"]) == {"database", "store", "sde"}
+    assert "markets" in body

@@ -145,6 +145,49 @@ def test_metrics_are_for_operators_only(client, settings):
     assert right.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("proxies", "headers"),
+    [
+        # A proxy on the same machine, not declared: every client arrives from 127.0.0.1.
+        (0, {"HTTP_X_FORWARDED_FOR": "203.0.113.5"}),
+        (0, {"HTTP_X_FORWARDED_FOR": "127.0.0.1"}),
+        (0, {"HTTP_FORWARDED": "for=203.0.113.5"}),
+        (0, {"HTTP_X_REAL_IP": "203.0.113.5"}),
+        # One proxy trusted, two hops: a second, unknown proxy (or a forged hop) before it.
+        (1, {"HTTP_X_FORWARDED_FOR": "127.0.0.1, 127.0.0.1"}),
+        (2, {"HTTP_X_FORWARDED_FOR": "127.0.0.1, 10.0.0.7, 127.0.0.1"}),
+    ],
+)
+def test_metrics_refuse_a_loopback_socket_behind_a_proxy_the_settings_do_not_trust(
+    client, settings, proxies, headers
+):
+    settings.TRUSTED_PROXIES = proxies
+    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1", **headers)
+    assert response.status_code == 403
+    assert "TRUSTED_PROXIES" in response.json()["detail"]
+
+
+def test_metrics_answer_a_loopback_client_behind_the_trusted_proxies(client, settings):
+    settings.TRUSTED_PROXIES = 1
+    through = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}
+    assert client.get("/metrics", **through).status_code == 200
+    outside = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.5"}
+    refused = client.get("/metrics", **outside)
+    assert refused.status_code == 403
+    assert "TRUSTED_PROXIES" not in refused.json()["detail"]  # one hop: the proxy is trusted
+
+
+def test_the_metrics_token_is_accepted_through_any_proxy(client, settings):
+    settings.METRICS_TOKEN = "s3cret-scrape-token"
+    response = client.get(
+        "/metrics",
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.5, 198.51.100.9",
+        HTTP_AUTHORIZATION="Bearer s3cret-scrape-token",
+    )
+    assert response.status_code == 200
+
+
 def test_request_latency_is_counted_by_view_and_status(client):
     labels = {"view": "health-live", "method": "GET", "status": "200"}
     before = sample("http_request_duration_seconds_count", **labels)
