@@ -14,9 +14,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Mode 0600 from the first byte (umask), since it holds SECRET_KEY and later other secrets.
 .env:
-	@echo "SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
-	@echo "Created .env with a fresh SECRET_KEY (see .env.example for every setting)."
+	@umask 077 && echo "SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@chmod 600 .env
+	@echo "Created .env (mode 0600) with a fresh SECRET_KEY (see .env.example for every setting)."
 
 setup: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
