@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
-from config.protection import parse_rules
+import pytest
+from django.test import RequestFactory
+
+from config.clientip import address_group
+from config.protection import parse_rules, request_cost
 from store import get_store, reset_store
 from tests.conftest import drop_store_prefix, sde_db
 
@@ -28,9 +32,13 @@ def limited(settings):
 def test_past_the_limit_the_api_answers_429_with_retry_after(client, limited):
     answers = [client.get("/api/v1/regions") for _ in range(5)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+    assert [a["X-RateLimit-Remaining"] for a in answers[:3]] == ["2", "1", "0"]
     refused = answers[-1]
     assert 1 <= int(refused["Retry-After"]) <= 60
-    assert "at most 3 every 60 s" in refused.json()["detail"]
+    assert refused["X-RateLimit-Group"] == "tight" and refused["X-RateLimit-Limit"] == "3/60s"
+    detail = refused.json()["detail"]
+    assert "may spend 3 tokens every 60 s on tight pages and API calls together" in detail
+    assert "this request costs 1" in detail
     assert client.get("/api/v1/items/34").status_code == 200  # another rule, its own budget
 
 
@@ -39,6 +47,29 @@ def test_each_client_address_has_its_own_budget(client, limited):
         client.get("/api/v1/regions", REMOTE_ADDR="198.51.100.1")
     assert client.get("/api/v1/regions", REMOTE_ADDR="198.51.100.1").status_code == 429
     assert client.get("/api/v1/regions", REMOTE_ADDR="198.51.100.2").status_code == 200
+
+
+def test_an_ipv6_client_is_counted_by_its_slash_64(client, limited):
+    """A /64 is one home or one server: new addresses inside it are the same client."""
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"):
+        assert client.get("/api/v1/regions", REMOTE_ADDR=address).status_code == 200
+    assert client.get("/api/v1/regions", REMOTE_ADDR="2001:db8:1:2::99").status_code == 429
+    # The next /64 (...:1:3::) is another client.
+    assert client.get("/api/v1/regions", REMOTE_ADDR="2001:db8:1:3::1").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("address", "group"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),  # IPv4 seen through an IPv6 socket
+        ("not-an-address", "not-an-address"),
+    ],
+)
+def test_address_groups(address, group):
+    assert address_group(address) == group
 
 
 def test_behind_a_proxy_the_forwarded_client_is_limited_not_the_proxy(client, limited):
@@ -88,9 +119,161 @@ def test_health_and_metrics_are_never_limited(client, limited):
         assert client.get("/metrics").status_code == 200
 
 
-def test_bad_rules_are_reported_clearly():
-    with pytest.raises(ValueError, match="expected name:prefix:requests/seconds"):
-        parse_rules(("api-/api/-10",))
+@pytest.mark.parametrize(
+    "spec", ["api-/api/-10", "api:/api/:0/60", "api:/api/:10/0", "api::10/60", ":/api/:10/60"]
+)
+def test_bad_rules_are_reported_clearly(spec):
+    with pytest.raises(ValueError, match="expected name:prefix\\|prefix:tokens/seconds"):
+        parse_rules((spec,))
+
+
+def test_a_rule_may_name_several_prefixes():
+    (rule,) = parse_rules(("profit:/profit/|/api/v1/profit/:120/60",))
+    assert rule.prefixes == ("/profit/", "/api/v1/profit/") and rule.tokens == 120
+    assert rule.matches("/api/v1/profit/hauling") and rule.matches("/profit/hauling/")
+    assert not rule.matches("/api/v1/market/status")
+
+
+# --- One allowance for the pages and the API of the same work, costs by the work ----------
+
+
+def test_the_default_rules_give_the_profit_pages_and_api_one_allowance(settings):
+    rules = parse_rules(tuple(settings.RATE_LIMITS))
+    (profit,) = [rule for rule in rules if rule.matches("/profit/hauling/")]
+    assert profit.matches("/api/v1/profit/hauling")
+    assert profit.matches("/profit/station-trading/")
+    assert profit.matches("/api/v1/profit/station-trading")
+
+
+def test_pages_and_api_draw_on_one_profit_allowance(client, limited):
+    limited.RATE_LIMITS = ["profit:/profit/|/api/v1/profit/:4/60", "api:/api/:1000/60"]
+    page, api = "/profit/calculator/", "/api/v1/profit/boards/version"
+    statuses = [client.get(url).status_code for url in (page, api, page, api, page, api)]
+    # 4 tokens at 1 each: the pages and the API calls count together, so the 5th is refused.
+    assert [status == 429 for status in statuses] == [False] * 4 + [True] * 2
+    refused = client.get(api)
+    assert refused.status_code == 429 and refused["X-RateLimit-Group"] == "profit"
+    assert "on profit pages and API calls together" in refused.json()["detail"]
+    assert client.get("/api/v1/regions").status_code == 200  # the rest of the API: its own
+
+
+COSTS = {"request": 1, "hauling": 2, "region": 2, "list": 2, "csv": 5}
+FORGE, DOMAIN, JITA_SYSTEM, JITA_4_4, AMARR_8 = 10000002, 10000043, 30000142, 60003760, 60008494
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "accept", "cost"),
+    [
+        # a station-trading page or call: the plain request
+        ("/profit/station-trading/", {"station_id": JITA_4_4}, "", 1),
+        ("/api/v1/profit/station-trading", {"station_id": JITA_4_4}, "", 1),
+        # station to station hauling: hauling
+        ("/api/v1/profit/hauling", {"from": JITA_4_4, "to": AMARR_8}, "", 2),
+        # region to region: hauling + 2 regions x 2
+        ("/profit/hauling/", {"from": FORGE, "to": DOMAIN}, "", 2 + 2 * 2),
+        # ... in list mode: + list
+        ("/api/v1/profit/hauling", {"from": FORGE, "to": DOMAIN, "mode": "list"}, "", 8),
+        # ... as a CSV: + csv (asked by format or by Accept)
+        (
+            "/api/v1/profit/hauling",
+            {"from": FORGE, "to": DOMAIN, "mode": "list", "format": "csv"},
+            "",
+            8 + 5,
+        ),
+        ("/api/v1/profit/hauling", {"from": FORGE, "to": DOMAIN}, "text/csv", 6 + 5),
+        # a system is not a whole region; two regions on one side both count
+        (
+            "/profit/hauling/",
+            {"from": f"{FORGE},{DOMAIN}", "to": JITA_SYSTEM, "mode": "instant"},
+            "",
+            2 + 2 * 2,
+        ),
+        # the CSV of a station-trading list: request + csv
+        ("/api/v1/profit/station-trading", {"station_id": JITA_4_4, "format": "csv"}, "", 6),
+        # ten regions a side (the most a request may name): hauling + 20 x 2 + list + csv
+        (
+            "/api/v1/profit/hauling",
+            {
+                "from": ",".join(str(10000001 + i) for i in range(10)),
+                "to": ",".join(str(10000011 + i) for i in range(10)),
+                "mode": "list",
+                "format": "csv",
+            },
+            "",
+            2 + 40 + 2 + 5,
+        ),
+    ],
+)
+def test_a_request_costs_tokens_by_the_work_it_asks_for(settings, path, query, accept, cost):
+    settings.RATE_LIMIT_COSTS = COSTS
+    request = RequestFactory().get(path, query, HTTP_ACCEPT=accept)
+    assert request_cost(request) == cost
+
+
+def test_place_lists_past_ten_a_side_are_not_counted_further(settings):
+    settings.RATE_LIMIT_COSTS = COSTS
+    many = ",".join(str(FORGE) for _ in range(500))
+    request = RequestFactory().get("/api/v1/profit/hauling", {"from": many, "to": many})
+    assert request_cost(request) == 2 + 20 * 2  # at most 20 places count (a 400 anyway)
+
+
+def test_heavy_requests_spend_the_allowance_faster(client, limited):
+    limited.RATE_LIMITS = ["profit:/profit/|/api/v1/profit/:20/60"]
+    limited.RATE_LIMIT_COSTS = COSTS
+    # Region to region in list mode: 2 + 2 x 2 + 2 = 8 tokens. page=0 makes it a quick 400
+    # after the limiter has charged it.
+    heavy = f"/api/v1/profit/hauling?from={FORGE}&to={DOMAIN}&mode=list&page=0"
+    first, second, third = (client.get(heavy) for _ in range(3))
+    assert first.status_code == 400 and first["X-RateLimit-Cost"] == "8"
+    assert first["X-RateLimit-Remaining"] == "12" and second["X-RateLimit-Remaining"] == "4"
+    assert third.status_code == 429  # 16 + 8 > 20
+    assert "this request costs 8" in third.json()["detail"]
+    assert 1 <= int(third["Retry-After"]) <= 60
+    # The same client's cheap page is refused as well: one allowance.
+    assert client.get("/profit/calculator/").status_code == 429
+
+
+def test_a_request_costing_more_than_the_allowance_is_charged_the_allowance(client, limited):
+    limited.RATE_LIMITS = ["profit:/profit/|/api/v1/profit/:10/60"]
+    limited.RATE_LIMIT_COSTS = COSTS
+    csv = f"/api/v1/profit/hauling?from={FORGE}&to={DOMAIN}&mode=list&format=csv&page=0"
+    once = client.get(csv)  # 13 tokens asked, 10 charged: possible once a window
+    assert once.status_code != 429 and once["X-RateLimit-Cost"] == "10"
+    assert once["X-RateLimit-Remaining"] == "0"
+    assert client.get(csv).status_code == 429
+
+
+# --- The market history budget, split per client -----------------------------------------
+
+
+def test_one_client_cannot_spend_the_history_budget_for_all(client, market, settings):
+    from tests.test_market_api import HISTORY, history_calls
+
+    settings.RATE_LIMIT_HISTORY_CALLS = 2
+    types = (34, 35, 36, 37)  # Tritanium, Pyerite, Mexallon, Isogen
+    for type_id in types:
+        market.set_history(FORGE, type_id, HISTORY)
+    greedy = {"REMOTE_ADDR": "198.51.100.1"}
+    answers = [client.get(f"/api/v1/market/history/{FORGE}/{t}", **greedy) for t in types[:3]]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    refused = answers[-1]
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "one address may load at most 2 histories a minute" in refused.json()["detail"]
+    assert history_calls(market) == 2  # the refused one never reached ESI
+    # A cached history costs no call: still answered.
+    assert client.get(f"/api/v1/market/history/{FORGE}/34", **greedy).status_code == 200
+    # Every other client still has its own share.
+    other = {"REMOTE_ADDR": "198.51.100.2"}
+    assert client.get(f"/api/v1/market/history/{FORGE}/36", **other).status_code == 200
+    assert client.get(f"/api/v1/market/history/{FORGE}/37", **other).status_code == 200
+    assert history_calls(market) == 4
+
+
+def test_the_history_share_refuses_no_one_when_the_store_is_unreachable(settings, store_down):
+    from market.history import _spend_client_share
+
+    settings.RATE_LIMIT_HISTORY_CALLS = 0  # every call would be past the share
+    _spend_client_share("198.51.100.1", datetime.now(UTC))  # no store: not refused
 
 
 # --- Request size --------------------------------------------------------------------------
