@@ -1,12 +1,16 @@
 """Load: a mixed workload against gunicorn with the five hub snapshots loaded.
 
     .venv/bin/python benchmarks/load.py [--forge-orders 380000] [--connections 64]
-        [--duration 10] [--workers N] [--threads N]
+        [--duration 10] [--workers N] [--threads N] [--only "bare view,item page"]
 
 Starts a throw-away deployment (benchmarks/topology.py: the ESI stand-in with the five hub
 books, the Forge at --forge-orders; every snapshot and the boards published), then runs wrk
 at --connections connections against each endpoint family in turn, then against all of
 them mixed, printing requests per second, p50 and p99, and any error (target: zero errors).
+
+Every figure is read against a bare Django view measured in the same run (`/bench/bare`,
+benchmarks/bench_settings.py: a small JsonResponse through the same middleware): on this
+shared 2-core machine absolute rates move with whatever else runs, their ratio much less.
 
 Endpoints: search (`/api/v1/items/search?q=...`), item pages (`/items/{id}/`), market orders
 (`/api/v1/market/orders/10000002/{id}`), station trading at Jita
@@ -44,6 +48,7 @@ def endpoint_paths(topology: Topology) -> dict[str, list[str]]:
     busiest = json.loads(topology.python(BUSIEST))  # the Forge's types with most orders
     pairs = [(a, b) for a in HUB_STATIONS for b in HUB_STATIONS if a != b]
     return {
+        "bare view": ["/bench/bare"],
         "search": [f"/api/v1/items/search?q={q.replace(' ', '%20')}" for q in QUERIES],
         "item page": [f"/items/{t}/" for t in busiest[:20]],
         "market orders": [f"/api/v1/market/orders/10000002/{t}" for t in busiest],
@@ -61,7 +66,12 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per endpoint")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--only", default="", help="endpoint families to measure, comma-separated (default all)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="measure the families N times")
     args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
 
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
     topology = Topology(folder)
@@ -71,23 +81,35 @@ def main() -> int:
         topology.esi(args.forge_orders)
         topology.migrate()
         topology.refresh_all()
+        # The project plus the bare view (/bench/bare), the floor every figure is read against.
+        topology.env["DJANGO_SETTINGS_MODULE"] = "benchmarks.bench_settings"
         base_url = topology.web(args.workers, args.threads)
         paths = endpoint_paths(topology)
+        if only:
+            paths = {name: group for name, group in paths.items() if name in only | {"bare view"}}
         meter = CpuMeter(topology.processes["web"].pid)
-        everything = [p for group in paths.values() for p in group]
+        everything = [p for name, group in paths.items() if name != "bare view" for p in group]
         for group in paths.values():  # warm every path once
             run_wrk(wrk, base_url, rotation_script(folder, "warm", group), 2, 1, meter)
         print(
             f"{args.connections} connections, {args.duration:g} s each; "
             f"Forge {args.forge_orders:,} orders; gunicorn log {folder / 'web.log'}"
         )
-        print(f"{'endpoint':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}  errors")
-        for name, group in [*paths.items(), ("mixed", everything)]:
+        print(
+            f"{'endpoint':<16} {'req/s':>8} {'x bare':>7} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'requests':>9}  errors"
+        )
+        bare_rate = 0.0
+        families = [*paths.items()] + ([] if only else [("mixed", everything)])
+        for name, group in families * args.rounds:
             script = rotation_script(folder, name.replace(" ", "-"), group)
             result = run_wrk(wrk, base_url, script, args.connections, args.duration, meter)
             failed |= bool(result.errors)
+            if name == "bare view":
+                bare_rate = result.requests_per_second
+            ratio = result.requests_per_second / bare_rate if bare_rate else 0.0
             print(
-                f"{name:<16} {result.requests_per_second:8.0f} {result.p50_ms:8.1f} "
+                f"{name:<16} {result.requests_per_second:8.0f} {ratio:7.2f} {result.p50_ms:8.1f} "
                 f"{result.p99_ms:8.1f} {result.requests:9d}  {result.errors.strip() or 'none'}"
             )
             print(f"{'':<16} {result.cpu.line()}")

@@ -16,9 +16,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from config import page_cache
 from market import publish, selectors
 from market.display import age_text, moment
 from market.hubs import HUB_STATIONS
+from market.snapshot import SnapshotMeta
 from sde import places
 
 log = logging.getLogger(__name__)
@@ -65,12 +67,26 @@ def tracked_hubs() -> list[dict[str, Any]]:
     return rows
 
 
+def served_metas() -> list[SnapshotMeta | None]:
+    """Each tracked region's snapshot meta as this process serves it (`publish.load`: the
+    snapshot the item page's panels read too), None for a region without a snapshot yet.
+    Raises when the store cannot be read and this process has no snapshot of a region (one
+    that has one keeps serving it, as `publish.load` does)."""
+    metas: list[SnapshotMeta | None] = []
+    for region_id in settings.MARKET_REGIONS:
+        snapshot = publish.load(region_id)
+        if snapshot is None:
+            publish.current_generation(region_id)  # raises if the store is unreachable
+        metas.append(snapshot.meta if snapshot is not None else None)
+    return metas
+
+
 def banner_state() -> dict[str, Any]:
     """What the site-wide banner says: is any tracked region on the demo market, is any real
-    snapshot stale (and since when did ESI last answer). Reads only the small snapshot metas;
-    never raises (an unreachable store gives {"unavailable": True})."""
+    snapshot stale (and since when did ESI last answer). Reads the snapshots this process
+    serves (`served_metas`); never raises (an unreachable store gives {"unavailable": True})."""
     try:
-        metas = [publish.current_meta(region_id) for region_id in settings.MARKET_REGIONS]
+        metas = served_metas()
         demo = any(meta is not None and meta.source == "demo" for meta in metas)
         stale_since = [
             datetime.fromisoformat(fresh["fetched_at"])
@@ -88,6 +104,35 @@ def banner_state() -> dict[str, Any]:
         "stale": bool(stale_since),
         "stale_since": min(stale_since) if stale_since else None,
     }
+
+
+def pages_fingerprint() -> tuple[Any, ...]:
+    """What the read pages show of the market, as a key part of their cache
+    (config/page_cache.py): per tracked region, its snapshot's generation and source, whether it
+    is stale and its age as the pages write it ("3 min old"), from the snapshots this process
+    serves (`served_metas`, as the banner and the item page's panels read them). A new
+    snapshot, a snapshot going stale or its age moving on makes a new key. Raises when the
+    store cannot be read (`served_metas`): the pages then render uncached."""
+    now = datetime.now(UTC)
+    states: list[Any] = []
+    for region_id, meta in zip(settings.MARKET_REGIONS, served_metas(), strict=True):
+        if meta is None:
+            states.append((region_id, None))
+            continue
+        fresh = publish.freshness(meta, now)
+        states.append(
+            (
+                region_id,
+                meta.generation,
+                meta.source,
+                fresh["stale"],
+                age_text(fresh["age_seconds"]),
+            )
+        )
+    return tuple(states)
+
+
+page_cache.register("market", pages_fingerprint)
 
 
 def _region_row(region: dict[str, Any], hub: dict[str, Any] | None) -> dict[str, Any]:

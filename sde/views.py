@@ -4,17 +4,35 @@ Views stay thin: they call a selector, turn `SdeNotFound` into a 404 and hand pl
 the template (display formatting lives in sde/display.py).
 """
 
+import os
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from config import page_cache
 from sde import selectors
 from sde.display import description_html, duration, trimmed_number
 from sde.search import search_items
 
 SEARCH_PAGE_LIMIT = 50
 MAX_QUERY_LENGTH = 100
+
+# The read pages are served from memory per state of what they show (config/page_cache.py):
+# the installed SDE file here; each tracked market's snapshot, which the banner on every page
+# and the item page's panels show, is registered by market/views.py.
+CACHED_PARTS = ("sde", "market")
+
+
+def installed_sde() -> tuple[int, int]:
+    """The installed SDE file as `per_installed_sde` tells it apart: inode and mtime."""
+    stat = os.stat(Path(settings.SDE_PATH))
+    return (stat.st_ino, stat.st_mtime_ns)
+
+
+page_cache.register("sde", installed_sde)
 
 REGION_KINDS = [
     ("k-space", "Known space"),
@@ -41,6 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "sde/home.html", {"query": query, "results": results})
 
 
+@page_cache.cached_page(*CACHED_PARTS)
 def item_page(request: HttpRequest, type_id: int) -> HttpResponse:
     try:
         item = selectors.item_detail(type_id)
@@ -68,6 +87,7 @@ def item_page(request: HttpRequest, type_id: int) -> HttpResponse:
     return render(request, "sde/item.html", context)
 
 
+@page_cache.cached_page(*CACHED_PARTS)
 def region_index(request: HttpRequest) -> HttpResponse:
     regions = selectors.region_list()
     kind = request.GET.get("kind", "")
@@ -90,6 +110,7 @@ def region_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+@page_cache.cached_page(*CACHED_PARTS)
 def region_page(request: HttpRequest, region_id: int) -> HttpResponse:
     try:
         region = selectors.region_detail(region_id)
@@ -98,6 +119,7 @@ def region_page(request: HttpRequest, region_id: int) -> HttpResponse:
     return render(request, "sde/region.html", {"region": region})
 
 
+@page_cache.cached_page(*CACHED_PARTS)
 def system_page(request: HttpRequest, solar_system_id: int) -> HttpResponse:
     try:
         system = selectors.system_detail(solar_system_id)
@@ -106,6 +128,7 @@ def system_page(request: HttpRequest, solar_system_id: int) -> HttpResponse:
     return render(request, "sde/system.html", {"system": system})
 
 
+@page_cache.cached_page(*CACHED_PARTS)
 def station_page(request: HttpRequest, station_id: int) -> HttpResponse:
     try:
         station = selectors.station_detail(station_id)

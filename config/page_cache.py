@@ -1,0 +1,200 @@
+"""Read pages rendered once per state of what they show, and served from memory with an ETag.
+
+A page view wrapped in `cached_page(*parts)` is answered, for an anonymous GET or HEAD without
+a query string or a pending message, from the bytes this process rendered for the same key:
+
+    (the view's name and URL arguments, the template version, each part's fingerprint)
+
+A part is a name an app registers with `register(name, fingerprint)`: a function returning a
+small hashable value that changes whenever what the page shows of that app changes (the SDE
+file, each tracked market's snapshot generation, source, staleness and displayed age). A part
+that is not registered, or whose fingerprint raises (the store unreachable), makes the page
+render as usual, uncached: a page is never served from a key that may be wrong.
+
+The ETag is a digest of the key, so every worker gives the same one for the same page, and a
+request whose If-None-Match names it is answered 304 without touching the body. A new
+snapshot (or SDE, or deploy with other templates) makes a new key, hence a new ETag and a new
+render. Logged-in users, requests with a query string (the login link repeats it) and
+requests with a message to show always get a fresh render: their pages carry the user's
+characters, CSRF tokens or one-off messages, which are never cached nor served to another.
+
+config imports no app: the apps register their parts (sde/views.py, market/views.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.signals import setting_changed
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+
+# Bumped when a change of code (not templates) changes what a cached page shows.
+VERSION = "1"
+# Rendered pages kept per process (an item page is about 60 kB).
+MAX_BYTES = 64 * 2**20
+CACHE_CONTROL = "no-cache"  # a browser may keep the page, and asks with If-None-Match
+
+Fingerprint = Callable[[], Hashable]
+_parts: dict[str, Fingerprint] = {}
+
+
+def register(name: str, fingerprint: Fingerprint) -> None:
+    """Name what a page can depend on (an app calls this when it is imported)."""
+    _parts[name] = fingerprint
+
+
+class Kept:
+    """Least recently used rendered pages, bounded by their total size (thread-safe)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[bytes, str] | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: Hashable, body: bytes, content_type: str) -> None:
+        if len(body) > self.max_bytes:
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            self._size += len(body) - (len(old[0]) if old is not None else 0)
+            self._pages[key] = (body, content_type)
+            while self._size > self.max_bytes:
+                _, (dropped, _) = self._pages.popitem(last=False)
+                self._size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._size = 0
+
+
+kept = Kept(MAX_BYTES)
+
+
+def forget(**_: Any) -> None:
+    """Drop every kept page (on a settings change: tests; a page may read any setting)."""
+    kept.clear()
+    template_version.cache_clear()
+
+
+@functools.cache
+def template_version() -> str:
+    """A digest of every template file and the static files' manifest, read once per process:
+    a deploy with other templates gives other ETags, so a browser never keeps an old page."""
+    digest = hashlib.blake2b(VERSION.encode(), digest_size=8)
+    engines: list[dict[str, Any]] = list(settings.TEMPLATES)
+    folders = [Path(d) for engine in engines for d in engine.get("DIRS", [])]
+    from django.apps import apps  # the app registry is ready once a view runs
+
+    folders += [Path(app.path) / "templates" for app in apps.get_app_configs()]
+    manifest = Path(str(getattr(settings, "STATIC_ROOT", "") or "")) / "staticfiles.json"
+    files = [f for folder in folders if folder.is_dir() for f in sorted(folder.rglob("*.html"))]
+    for path in [*files, manifest]:
+        if path.is_file():
+            digest.update(str(path).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cacheable(request: HttpRequest) -> bool:
+    """An anonymous GET or HEAD without a query string or a message waiting to be shown."""
+    if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
+        return False
+    user = getattr(request, "user", None)
+    if user is None or user.is_authenticated:
+        return False
+    return len(get_messages(request)) == 0  # counting does not consume them
+
+
+def page_key(name: str, kwargs: dict[str, Any], parts: tuple[str, ...]) -> Hashable | None:
+    """The page's key, or None when a part is unknown or cannot say its state."""
+    if not all(part in _parts for part in parts):
+        return None
+    try:
+        states = tuple(_parts[part]() for part in parts)
+    except Exception:  # the store is unreachable, the SDE file is gone: render as usual
+        return None
+    return (name, tuple(sorted(kwargs.items())), template_version(), states)
+
+
+def etag_of(key: Hashable) -> str:
+    return '"' + hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest() + '"'
+
+
+def _matches(request: HttpRequest, etag: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH", "")
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return etag in tags or "*" in tags
+
+
+def _finish(response: HttpResponseBase, etag: str) -> HttpResponseBase:
+    response["ETag"] = etag
+    response["Cache-Control"] = CACHE_CONTROL
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
+def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
+    """Only a plain 200 that is the same for everyone is kept: no cookie set, no CSRF token
+    asked for (it would be another client's), no session changed; a 404 renders each time."""
+    session = getattr(request, "session", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not (session is not None and session.modified)
+    )
+
+
+def cached_page(*parts: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
+    """Serve the view's page from memory per key (see the module's docstring)."""
+
+    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
+        name = f"{view.__module__}.{view.__qualname__}"
+
+        @functools.wraps(view)
+        def serve(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
+            key = page_key(name, kwargs, parts) if cacheable(request) else None
+            if key is None:
+                return view(request, **kwargs)
+            etag = etag_of(key)
+            if _matches(request, etag):
+                return _finish(HttpResponseNotModified(), etag)
+            page = kept.get(key)
+            if page is None:
+                response = view(request, **kwargs)
+                if not _keepable(request, response):
+                    return response
+                page = (bytes(response.content), response["Content-Type"])
+                kept.put(key, *page)
+            body, content_type = page
+            response = HttpResponse(body, content_type=content_type)
+            response["Content-Length"] = str(len(body))
+            return _finish(response, etag)
+
+        return serve
+
+    return wrap
+
+
+setting_changed.connect(forget)

@@ -1,0 +1,206 @@
+"""The read pages served from memory (config/page_cache.py): the item page rendered once per
+state of what it shows, its ETag and 304, a new snapshot making a new page, and a logged-in
+user never served a page that was rendered for someone else."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from market import item_page, publish, views
+from market.refresh import refresh_region
+from standin.esi import EsiStandIn
+from store import reset_store
+from tests.market_env import DOMAIN, FORGE
+
+pytestmark = pytest.mark.django_db(databases=["default", "sde"])
+
+TRITANIUM = 34
+ITEM = f"/items/{TRITANIUM}/"
+
+
+class Clock:
+    """The market's clock (snapshot ages, staleness), stopped: a page's age text ("42 s old")
+    is part of its key, and a test must not see it move unless it moves it."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    stopped = Clock()
+
+    class Stopped(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def]
+            return stopped.now if tz is not None else stopped.now.replace(tzinfo=None)
+
+    monkeypatch.setattr(publish, "datetime", Stopped)
+    monkeypatch.setattr(views, "datetime", Stopped)
+    return stopped
+
+
+@pytest.fixture
+def books(market: EsiStandIn, clock: Clock) -> EsiStandIn:
+    refresh_region(FORGE)
+    refresh_region(DOMAIN)
+    clock.advance(5)
+    return market
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The type ids whose market panels were rendered, one entry per render."""
+    seen: list[int] = []
+    real = item_page.panels
+
+    def counted(type_id: int, type_name: str) -> dict:
+        seen.append(type_id)
+        return real(type_id, type_name)
+
+    monkeypatch.setattr(item_page, "panels", counted)
+    return seen
+
+
+def generations_shown(html: str) -> set[str]:
+    return set(re.findall(r'title="Snapshot (\S+) of region', html))
+
+
+def test_the_item_page_is_rendered_once_and_answers_304_to_its_etag(client, books, renders):
+    first = client.get(ITEM)
+    assert first.status_code == 200
+    etag = first["ETag"]
+    assert re.fullmatch(r'"[0-9a-f]{24}"', etag)
+    assert first["Cache-Control"] == "no-cache"
+    assert "Cookie" in first["Vary"]
+    assert generations_shown(first.content.decode()) == {
+        publish.current_generation(FORGE),
+        publish.current_generation(DOMAIN),
+    }
+
+    again = client.get(ITEM)
+    assert again.status_code == 200
+    assert again["ETag"] == etag
+    assert again.content == first.content
+    assert renders == [TRITANIUM]  # the second answer came from memory
+
+    unchanged = client.get(ITEM, HTTP_IF_NONE_MATCH=etag)
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
+    assert unchanged["ETag"] == etag
+    listed = client.get(ITEM, HTTP_IF_NONE_MATCH=f'"0123", W/{etag}')  # one of several
+    assert listed.status_code == 304
+    other = client.get(ITEM, HTTP_IF_NONE_MATCH='"0123"')
+    assert other.status_code == 200
+    assert renders == [TRITANIUM]
+
+
+def test_a_new_snapshot_makes_a_new_page_and_etag(client, books, renders):
+    first = client.get(ITEM)
+    old_forge = publish.current_generation(FORGE)
+    assert old_forge in generations_shown(first.content.decode())
+
+    books.generate(FORGE, 2_000, seed=11)  # other orders: the refresh publishes a new generation
+    refresh_region(FORGE)
+    new_forge = publish.current_generation(FORGE)
+    assert new_forge != old_forge
+
+    after = client.get(ITEM, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200  # the old ETag no longer matches
+    assert after["ETag"] != first["ETag"]
+    shown = generations_shown(after.content.decode())
+    assert new_forge in shown and old_forge not in shown
+    assert renders == [TRITANIUM, TRITANIUM]
+    assert client.get(ITEM).content == after.content
+    assert renders == [TRITANIUM, TRITANIUM]
+
+
+def test_the_snapshots_age_moving_on_makes_a_new_page(client, books, renders, clock):
+    """The page writes each snapshot's age ("5 s old", "3 min old"): the same age is the same
+    page, another age another one."""
+    first = client.get(ITEM)
+    assert "5 s old" in first.content.decode()
+    clock.advance(120)
+    later = client.get(ITEM, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert later.status_code == 200
+    assert "2 min old" in later.content.decode() and "5 s old" not in later.content.decode()
+    clock.advance(30)  # still "2 min old"
+    assert client.get(ITEM, HTTP_IF_NONE_MATCH=later["ETag"]).status_code == 304
+    assert renders == [TRITANIUM, TRITANIUM]
+
+
+def test_each_page_has_its_own_entry(client, books, renders):
+    tritanium = client.get(ITEM)
+    pyerite = client.get("/items/35/")
+    assert tritanium["ETag"] != pyerite["ETag"]
+    assert "<h1>Pyerite</h1>" in pyerite.content.decode()
+    assert "<h1>Tritanium</h1>" in client.get(ITEM).content.decode()
+    assert renders == [TRITANIUM, 35]
+
+
+def test_region_system_and_station_pages_are_cached_too(client, books):
+    for path in ("/regions/", "/regions/10000002/", "/systems/30000142/", "/stations/60003760/"):
+        first = client.get(path)
+        assert first.status_code == 200, path
+        assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304, path
+
+
+def test_what_is_not_kept(client, books, renders):
+    """A query string (the login link repeats it) and an unknown id render every time."""
+    with_query = client.get(ITEM + "?utm=1")
+    assert with_query.status_code == 200
+    assert "ETag" not in with_query
+    assert "next=/items/34/%3Futm%3D1" in with_query.content.decode()
+    client.get(ITEM + "?utm=1")
+    assert renders == [TRITANIUM, TRITANIUM]
+    for _ in range(2):
+        missing = client.get("/items/999999999/")
+        assert missing.status_code == 404
+        assert "ETag" not in missing
+
+
+def test_an_unreachable_store_renders_the_page_uncached(client, books, settings):
+    client.get(ITEM)  # kept while the store answered
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # the discard port: nothing listens
+    reset_store()
+    publish.forget_loaded()
+    response = client.get(ITEM)
+    assert response.status_code == 200
+    assert "ETag" not in response
+    assert "market data store cannot be reached" in response.content.decode()
+
+
+def test_a_logged_in_user_never_gets_a_page_kept_for_someone_else(client, books, renders):
+    anonymous = client.get(ITEM)
+    assert 'data-action="login"' in anonymous.content.decode()
+
+    users = get_user_model().objects
+    alice, bob = Client(), Client()
+    alice.force_login(users.create_user("alice-the-trader"))
+    bob.force_login(users.create_user("bob-the-hauler"))
+
+    for who, name, other in ((alice, "alice-the-trader", "bob"), (bob, "bob-the-hauler", "alice")):
+        for _ in range(2):
+            response = who.get(ITEM, HTTP_IF_NONE_MATCH=anonymous["ETag"])
+            assert response.status_code == 200  # never a 304 to the anonymous page's ETag
+            html = response.content.decode()
+            assert name in html
+            assert f"{other}-the" not in html
+            assert 'data-action="login"' not in html
+            assert 'data-action="logout"' in html
+            assert response.get("ETag") != anonymous["ETag"]
+
+    # What the users saw was never kept: the anonymous page is as it was.
+    assert renders == [TRITANIUM] + [TRITANIUM] * 4
+    later = client.get(ITEM)
+    assert later.content == anonymous.content
+    assert "alice-the-trader" not in later.content.decode()
+    assert renders == [TRITANIUM] * 5
