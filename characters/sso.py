@@ -10,11 +10,15 @@ token names an unknown key id), issuer (the SSO host in both the bare and the ht
 audience containing both our client id and "EVE Online", not expired (a few seconds of
 leeway). The character id comes from `sub` ("CHARACTER:EVE:<id>").
 
-Tokens are never logged, put in a URL, or cached outside `characters.models.CharacterToken`.
+Tokens are never logged, put in a URL, or cached outside `characters.models.CharacterToken`;
+neither are a callback's authorisation code and state. Why a login failed is logged from
+`failure_cause`, built only from what holds no secret: the SSO's error code, the HTTP status of
+the token exchange, our own messages and exception names.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from contextlib import suppress
@@ -46,6 +50,17 @@ class SsoUnavailable(SsoError):
 
 class InvalidAccessToken(SsoError):
     """An access token failed validation."""
+
+
+class TokenExchangeFailed(SsoError):
+    """The token endpoint did not give tokens for an authorisation code: `status` is its HTTP
+    status, `error` the OAuth error code it named ("" if none)."""
+
+    def __init__(self, status: int, error: str) -> None:
+        self.status = status
+        self.error = error
+        named = f" ({error})" if error else ""
+        super().__init__(f"EVE SSO answered {status} to the code exchange{named}")
 
 
 class InvalidGrant(SsoError):
@@ -264,6 +279,65 @@ def _post_form(url: str, data: dict[str, str]) -> requests.Response:
         raise SsoUnavailable(f"EVE SSO unreachable: {type(exc).__name__}") from None
 
 
+# An OAuth error code ("invalid_grant", "server_error"): a word, never free text.
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def error_code(value: object) -> str:
+    """`value` if it looks like an OAuth error code, else "" (free text may quote anything)."""
+    text = str(value or "")
+    return text if _ERROR_CODE.fullmatch(text) else ""
+
+
+def _error_in(response: requests.Response) -> str:
+    with suppress(ValueError, AttributeError):
+        return error_code(response.json().get("error"))
+    return ""
+
+
+def exchange_code(code: str, redirect_uri: str, code_verifier: str | None = None) -> dict[str, Any]:
+    """The token endpoint's answer for an authorisation code (access and refresh tokens, as
+    allauth's `parse_token` reads them). `TokenExchangeFailed` with the status and OAuth
+    error when it gives none, `SsoUnavailable` when it cannot be reached; neither message
+    holds the code or a token."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if code_verifier:
+        form["code_verifier"] = code_verifier
+    response = _post_form(endpoint("token_endpoint"), form)
+    if response.status_code != 200:
+        raise TokenExchangeFailed(response.status_code, _error_in(response))
+    try:
+        body = response.json()
+    except ValueError:
+        raise TokenExchangeFailed(200, "not JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+        raise TokenExchangeFailed(200, "no access_token")
+    return body
+
+
+def failure_cause(
+    error: object, exception: BaseException | None, callback_error: object = None
+) -> str:
+    """Why an SSO round trip failed, for a log line: allauth's kind of error ("unknown",
+    "cancelled"), the `error` code the SSO put on the callback, and what the exception says
+    when it is one of ours (`SsoError`, also when allauth wrapped it) or else its type and any
+    OAuth error code in it. Never the code, the state or a token: free text from the request
+    or the SSO is not copied."""
+    parts = [str(error or "unknown")]
+    if callback_error:
+        parts.append(f"the SSO sent error={error_code(callback_error) or '(not a code)'}")
+    ours = exception
+    while ours is not None and not isinstance(ours, SsoError):
+        ours = ours.__cause__ or ours.__context__
+    if isinstance(ours, SsoError):
+        parts.append(f"{type(ours).__name__}: {ours}")
+    elif exception is not None:
+        # allauth's OAuth2Error quotes the token endpoint's whole body: keep its error code.
+        named = re.search(r'"error"\s*:\s*"([A-Za-z0-9_.-]{1,64})"', str(exception))
+        parts.append(type(exception).__name__ + (f" ({named.group(1)})" if named else ""))
+    return "; ".join(parts)
+
+
 def refresh(refresh_token: str) -> TokenSet:
     """A new access token (and possibly a new refresh token: always store the returned one).
     `InvalidGrant` when the SSO refuses the refresh token, `SsoUnavailable` when it cannot
@@ -273,9 +347,7 @@ def refresh(refresh_token: str) -> TokenSet:
         {"grant_type": "refresh_token", "refresh_token": refresh_token},
     )
     if 400 <= response.status_code < 500:
-        error = ""
-        with suppress(ValueError, AttributeError):
-            error = str(response.json().get("error", ""))
+        error = _error_in(response)
         if error in ("invalid_grant", "invalid_token"):
             raise InvalidGrant(f"EVE SSO refused the refresh token ({error})")
         # invalid_client and the like: our configuration, not the character's token.

@@ -48,9 +48,14 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from config.clientip import client_ip
+from config.errors import hide_request_secrets
 
 log = logging.getLogger(__name__)
-requests_log = logging.getLogger("config.requests")  # one line per request
+requests_log = logging.getLogger("config.requests")  # one line per request: no query string
+# Django's own line about a failed request attaches the request, query string included (an SSO
+# callback's code and state): from here on it is logged without secret values. Done on import:
+# this module comes in with the middleware, before the first request.
+hide_request_secrets()
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
