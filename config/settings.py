@@ -426,3 +426,21 @@ PROFIT_BOARD_POLL_MS = env.int("PROFIT_BOARD_POLL_MS", default=15_000)
 # by the rows they hold (a region-to-region haul is thousands of rows).
 PROFIT_COMPUTED_KEEP = env.int("PROFIT_COMPUTED_KEEP", default=64)
 PROFIT_COMPUTED_ROWS = env.int("PROFIT_COMPUTED_ROWS", default=20_000)
+# --- PROFIT_* limits: bounded work per request (docs/protection.md) -----------------------
+# (source, destination) stations a hauling search may expand to (a region counts its
+# stations with orders): one region to one region is at most 449 x 449 NPC stations plus
+# structures; more is a 400.
+PROFIT_MAX_PLACE_PAIRS = env.int("PROFIT_MAX_PLACE_PAIRS", default=360_000)
+# Ranked rows one list answer offers (JSON pages and the CSV of every row); past it the
+# answer says it was cut (`truncated`, X-Truncated, the CSV's last line).
+PROFIT_MAX_ROWS = env.int("PROFIT_MAX_ROWS", default=20_000)
+# Seconds a computation may spend building a CSV of every row; then it stops with a last
+# line that says so.
+PROFIT_TIME_BUDGET = env.float("PROFIT_TIME_BUDGET", default=8.0)
+# Heavy computations (scans, the calculator) at once per process; one more waits at most
+# PROFIT_HEAVY_WAIT s, then gets 503 with Retry-After PROFIT_HEAVY_RETRY_AFTER s.
+PROFIT_HEAVY_SLOTS = env.int(
+    "PROFIT_HEAVY_SLOTS", default=max(1, env.int("GUNICORN_THREADS", default=1) // 2)
+)
+PROFIT_HEAVY_WAIT = env.float("PROFIT_HEAVY_WAIT", default=0.1)
+PROFIT_HEAVY_RETRY_AFTER = env.int("PROFIT_HEAVY_RETRY_AFTER", default=2)

@@ -17,8 +17,10 @@ cannot be answered, a page past the last included.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
+
+from django.conf import settings
 
 from profit import flags, selectors
 from profit.fees import Skills
@@ -85,12 +87,17 @@ def list_answer(
     link: Link,
     every_row: bool = False,
 ) -> dict[str, Any]:
-    """A page of rows (every row when `every_row`: the CSV of a whole list) with the
-    snapshots, parameters, skills, rates and permalink of the answer, then `extra` (the
-    places searched) before the rows."""
-    rows = result["rows"]
+    """A page of rows (every row when `every_row`: the CSV of a whole list, left lazy for
+    the caller to stream) with the snapshots, parameters, skills, rates and permalink of the
+    answer, then `extra` (the places searched) before the rows.
+
+    An answer offers at most the top `PROFIT_MAX_ROWS` ranked rows: `count` and the pages
+    cover those, and `truncated` (present only then) says how many there were."""
+    ranked = result["rows"]
+    rows, truncated = capped(ranked)
     if every_row:
-        page_rows, info = selectors.paginate(rows, 1, max(len(rows), 1))
+        page_rows, info = rows, {"count": len(rows), "page": 1, "page_size": max(len(rows), 1)}
+        info["pages"] = 1
     else:
         page_rows, info = selectors.paginate(rows, data["page"], data["page_size"])
     pinned = selectors.permalink_snapshots(result["snapshots"])
@@ -107,8 +114,52 @@ def list_answer(
         "next": link(page=info["page"] + 1) if info["page"] < info["pages"] else None,
         "previous": link(page=info["page"] - 1) if info["page"] > 1 else None,
         **extra,
+        # only when cut (profit/api/serializers.py does not document the field yet)
+        **({"truncated": truncated} if truncated else {}),
         "results": page_rows,
     }
+
+
+def capped(rows: Sequence[Any]) -> tuple[Sequence[Any], dict[str, Any] | None]:
+    """The first `PROFIT_MAX_ROWS` rows (a lazy slice: nothing is made here) and what the
+    cap cut, or None when it cut nothing."""
+    cap = max(1, int(settings.PROFIT_MAX_ROWS))
+    if len(rows) <= cap:
+        return rows, None
+    return _Head(rows, cap), {
+        "rows": cap,
+        "ranked": len(rows),
+        "reason": "PROFIT_MAX_ROWS",
+        "message": (
+            f"Only the top {cap:,} of {len(rows):,} ranked rows are offered "
+            "(PROFIT_MAX_ROWS); narrow the search or raise the filters for the rest."
+        ),
+    }
+
+
+CHUNK = 1000  # rows made at a time when a capped answer is iterated
+
+
+class _Head(Sequence[Any]):
+    """The first `n` items of a sequence, read through to it (a HaulRows makes rows only
+    for the positions read, a thousand at a time when iterated)."""
+
+    def __init__(self, rows: Sequence[Any], n: int) -> None:
+        self._rows, self._n = rows, min(n, len(rows))
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self._rows[slice(*index.indices(self._n))]
+        if not -self._n <= index < self._n:
+            raise IndexError("row index out of range")
+        return self._rows[index % self._n]
+
+    def __iter__(self) -> Iterator[Any]:
+        for start in range(0, self._n, CHUNK):
+            yield from self._rows[start : min(start + CHUNK, self._n)]
 
 
 def _parameters(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:

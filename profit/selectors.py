@@ -18,8 +18,10 @@ from dataclasses import fields, is_dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from django.conf import settings
 
+from config import slots
 from market import publish
 from market.selectors import MarketNotFound
 from market.selectors import market_type as name_of
@@ -29,7 +31,7 @@ from profit.calculator import calculate as price_trade
 from profit.fees import Skills, rates_used
 from profit.hauling import HaulingParams
 from profit.hauling import hauling as haul
-from profit.locations import resolve_place
+from profit.locations import place_mask, resolve_place
 from profit.params import snapshots_param
 from profit.station import StationFilters
 from profit.station import station_trading as scan
@@ -38,6 +40,7 @@ from sde import routes
 from sde.places import Place, UnknownPlace, place_json
 
 T = TypeVar("T")
+Entry = tuple[Snapshot, Place]
 log = logging.getLogger(__name__)
 
 
@@ -65,6 +68,29 @@ class NoSnapshot(ProfitError):
     """A region the request needs has no snapshot (not tracked, or not yet refreshed)."""
 
     status = 503
+
+
+class Busy(ProfitError):
+    """Every heavy slot of this process is taken (config/slots.py): 503 with Retry-After."""
+
+    status = 503
+
+    def __init__(self, busy: slots.Busy) -> None:
+        super().__init__(str(busy))
+        self.retry_after = busy.retry_after
+
+
+def heavy(compute: Callable[[], T]) -> Callable[[], T]:
+    """`compute` run inside one of the process's heavy slots (`Busy` when none is free)."""
+
+    def run() -> T:
+        try:
+            with slots.heavy_slot():
+                return compute()
+        except slots.Busy as exc:
+            raise Busy(exc) from exc
+
+    return run
 
 
 # --- Places and snapshots ------------------------------------------------------------------
@@ -307,7 +333,7 @@ def station_trading(
             snapshot.meta.generation,
             _volumes_seen(volumes),
         ),
-        compute,
+        heavy(compute),
     )
     # Read apart from the cached answer: the fill can finish without changing the volumes.
     filling = volume_coverage(snapshot.meta.region_id, []).filling
@@ -370,6 +396,7 @@ def hauling(
     """Every hauling opportunity from the `from` places to the `to` places (all rows)."""
     sources = [located(place(i), pinned) for i in from_ids]
     destinations = [located(place(i), pinned) for i in to_ids]
+    check_place_pairs(sources, destinations)
     used = [s for s, _ in sources] + [s for s, _ in destinations]
 
     # every region's: the destinations' for volumes, and both ends' for the history check
@@ -395,7 +422,7 @@ def hauling(
             # the destinations' daily volumes: a column, and list mode's caps
             [_volumes_seen(v) for _, v in sorted(volumes.items())],
         ),
-        compute,
+        heavy(compute),
     )
     return {
         "snapshots": used,
@@ -403,6 +430,40 @@ def hauling(
         "to": [place_json(p) for _, p in destinations],
         **answer,
     }
+
+
+def stations_with_orders(snapshot: Snapshot, where: Place) -> npt.NDArray[np.int64]:
+    """The stations and structures a hauling place stands for: itself, or a system's or
+    region's stations with orders in the snapshot."""
+    if where.kind == "region":
+        if snapshot.meta.region_id != where.id:
+            return np.empty(0, np.int64)
+        return np.unique(snapshot.stations["location_id"]).astype(np.int64)
+    if where.kind == "system":
+        book = snapshot.book
+        return np.unique(book["location_id"][place_mask(snapshot, where)]).astype(np.int64)
+    return np.array([where.id], np.int64)
+
+
+def check_place_pairs(sources: Sequence[Entry], destinations: Sequence[Entry]) -> int:
+    """The (source, destination) station pairs a hauling search expands to; a BadRequest
+    naming the cap when they are more than `PROFIT_MAX_PLACE_PAIRS`."""
+
+    def stations(entries: Sequence[Entry]) -> int:
+        found = [stations_with_orders(snapshot, where) for snapshot, where in entries]
+        return len(np.unique(np.concatenate(found))) if found else 0
+
+    n_from, n_to = stations(sources), stations(destinations)
+    pairs = n_from * n_to
+    cap = int(settings.PROFIT_MAX_PLACE_PAIRS)
+    if pairs > cap:
+        raise BadRequest(
+            f"This hauling search expands to {n_from:,} source stations x {n_to:,} "
+            f"destination stations = {pairs:,} place pairs (a region counts its stations with "
+            f"orders); at most {cap:,} are searched at once (PROFIT_MAX_PLACE_PAIRS). Name "
+            "fewer or smaller places: a region to a region fits, or stations and systems."
+        )
+    return pairs
 
 
 def hauling_for(data: Mapping[str, Any], skills: Skills) -> dict[str, Any]:
@@ -441,16 +502,18 @@ def calculate(
         "security": route.get("security") or routes.DEFAULT_SECURITY,
     }
     try:
-        breakdown = price_trade(
-            type_id,
-            buy_place,
-            sell_place,
-            quantity,
-            mode,
-            skills,
-            snapshots={s.meta.region_id: s for s in used},
-            **route,
-        )
+        breakdown = heavy(
+            lambda: price_trade(
+                type_id,
+                buy_place,
+                sell_place,
+                quantity,
+                mode,
+                skills,
+                snapshots={s.meta.region_id: s for s in used},
+                **route,
+            )
+        )()
     except CalculatorError as exc:
         raise BadRequest(str(exc)) from exc
     return {

@@ -8,6 +8,7 @@ a complete table in place and static/js/profit.js keeps the boards live.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
@@ -21,6 +22,7 @@ from django.urls import reverse
 from redis.exceptions import RedisError
 from rest_framework import serializers
 
+from config import slots
 from market.selectors import region_names
 from market.views import age_text
 from profit import answers, boards, flags, selectors
@@ -131,6 +133,8 @@ def _run(compute: Callable[[], Answer]) -> tuple[Answer | None, dict[str, Any], 
     """(answer, error context, status) of an operation."""
     try:
         return compute(), {}, 200
+    except selectors.Busy:
+        raise  # the refusal page with Retry-After (`heavy_page`), not a form with an error
     except selectors.ProfitError as exc:
         kinds = {503: "no_snapshot", 410: "gone", 404: "not_found", 400: "bad_request"}
         error = {"kind": kinds.get(exc.status, "bad_request"), "message": str(exc)}
@@ -139,6 +143,23 @@ def _run(compute: Callable[[], Answer]) -> tuple[Answer | None, dict[str, Any], 
         log.warning("profit page: the shared store is unreachable", exc_info=True)
         message = "The market data store cannot be reached right now; try again shortly."
         return None, {"error": {"kind": "unavailable", "message": message}}, 503
+
+
+PageView = Callable[[HttpRequest], HttpResponse]
+
+
+def heavy_page(view: PageView) -> PageView:
+    """A page that runs a heavy computation: when every heavy slot of the process is taken
+    (config/slots.py) it answers the refusal page, 503 with Retry-After, at once."""
+
+    @functools.wraps(view)
+    def page(request: HttpRequest) -> HttpResponse:
+        try:
+            return view(request)
+        except selectors.Busy as exc:
+            return slots.refusal(request, str(exc), exc.retry_after)
+
+    return page
 
 
 # --- Station trading and hauling: a form, then a page of rows ------------------------------
@@ -199,6 +220,7 @@ def _list_page(
     return values, context, answer, status
 
 
+@heavy_page
 def station_trading_page(request: HttpRequest) -> HttpResponse:
     offered = places()
     defaults = {"station_id": default_hub(offered) or 60003760, "sort": "-daily_profit"}
@@ -258,6 +280,7 @@ def _remember_hauler(
         )
 
 
+@heavy_page
 def hauling_page(request: HttpRequest) -> HttpResponse:
     offered = places()
     defaults = {
@@ -297,6 +320,7 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
 # --- The trade calculator ------------------------------------------------------------------
 
 
+@heavy_page
 def calculator_page(request: HttpRequest) -> HttpResponse:
     offered = places()
     defaults = {

@@ -3,16 +3,23 @@ opportunity boards. Every answer names the snapshots it read (with their age), t
 parameters and the rates it used; lists are paginated and answer `?format=csv` with their
 rows only. A permalink replays the same snapshots while they are kept (410 once expired).
 
-Errors: 400 for a bad or unknown parameter, 404 for an unknown place, type or page, 410 for
-an expired snapshot generation, 503 for a region without a snapshot. ESI is never called.
+Errors: 400 for a bad or unknown parameter (or a hauling search past PROFIT_MAX_PLACE_PAIRS),
+404 for an unknown place, type or page, 410 for an expired snapshot generation, 503 for a
+region without a snapshot, or with Retry-After when every heavy slot of the process is taken
+(config/slots.py). ESI is never called. A list offers at most PROFIT_MAX_ROWS rows
+(`truncated`, `X-Truncated`); the CSV of every row is streamed.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,7 +33,7 @@ from rest_framework.views import APIView
 from config.api import ErrorOut, validated
 from profit import answers, boards, selectors
 from profit.api import serializers as s
-from profit.api.renderers import CSVRenderer
+from profit.api.renderers import CSVRenderer, csv_stream
 from profit.params import skills_from_request
 
 ERRORS = {400: ErrorOut, 404: ErrorOut, 410: ErrorOut, 503: ErrorOut}
@@ -47,6 +54,8 @@ class ProfitUnavailable(APIException):
     def __init__(self, error: selectors.ProfitError) -> None:
         super().__init__(str(error))
         self.status_code = error.status
+        if isinstance(error, selectors.Busy):
+            self.wait = error.retry_after  # DRF's handler sends it as Retry-After
 
 
 def _answer(read: Callable[[], Any]) -> Any:
@@ -97,11 +106,31 @@ def _every_row(request: Request) -> bool:
     return _wants_csv(request) and not paged
 
 
-def _list_response(request: Request, answer: dict[str, Any], filename: str) -> Response:
-    """A list answer with its count and permalink headers (and a file name for CSV)."""
-    response = Response(answer)
+def _list_response(
+    request: Request, answer: dict[str, Any], filename: str, *, started: float
+) -> HttpResponseBase:
+    """A list answer with its count and permalink headers (and a file name for CSV); the
+    CSV of every row is streamed, cut at the row cap or when the time budget that began at
+    `started` runs out. `X-Truncated: written/ranked` when the row cap cut the answer."""
+    response: HttpResponseBase
+    truncated = answer.get("truncated")
+    if _every_row(request):
+        rows = answer["results"]
+        response = StreamingHttpResponse(
+            csv_stream(
+                rows,
+                ranked=truncated["ranked"] if truncated else len(rows),
+                cap_reason=truncated and truncated["reason"],
+                deadline=started + float(settings.PROFIT_TIME_BUDGET),
+            ),
+            content_type="text/csv; charset=utf-8",
+        )
+    else:
+        response = Response(answer)
     response["X-Total-Count"] = str(answer["count"])
     response["Link"] = f'<{answer["permalink"]}>; rel="permalink"'
+    if truncated:
+        response["X-Truncated"] = f"{truncated['rows']}/{truncated['ranked']}"
     if _wants_csv(request):
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
@@ -144,7 +173,8 @@ class StationTradingView(ProfitView):
         params=s.StationTradingParams,
         out=s.StationTradingOut,
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
+        started = time.monotonic()
         data = validated(s.StationTradingParams, request)
         skills, source = skills_from_request(request, data)
         answer = _answer(
@@ -152,7 +182,9 @@ class StationTradingView(ProfitView):
                 data, skills, source, link=_link(request), every_row=_every_row(request)
             )
         )
-        return _list_response(request, answer, f"station-trading-{data['station_id']}")
+        return _list_response(
+            request, answer, f"station-trading-{data['station_id']}", started=started
+        )
 
 
 class HaulingView(ProfitView):
@@ -168,7 +200,8 @@ class HaulingView(ProfitView):
         params=s.HaulingParams,
         out=s.HaulingOut,
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
+        started = time.monotonic()
         data = validated(s.HaulingParams, request)
         skills, source = skills_from_request(request, data)
         answer = _answer(
@@ -176,7 +209,7 @@ class HaulingView(ProfitView):
                 data, skills, source, link=_link(request), every_row=_every_row(request)
             )
         )
-        return _list_response(request, answer, "hauling")
+        return _list_response(request, answer, "hauling", started=started)
 
 
 class CalculateView(ProfitView):
