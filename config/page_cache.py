@@ -11,8 +11,15 @@ file, each tracked market's snapshot generation, source, staleness and displayed
 that is not registered, or whose fingerprint raises (the store unreachable), makes the page
 render as usual, uncached: a page is never served from a key that may be wrong.
 
-The ETag is a digest of the key, so every worker gives the same one for the same page, and a
-request whose If-None-Match names it is answered 304 without touching the body. A new
+A few words on a page change with the clock, not with what it shows: a snapshot's age ("42 s
+old"). Such a word is a live fragment: an app registers it (`register_live(name, value)`),
+and while a cached page renders, `live_mark(name, arg)` writes a mark in its place, which each
+answer replaces with the value of the moment (`value(arg)`). The kept page is split at its
+marks once, so an answer costs one join.
+
+The ETag is a digest of the key and of the live values an answer carries, so every worker
+gives the same one for the same page, and a request whose If-None-Match names it is answered
+304 without touching the body. A new
 snapshot (or SDE, or deploy with other templates) makes a new key, hence a new ETag and a new
 render. Logged-in users, requests with a query string (the login link repeats it) and
 requests with a message to show always get a fresh render: their pages carry the user's
@@ -25,9 +32,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +54,10 @@ CACHE_CONTROL = "no-cache"  # a browser may keep the page, and asks with If-None
 
 Fingerprint = Callable[[], Hashable]
 _parts: dict[str, Fingerprint] = {}
+_live: dict[str, Callable[[str], str]] = {}
+_marking: ContextVar[bool] = ContextVar("page_cache_marking", default=False)
+# A live fragment's mark: control characters no template writes, and that escaping keeps.
+MARK = re.compile(rb"\x1e(\w+):([\w.-]*)\x1f")
 
 
 def register(name: str, fingerprint: Fingerprint) -> None:
@@ -52,32 +65,75 @@ def register(name: str, fingerprint: Fingerprint) -> None:
     _parts[name] = fingerprint
 
 
+def register_live(name: str, value: Callable[[str], str]) -> None:
+    """Name a live fragment: `value(arg)` is its text at the moment of an answer."""
+    _live[name] = value
+
+
+def live_mark(name: str, arg: str) -> str | None:
+    """The mark to write in place of a live fragment while a cached page renders; None when
+    the page renders for one answer only (write the text itself)."""
+    if not _marking.get() or name not in _live:
+        return None
+    return f"\x1e{name}:{arg}\x1f"
+
+
+# A kept page: its content type, then its bytes split at the marks (text, (name, arg), text,
+# ..., text: texts at even places).
+Piece = bytes | tuple[str, str]
+
+
+def split_marks(body: bytes) -> list[Piece]:
+    pieces: list[Piece] = []
+    at = 0
+    for match in MARK.finditer(body):
+        pieces += [body[at : match.start()], (match[1].decode(), match[2].decode())]
+        at = match.end()
+    pieces.append(body[at:])
+    return pieces
+
+
+def live_values(pieces: list[Piece]) -> list[bytes]:
+    """Each mark's text now, in the order of the marks."""
+    return [_live[p[0]](p[1]).encode() for p in pieces[1::2] if isinstance(p, tuple)]
+
+
+def joined(pieces: list[Piece], values: list[bytes]) -> bytes:
+    if len(pieces) == 1:
+        return pieces[0]  # type: ignore[return-value]
+    texts = pieces[0::2]
+    out: list[bytes] = [texts[0]]  # type: ignore[list-item]
+    for value, text in zip(values, texts[1:], strict=True):
+        out += [value, text]  # type: ignore[list-item]
+    return b"".join(out)
+
+
 class Kept:
     """Least recently used rendered pages, bounded by their total size (thread-safe)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[list[Piece], str, int]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> tuple[bytes, str] | None:
+    def get(self, key: Hashable) -> tuple[list[Piece], str, int] | None:
         with self._lock:
             page = self._pages.get(key)
             if page is not None:
                 self._pages.move_to_end(key)
             return page
 
-    def put(self, key: Hashable, body: bytes, content_type: str) -> None:
-        if len(body) > self.max_bytes:
+    def put(self, key: Hashable, pieces: list[Piece], content_type: str, size: int) -> None:
+        if size > self.max_bytes:
             return
         with self._lock:
             old = self._pages.pop(key, None)
-            self._size += len(body) - (len(old[0]) if old is not None else 0)
-            self._pages[key] = (body, content_type)
+            self._size += size - (old[2] if old is not None else 0)
+            self._pages[key] = (pieces, content_type, size)
             while self._size > self.max_bytes:
-                _, (dropped, _) = self._pages.popitem(last=False)
-                self._size -= len(dropped)
+                _, (_, _, dropped) = self._pages.popitem(last=False)
+                self._size -= dropped
 
     def clear(self) -> None:
         with self._lock:
@@ -134,8 +190,11 @@ def page_key(name: str, kwargs: dict[str, Any], parts: tuple[str, ...]) -> Hasha
     return (name, tuple(sorted(kwargs.items())), template_version(), states)
 
 
-def etag_of(key: Hashable) -> str:
-    return '"' + hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest() + '"'
+def etag_of(key: Hashable, values: list[bytes] | None = None) -> str:
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=12)
+    for value in values or ():
+        digest.update(b"\x1f" + value)
+    return '"' + digest.hexdigest() + '"'
 
 
 def _matches(request: HttpRequest, etag: str) -> bool:
@@ -177,20 +236,30 @@ def cached_page(*parts: str) -> Callable[[Callable[..., HttpResponse]], Callable
             key = page_key(name, kwargs, parts) if cacheable(request) else None
             if key is None:
                 return view(request, **kwargs)
-            etag = etag_of(key)
-            if _matches(request, etag):
-                return _finish(HttpResponseNotModified(), etag)
             page = kept.get(key)
             if page is None:
-                response = view(request, **kwargs)
+                marking = _marking.set(True)
+                try:
+                    response = view(request, **kwargs)
+                finally:
+                    _marking.reset(marking)
                 if not _keepable(request, response):
+                    if not response.streaming and MARK.search(response.content):
+                        pieces = split_marks(response.content)
+                        response.content = joined(pieces, live_values(pieces))
                     return response
-                page = (bytes(response.content), response["Content-Type"])
+                body = bytes(response.content)
+                page = (split_marks(body), response["Content-Type"], len(body))
                 kept.put(key, *page)
-            body, content_type = page
-            response = HttpResponse(body, content_type=content_type)
-            response["Content-Length"] = str(len(body))
-            return _finish(response, etag)
+            pieces, content_type, _ = page
+            values = live_values(pieces)
+            etag = etag_of(key, values)
+            if _matches(request, etag):
+                return _finish(HttpResponseNotModified(), etag)
+            body = joined(pieces, values)
+            answer = HttpResponse(body, content_type=content_type)
+            answer["Content-Length"] = str(len(body))
+            return _finish(answer, etag)
 
         return serve
 

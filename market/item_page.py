@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from config import page_cache
 from market import plex, publish, selectors
 from market.display import age_text, compact, integer, plural, price, range_text, utc
 from market.snapshot import Snapshot
@@ -97,8 +98,15 @@ def snapshot_line(snapshot: dict[str, Any], compact: bool = False) -> SafeString
         tags,
         format_html('<span class="nowrap snapshot__time"> {}</span>', time) if time else "",
         " · " if time else " ",
-        age_text(snapshot["age_seconds"]),
+        age_mark(snapshot),
     )
+
+
+def age_mark(snapshot: dict[str, Any]) -> str:
+    """The snapshot's age ("3 min old"); in a page kept for many answers, the live fragment
+    that each answer fills with the age of its moment (config/page_cache.py)."""
+    mark = page_cache.live_mark("age", str(snapshot["region_id"]))
+    return mark if mark is not None else age_text(snapshot["age_seconds"])
 
 
 def pending_text(region_name: str) -> str:

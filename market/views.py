@@ -108,11 +108,13 @@ def banner_state() -> dict[str, Any]:
 
 def pages_fingerprint() -> tuple[Any, ...]:
     """What the read pages show of the market, as a key part of their cache
-    (config/page_cache.py): per tracked region, its snapshot's generation and source, whether it
-    is stale and its age as the pages write it ("3 min old"), from the snapshots this process
-    serves (`served_metas`, as the banner and the item page's panels read them). A new
-    snapshot, a snapshot going stale or its age moving on makes a new key. Raises when the
-    store cannot be read (`served_metas`): the pages then render uncached."""
+    (config/page_cache.py): per tracked region, its snapshot's generation and source and
+    whether it is stale, from the snapshots this process serves (`served_metas`, as the
+    banner and the item page's panels read them); for a stale real snapshot also its age as
+    words, which the banner's "ESI has not answered since ... (N minutes ago)" follows. The
+    ages the item page writes are live fragments (`snapshot_age`), not part of the key. A new
+    snapshot or a snapshot going stale makes a new key. Raises when the store cannot be read
+    (`served_metas`): the pages then render uncached."""
     now = datetime.now(UTC)
     states: list[Any] = []
     for region_id, meta in zip(settings.MARKET_REGIONS, served_metas(), strict=True):
@@ -120,19 +122,22 @@ def pages_fingerprint() -> tuple[Any, ...]:
             states.append((region_id, None))
             continue
         fresh = publish.freshness(meta, now)
-        states.append(
-            (
-                region_id,
-                meta.generation,
-                meta.source,
-                fresh["stale"],
-                age_text(fresh["age_seconds"]),
-            )
+        banner_age = (
+            age_text(fresh["age_seconds"]) if fresh["stale"] and meta.source != "demo" else ""
         )
+        states.append((region_id, meta.generation, meta.source, fresh["stale"], banner_age))
     return tuple(states)
 
 
+def snapshot_age(region_id: str) -> str:
+    """A tracked region's snapshot age now, as the item page writes it ("3 min old"): the
+    live fragment "age" of the cached pages."""
+    snapshot = publish.load(int(region_id))
+    return age_text(publish.freshness(snapshot.meta)["age_seconds"]) if snapshot else ""
+
+
 page_cache.register("market", pages_fingerprint)
+page_cache.register_live("age", snapshot_age)
 
 
 def _region_row(region: dict[str, Any], hub: dict[str, Any] | None) -> dict[str, Any]:
