@@ -23,12 +23,13 @@ import sqlite3
 import stat
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import urllib3
@@ -61,6 +62,15 @@ MIN_ROWS = {
     "industryActivityProducts": 3_000,
     "industryBlueprints": 3_000,
 }
+
+# The largest SDE a download or a local file may decompress to (SDE_MAX_BYTES): Fuzzwork's
+# whole dump is about 0.5 GB, so 4 GiB is far above any real one and still stops a .bz2 that
+# would fill the disk (a few kilobytes of bzip2 can spell gigabytes of zeros).
+DEFAULT_MAX_BYTES = 4 * 1024**3
+# Digests a download source may publish next to the file ("<url>.sha256", "<url>.md5", as
+# Fuzzwork does): the first one found is checked; "<hex digest>  <file name>" or the digest.
+CHECKSUMS = (("sha256", 64), ("md5", 32))
+CHECKSUM_MAX_BYTES = 4096
 
 # Progress callback: (bytes done, bytes total or None).
 Progress = Callable[[int, int | None], None]
@@ -266,8 +276,15 @@ def _load_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
         conn.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
 
 
-def copy_local(source: Path, dest: Path, progress: Progress | None = None) -> str:
-    """Copy (and bunzip2 when needed) a local SDE file; return a build label for it."""
+def copy_local(
+    source: Path,
+    dest: Path,
+    progress: Progress | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> str:
+    """Copy (and bunzip2 when needed) a local SDE file of at most `max_bytes` once
+    decompressed; return a build label for it."""
     if not source.is_file():
         raise SdeInstallError(f"no such file: {source}")
     with open(source, "rb") as raw:
@@ -277,15 +294,25 @@ def copy_local(source: Path, dest: Path, progress: Progress | None = None) -> st
             compressed=_is_bz2(source),
             progress=progress,
             total=source.stat().st_size,
+            max_bytes=max_bytes,
         )
     modified = datetime.fromtimestamp(source.stat().st_mtime, UTC).date().isoformat()
     return f"{source.name} ({modified})"
 
 
 def download(
-    url: str, dest: Path, *, timeout: float = 30.0, progress: Progress | None = None
+    url: str,
+    dest: Path,
+    *,
+    timeout: float = 30.0,
+    progress: Progress | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    report: Callable[[str], None] | None = None,
 ) -> str:
-    """Stream `url` into `dest`, decompressing .bz2; return a build label for it."""
+    """Stream `url` into `dest`, decompressing .bz2, refusing more than `max_bytes` once
+    decompressed and checking the digest the source publishes next to it (`CHECKSUMS`), if
+    any; return a build label for it. `report` is told which digest was checked."""
+    digests = [hashlib.new(algorithm) for algorithm, _ in CHECKSUMS]
     try:
         response = requests.get(url, stream=True, timeout=timeout)
     except requests.RequestException as exc:
@@ -295,6 +322,8 @@ def download(
             raise SdeInstallError(f"download failed: HTTP {response.status_code} from {url}")
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
+        if total is not None and total > max_bytes:
+            raise SdeInstallError(_too_large(max_bytes, f"{url} announces {total} bytes"))
         compressed = _is_bz2(Path(url.split("?")[0])) or response.headers.get(
             "Content-Type", ""
         ).endswith("bzip2")
@@ -305,6 +334,8 @@ def download(
                 compressed=compressed,
                 progress=progress,
                 total=total,
+                max_bytes=max_bytes,
+                digests=digests,
             )
         except requests.RequestException as exc:
             raise SdeInstallError(f"download interrupted: {_reason(exc)}") from exc
@@ -313,7 +344,62 @@ def download(
         if total is not None and not encoded and received != total:
             raise SdeInstallError(f"download interrupted: got {received} of {total} bytes")
         label = response.headers.get("Last-Modified") or datetime.now(UTC).strftime("%a, %d %b %Y")
+    # Asked for once the download worked: a source that cannot be reached fails as a download.
+    published = published_checksum(url, timeout=timeout)
+    if published:
+        algorithm, expected, where = published
+        actual = next(d.hexdigest() for d in digests if d.name == algorithm)
+        if actual != expected:
+            raise SdeInstallError(
+                f"checksum mismatch: the download's {algorithm} is {actual}, "
+                f"{where} publishes {expected}"
+            )
+        if report:
+            report(f"The download matches the {algorithm} published at {where}.")
+    elif report:
+        report("The source publishes no checksum (.sha256 or .md5) to check the download with.")
     return f"{Path(url.split('?')[0]).name} (Last-Modified {label})"
+
+
+def checksum_url(url: str, algorithm: str) -> str:
+    """Where a digest of `url` would be published: "<path>.<algorithm>", same query."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path}.{algorithm}"))
+
+
+def published_checksum(url: str, *, timeout: float) -> tuple[str, str, str] | None:
+    """(algorithm, hex digest, its URL) of the first digest the source publishes next to
+    `url`, or None when it publishes none (a 4xx for each). A digest that cannot be read
+    (5xx, no connection, not a digest) refuses the install: it was meant to be checked."""
+    for algorithm, length in CHECKSUMS:
+        where = checksum_url(url, algorithm)
+        try:
+            with requests.get(where, stream=True, timeout=timeout) as response:
+                if 400 <= response.status_code < 500:
+                    continue
+                if response.status_code != 200:
+                    raise SdeInstallError(
+                        f"the published checksum could not be read: HTTP "
+                        f"{response.status_code} from {where}"
+                    )
+                body = next(response.iter_content(CHECKSUM_MAX_BYTES), b"")
+        except requests.RequestException as exc:
+            raise SdeInstallError(
+                f"the published checksum could not be read: {_reason(exc)} ({where})"
+            ) from exc
+        words = body.decode("ascii", errors="replace").split()
+        digest = words[0].lower() if words else ""
+        if len(digest) != length or any(c not in "0123456789abcdef" for c in digest):
+            raise SdeInstallError(f"{where} is not a {algorithm} digest")
+        return algorithm, digest, where
+    return None
+
+
+def _too_large(max_bytes: int, what: str) -> str:
+    return (
+        f"the SDE would be larger than SDE_MAX_BYTES ({max_bytes} bytes): {what}; "
+        "raise SDE_MAX_BYTES (or --max-bytes) if this source is right"
+    )
 
 
 def _write_decompressed(
@@ -323,39 +409,59 @@ def _write_decompressed(
     compressed: bool,
     progress: Progress | None,
     total: int | None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    digests: Sequence[Any] = (),
 ) -> int:
-    """Write chunks to `dest`, bunzip2-ing on the fly; return how many input bytes came in."""
-    decompressor = bz2.BZ2Decompressor() if compressed else None
-    received = 0
+    """Write chunks to `dest`, bunzip2-ing on the fly (at most CHUNK bytes in memory at a
+    time), refusing to write more than `max_bytes`; feed the chunks as they came to each of
+    `digests` (hashlib objects); return how many input bytes came in."""
+    bunzip2 = _Bunzip2() if compressed else None
+    received = written = 0
     with open(dest, "wb") as out:
         for chunk in chunks:
             received += len(chunk)
-            if decompressor:
-                data, decompressor = _bunzip2(decompressor, chunk)
+            for digest in digests:
+                digest.update(chunk)
+            for data in bunzip2.feed(chunk) if bunzip2 else (chunk,):
+                written += len(data)
+                if written > max_bytes:
+                    raise SdeInstallError(_too_large(max_bytes, "it decompresses to more"))
                 out.write(data)
-            else:
-                out.write(chunk)
             if progress:
                 progress(received, total)
-    if decompressor and not decompressor.eof:
+    if bunzip2 and not bunzip2.finished:
         raise SdeInstallError("corrupt bzip2 data: the compressed stream ended early")
     return received
 
 
-def _bunzip2(decompressor: bz2.BZ2Decompressor, data: bytes) -> tuple[bytes, bz2.BZ2Decompressor]:
-    """Decompress `data`; a new decompressor starts at each stream boundary, since a .bz2 file
-    may hold several concatenated streams (as parallel compressors write, and bzip2 -d reads).
-    Return the output and the decompressor to feed the next chunk to."""
-    out = []
-    try:
-        while data:
-            if decompressor.eof:
-                decompressor = bz2.BZ2Decompressor()
-            out.append(decompressor.decompress(data))
-            data = decompressor.unused_data if decompressor.eof else b""
-    except OSError as exc:
-        raise SdeInstallError(f"corrupt bzip2 data: {exc}") from exc
-    return b"".join(out), decompressor
+class _Bunzip2:
+    """bunzip2 fed chunk by chunk, giving back at most CHUNK bytes at a time (a small chunk
+    of bzip2 may spell gigabytes); a new decompressor starts at each stream boundary, since a
+    .bz2 file may hold several concatenated streams (as parallel compressors write, and
+    bzip2 -d reads)."""
+
+    def __init__(self) -> None:
+        self.decompressor = bz2.BZ2Decompressor()
+
+    @property
+    def finished(self) -> bool:
+        return self.decompressor.eof
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            while True:
+                if self.decompressor.eof:
+                    if not data:
+                        return
+                    self.decompressor = bz2.BZ2Decompressor()
+                elif not data and self.decompressor.needs_input:
+                    return
+                out = self.decompressor.decompress(data, CHUNK)
+                data = self.decompressor.unused_data if self.decompressor.eof else b""
+                if out:
+                    yield out
+        except OSError as exc:
+            raise SdeInstallError(f"corrupt bzip2 data: {exc}") from exc
 
 
 def _iter_file(fh: BinaryIO) -> Iterator[bytes]:

@@ -723,3 +723,153 @@ def test_cli_download_shows_progress_and_installs(
     assert "Installed SDE" in result.stdout
     build = f"sqlite-latest.sqlite.bz2 (Last-Modified {LAST_MODIFIED})"
     assert_installed(sde_path, valid_sde, source=url, build=build)
+
+
+# --- Size limit and published checksums ----------------------------------------------------
+
+# 64 MiB of zeros: bzip2 writes it in about 50 bytes, as a decompression bomb would.
+BOMB = bz2.compress(b"\0" * (64 << 20), 9)
+
+
+def test_the_default_size_limit_is_far_above_a_real_sde(valid_sde: ValidSde) -> None:
+    # Fuzzwork's whole dump is about 0.5 GB once decompressed; the bundled one ~25 MB.
+    assert install.DEFAULT_MAX_BYTES >= 2 * 1024**3
+    assert 50 * len(valid_sde.raw) < install.DEFAULT_MAX_BYTES
+
+
+def test_a_download_past_the_size_setting_is_refused(
+    current_sde: Snapshot, valid_sde: ValidSde, server: LocalServer, settings: Any
+) -> None:
+    # The valid SDE itself, with the limit set just under its decompressed size.
+    settings.SDE_MAX_BYTES = len(valid_sde.raw) - 1
+    message = assert_fails(
+        ["--url", server.url("/sqlite-latest.sqlite.bz2")],
+        f"larger than SDE_MAX_BYTES ({len(valid_sde.raw) - 1} bytes)",
+        current_sde,
+    )
+    assert "it decompresses to more" in message
+
+
+def test_a_decompression_bomb_is_refused_at_the_limit(
+    current_sde: Snapshot, server: LocalServer, tmp_path: Path
+) -> None:
+    assert len(BOMB) < 1000
+    server.routes["/bomb.sqlite.bz2"] = serve_bytes(BOMB)
+    assert_fails(
+        ["--url", server.url("/bomb.sqlite.bz2"), "--max-bytes", str(8 << 20)],
+        f"larger than SDE_MAX_BYTES ({8 << 20} bytes): it decompresses to more",
+        current_sde,
+    )
+    bomb = tmp_path / "bomb.sqlite.bz2"
+    bomb.write_bytes(BOMB)
+    assert_fails(
+        ["--file", str(bomb), "--max-bytes", str(8 << 20)], "larger than SDE_MAX_BYTES", current_sde
+    )
+
+
+def test_a_download_announcing_more_than_the_limit_is_refused_before_reading(
+    current_sde: Snapshot, valid_sde: ValidSde, server: LocalServer
+) -> None:
+    assert_fails(
+        ["--url", server.url("/sqlite-latest.sqlite"), "--max-bytes", "1000"],
+        f"announces {len(valid_sde.raw)} bytes",
+        current_sde,
+    )
+
+
+def test_the_size_limit_must_be_positive(current_sde: Snapshot, server: LocalServer) -> None:
+    with pytest.raises(CommandError, match="--max-bytes must be a positive number"):
+        run("--url", server.url("/sqlite-latest.sqlite.bz2"), "--max-bytes", "0")
+    current_sde.assert_untouched()
+
+
+def publish(server: LocalServer, name: str, data: bytes, sums: dict[str, bytes]) -> str:
+    """Serve `data` at /sums/<name> and each digest file at /sums/<name>.<algorithm>."""
+    path = f"/sums/{name}"
+    server.routes[path] = serve_bytes(data, content_type="application/x-bzip2")
+    for algorithm, body in sums.items():
+        server.routes[f"{path}.{algorithm}"] = serve_bytes(body, content_type="text/plain")
+    return server.url(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "sums", "checked"),
+    [
+        # As Fuzzwork publishes it: "<md5>  <file name>".
+        (
+            "md5.sqlite.bz2",
+            lambda sde: {"md5": b"%s  sqlite-latest.sqlite.bz2\n" % md5(sde)},
+            "md5",
+        ),
+        ("sha.sqlite.bz2", lambda sde: {"sha256": sha(sde).upper() + b"\n"}, "sha256"),
+        # Both published: the stronger one is checked.
+        ("both.sqlite.bz2", lambda sde: {"sha256": sha(sde), "md5": b"0" * 32}, "sha256"),
+    ],
+)
+def test_a_download_matching_its_published_checksum_installs(
+    name: str,
+    sums: Callable[[ValidSde], dict[str, bytes]],
+    checked: str,
+    sde_path: Path,
+    valid_sde: ValidSde,
+    server: LocalServer,
+) -> None:
+    url = publish(server, name, valid_sde.bz2, sums(valid_sde))
+    out = run("--url", url)
+    assert f"The download matches the {checked} published at {url}.{checked}." in out
+    info = install.read_info(sde_path)
+    assert info is not None
+    assert_installed(sde_path, valid_sde, source=url, build=info.build)
+
+
+def test_a_download_without_a_published_checksum_says_so(
+    sde_path: Path, valid_sde: ValidSde, server: LocalServer
+) -> None:
+    out = run("--url", server.url("/sqlite-latest.sqlite.bz2"))
+    assert "The source publishes no checksum (.sha256 or .md5)" in out
+    assert "Installed SDE" in out
+
+
+def md5(sde: ValidSde) -> bytes:
+    return hashlib.md5(sde.bz2).hexdigest().encode()
+
+
+def sha(sde: ValidSde) -> bytes:
+    return hashlib.sha256(sde.bz2).hexdigest().encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "sums", "reason"),
+    [
+        # The digest of the raw file, not of the .bz2 served: the download is not that file.
+        (
+            "wrong.sqlite.bz2",
+            lambda sde: {"md5": hashlib.md5(sde.raw).hexdigest().encode()},
+            "checksum mismatch: the download's md5 is ",
+        ),
+        ("garbled.sqlite.bz2", lambda sde: {"sha256": b"not a digest"}, "is not a sha256 digest"),
+        ("empty.sqlite.bz2", lambda sde: {"md5": b""}, "is not a md5 digest"),
+    ],
+)
+def test_a_download_not_matching_its_published_checksum_is_refused(
+    name: str,
+    sums: Callable[[ValidSde], dict[str, bytes]],
+    reason: str,
+    current_sde: Snapshot,
+    valid_sde: ValidSde,
+    server: LocalServer,
+) -> None:
+    url = publish(server, name, valid_sde.bz2, sums(valid_sde))
+    assert_fails(["--url", url], reason, current_sde)
+
+
+def test_a_checksum_that_cannot_be_read_refuses_the_install(
+    current_sde: Snapshot, valid_sde: ValidSde, server: LocalServer
+) -> None:
+    url = publish(server, "down.sqlite.bz2", valid_sde.bz2, {})
+    server.routes["/sums/down.sqlite.bz2.sha256"] = serve_status(503)
+    assert_fails(
+        ["--url", url],
+        f"the published checksum could not be read: HTTP 503 from {url}.sha256",
+        current_sde,
+    )

@@ -1,7 +1,10 @@
 """`manage.py sde_install`: install or update the SDE from a URL, a local file or the bundle.
 
 Exits 0 and reports the installed build on success; on any failure exits non-zero with a
-one-line reason, and the SDE in place (if any) is left exactly as it was.
+one-line reason, and the SDE in place (if any) is left exactly as it was. A download or file
+that decompresses past `SDE_MAX_BYTES` (or `--max-bytes`; default 4 GiB, far above the real
+SDE) is refused, and so is a download whose published digest (`<url>.sha256` or `<url>.md5`,
+as Fuzzwork publishes) does not match.
 """
 
 from pathlib import Path
@@ -29,10 +32,23 @@ class Command(BaseCommand):
             "--if-missing", action="store_true", help="do nothing when an SDE is already installed"
         )
         parser.add_argument("--timeout", type=float, default=30.0, help="network timeout, seconds")
+        parser.add_argument(
+            "--max-bytes",
+            type=int,
+            default=None,
+            help="refuse an SDE larger than this once decompressed (default SDE_MAX_BYTES, "
+            f"{install.DEFAULT_MAX_BYTES} bytes unless set)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["timeout"] > 0:  # urllib3 would raise ValueError (and NaN is not > 0)
             raise CommandError(f"--timeout must be a positive number, not {options['timeout']}")
+        max_bytes = options["max_bytes"]
+        if max_bytes is None:
+            max_bytes = int(getattr(settings, "SDE_MAX_BYTES", install.DEFAULT_MAX_BYTES))
+        if max_bytes <= 0:
+            raise CommandError(f"--max-bytes must be a positive number, not {max_bytes}")
+        options["max_bytes"] = max_bytes
         target = Path(settings.SDE_PATH)
         self._quiet = options["verbosity"] == 0
         if options["if_missing"] and install.read_info(target):
@@ -63,12 +79,21 @@ class Command(BaseCommand):
             path: Path = options["file"]
             self.stdout.write(f"Reading {path}...")
             with self._progress(f"Reading {path.name}") as progress:
-                build = install.copy_local(path, candidate, progress=progress)
+                build = install.copy_local(
+                    path, candidate, progress=progress, max_bytes=options["max_bytes"]
+                )
             return f"file {path}", build
         url = options["url"] or settings.SDE_DEFAULT_URL
         self.stdout.write(f"Downloading {url}...")
         with self._progress("Downloading") as progress:
-            build = install.download(url, candidate, timeout=options["timeout"], progress=progress)
+            build = install.download(
+                url,
+                candidate,
+                timeout=options["timeout"],
+                progress=progress,
+                max_bytes=options["max_bytes"],
+                report=self.stdout.write,
+            )
         return url, build
 
     def _progress(self, label: str) -> "_Bar":
