@@ -246,9 +246,18 @@ def test_a_request_costing_more_than_the_allowance_is_charged_the_allowance(clie
 # --- The market history budget, split per client -----------------------------------------
 
 
-def test_one_client_cannot_spend_the_history_budget_for_all(client, market, settings):
+class FifteenSecondsPast(datetime):
+    """The clock of market.history, stopped at 15 s past a minute: no minute ends mid-test."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2026, 12, 7, 2, 30, 15, tzinfo=UTC)
+
+
+def test_one_client_cannot_spend_the_history_budget_for_all(client, market, settings, monkeypatch):
     from tests.test_market_api import HISTORY, history_calls
 
+    monkeypatch.setattr("market.history.datetime", FifteenSecondsPast)
     settings.RATE_LIMIT_HISTORY_CALLS = 2
     types = (34, 35, 36, 37)  # Tritanium, Pyerite, Mexallon, Isogen
     for type_id in types:
@@ -257,7 +266,7 @@ def test_one_client_cannot_spend_the_history_budget_for_all(client, market, sett
     answers = [client.get(f"/api/v1/market/history/{FORGE}/{t}", **greedy) for t in types[:3]]
     assert [a.status_code for a in answers] == [200, 200, 429]
     refused = answers[-1]
-    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused["Retry-After"] == "45"  # the minute's 15th second: 45 s to the next minute
     assert "one address may load at most 2 histories a minute" in refused.json()["detail"]
     assert history_calls(market) == 2  # the refused one never reached ESI
     # A cached history costs no call: still answered.
