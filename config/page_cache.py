@@ -94,8 +94,15 @@ def split_marks(body: bytes) -> list[Piece]:
 
 
 def live_values(pieces: list[Piece]) -> list[bytes]:
-    """Each mark's text now, in the order of the marks."""
-    return [_live[p[0]](p[1]).encode() for p in pieces[1::2] if isinstance(p, tuple)]
+    """Each mark's text now, in the order of the marks (each distinct mark asked once)."""
+    now: dict[tuple[str, str], bytes] = {}
+    values = []
+    for mark in pieces[1::2]:
+        assert isinstance(mark, tuple)
+        if mark not in now:
+            now[mark] = _live[mark[0]](mark[1]).encode()
+        values.append(now[mark])
+    return values
 
 
 def joined(pieces: list[Piece], values: list[bytes]) -> bytes:

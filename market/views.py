@@ -9,10 +9,12 @@ strings into datetimes for the templates; static/js/market.js keeps the status p
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -67,18 +69,40 @@ def tracked_hubs() -> list[dict[str, Any]]:
     return rows
 
 
+# `served_metas` is read again after this many seconds (`publish.load`'s own pointer TTL): a
+# cached page's key, its live ages and the banner then cost no read of the snapshots at all.
+SERVED_TTL = publish.POINTER_TTL
+_served: tuple[float, tuple[int, ...], list[SnapshotMeta | None]] | None = None
+
+
 def served_metas() -> list[SnapshotMeta | None]:
     """Each tracked region's snapshot meta as this process serves it (`publish.load`: the
-    snapshot the item page's panels read too), None for a region without a snapshot yet.
-    Raises when the store cannot be read and this process has no snapshot of a region (one
-    that has one keeps serving it, as `publish.load` does)."""
+    snapshot the item page's panels read too), None for a region without a snapshot yet;
+    kept SERVED_TTL seconds. Raises when the store cannot be read and this process has no
+    snapshot of a region (one that has one keeps serving it, as `publish.load` does)."""
+    global _served
+    regions = tuple(settings.MARKET_REGIONS)
+    now = time.monotonic()
+    kept = _served
+    if kept is not None and kept[1] == regions and now - kept[0] < SERVED_TTL:
+        return kept[2]
     metas: list[SnapshotMeta | None] = []
-    for region_id in settings.MARKET_REGIONS:
+    for region_id in regions:
         snapshot = publish.load(region_id)
         if snapshot is None:
             publish.current_generation(region_id)  # raises if the store is unreachable
         metas.append(snapshot.meta if snapshot is not None else None)
+    _served = (now, regions, metas)
     return metas
+
+
+def forget_served(**_: Any) -> None:
+    """Read the snapshots again at the next call (a settings change: tests)."""
+    global _served
+    _served = None
+
+
+setting_changed.connect(forget_served)
 
 
 def banner_state() -> dict[str, Any]:
@@ -132,8 +156,9 @@ def pages_fingerprint() -> tuple[Any, ...]:
 def snapshot_age(region_id: str) -> str:
     """A tracked region's snapshot age now, as the item page writes it ("3 min old"): the
     live fragment "age" of the cached pages."""
-    snapshot = publish.load(int(region_id))
-    return age_text(publish.freshness(snapshot.meta)["age_seconds"]) if snapshot else ""
+    metas = dict(zip(settings.MARKET_REGIONS, served_metas(), strict=True))
+    meta = metas.get(int(region_id))
+    return age_text(publish.freshness(meta)["age_seconds"]) if meta else ""
 
 
 page_cache.register("market", pages_fingerprint)
