@@ -15,6 +15,20 @@
    (target: at least 1,000 requests, zero 5xx, zero schema failures).
 
 Exit status: 0 when all checks passed.
+
+    .venv/bin/python benchmarks/badinput.py --worst [--burst 4]
+
+The worst cases of issue 14 instead (no schemathesis): the same deployment with ten tracked
+regions (the five hubs and five more with many stations) and one gunicorn worker with four
+threads (so two heavy slots), then, one at a time, as CSV without a page: hauling from the
+ten regions to the ten in list mode (refused: PROFIT_MAX_PLACE_PAIRS), the region with the
+most stations to another (Lonetrek to Metropolis), The Forge to itself and to Domain (list:
+the most rows a region pair ranks here, cut at PROFIT_MAX_ROWS), The Forge to Domain in
+instant mode, station trading at Jita; then `--burst` different Forge-to-Forge list CSVs at
+once (none kept: each is computed) while an item search is timed. `--uncapped` raises the
+caps out of reach (and gives every thread a slot): what the same requests cost without them.
+Prints each request's status, seconds, bytes and X-Truncated, the item search's time, and
+the worker's resident memory (VmRSS) before, after the burst, and 10 s later.
 """
 
 from __future__ import annotations
@@ -25,7 +39,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,11 +104,86 @@ def count_requests(report_dir: Path) -> tuple[int, int]:
     return total, server_errors
 
 
+# The five hubs' regions, PLEX's market, and the regions with the most NPC stations.
+WORST_REGIONS = [10000002, 10000043, 10000032, 10000030, 10000042, 19000001]
+WORST_REGIONS += [10000016, 10000033, 10000020, 10000048, 10000067]
+TEN = ",".join(str(r) for r in WORST_REGIONS if r != 19000001)
+LONETREK, METROPOLIS = 10000016, 10000042
+HAULING = "/api/v1/profit/hauling"
+WORST_CASES = [
+    ("hauling 10 regions -> 10 regions, list, csv", f"{HAULING}?from={TEN}&to={TEN}&mode=list"),
+    (
+        "hauling Lonetrek -> Metropolis, list, csv",
+        f"{HAULING}?from={LONETREK}&to={METROPOLIS}&mode=list",
+    ),
+    ("hauling The Forge -> The Forge, list, csv", f"{HAULING}?from=10000002&to=10000002&mode=list"),
+    ("hauling The Forge -> Domain, list, csv", f"{HAULING}?from=10000002&to=10000043&mode=list"),
+    ("hauling The Forge -> Domain, instant, csv", f"{HAULING}?from=10000002&to=10000043"),
+    ("station trading Jita, csv", "/api/v1/profit/station-trading?station_id=60003760"),
+]
+
+
+def fetch(url: str) -> tuple[int, float, int, str]:
+    """(status, seconds, bytes, X-Truncated) of one GET."""
+    request = urllib.request.Request(url)
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            body = response.read()
+            status, truncated = response.status, response.headers.get("X-Truncated", "")
+    except urllib.error.HTTPError as exc:
+        body, status, truncated = exc.read(), exc.code, ""
+    return status, time.monotonic() - started, len(body), truncated
+
+
+def worker_rss(master: int) -> float:
+    """The resident memory of gunicorn's (one) worker, MB."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    for line in Path(f"/proc/{children[0]}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def worst_cases(base_url: str, master: int, burst: int) -> None:
+    print(f"worker RSS at start        {worker_rss(master):8.0f} MB")
+    for name, path in WORST_CASES:
+        status, seconds, size, truncated = fetch(base_url + path + "&format=csv")
+        print(f"{name:45s} {status} {seconds:6.2f} s {size / 1e6:7.2f} MB {truncated}")
+    print(f"worker RSS after each once {worker_rss(master):8.0f} MB")
+    answers: list[tuple[int, float, int, str]] = []
+    # each a different question (days_to_sell), so none is answered from the kept answers
+    urls = [f"{base_url}{WORST_CASES[2][1]}&format=csv&days_to_sell={i + 4}" for i in range(burst)]
+    threads = [threading.Thread(target=lambda u=u: answers.append(fetch(u))) for u in urls]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    search = fetch(base_url + "/api/v1/items/search?q=tritanium")
+    for thread in threads:
+        thread.join()
+    statuses = sorted(a[0] for a in answers)
+    slowest = max(a[1] for a in answers)
+    print(
+        f"burst of {burst} (Forge -> Forge list csv): statuses {statuses}, slowest {slowest:.2f} s"
+    )
+    print(f"item search during the burst: {search[0]} in {search[1]:.2f} s")
+    print(f"worker RSS after the burst {worker_rss(master):8.0f} MB")
+    time.sleep(10)
+    print(f"worker RSS 10 s later      {worker_rss(master):8.0f} MB")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=40, help="per operation and phase")
     parser.add_argument("--workers", default="2")
+    parser.add_argument("--worst", action="store_true", help="the worst cases, not schemathesis")
+    parser.add_argument("--burst", type=int, default=4, help="--worst: requests at once")
+    parser.add_argument(
+        "--uncapped", action="store_true", help="--worst with the caps raised out of reach"
+    )
     args = parser.parse_args()
+    if args.worst:
+        return main_worst(args.burst, uncapped=args.uncapped)
 
     folder = Path(tempfile.mkdtemp(prefix="bench-badinput-"))
     port = free_port()
@@ -145,6 +237,51 @@ def main() -> int:
     print(f"schemathesis verdict {'passed' if run.returncode == 0 else 'FAILED'}")
     print(f"full output: {folder / 'schemathesis.txt'}; gunicorn log: {folder / 'gunicorn.log'}")
     return 0 if run.returncode == 0 and server_errors == 0 and total >= 1000 else 1
+
+
+def main_worst(burst: int, *, uncapped: bool) -> int:
+    folder = Path(tempfile.mkdtemp(prefix="bench-worst-"))
+    port = free_port()
+    env = deployment_env(folder, port)
+    env.update(
+        MARKET_REGIONS=",".join(str(r) for r in WORST_REGIONS),
+        MARKET_DEMO_FALLBACK="false",
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="4",
+        GUNICORN_TIMEOUT="120",
+        MALLOC_ARENA_MAX="2",  # as bin/run-all runs it
+        ESI_BASE_URL="http://127.0.0.1:9",  # nothing is fetched: the demo books are published
+    )
+    if uncapped:  # what the same requests cost without the caps (one slot per thread)
+        env.update(
+            PROFIT_MAX_PLACE_PAIRS="1000000000",
+            PROFIT_MAX_ROWS="100000000",
+            PROFIT_TIME_BUDGET="1000",
+            PROFIT_HEAVY_SLOTS="4",
+        )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    publish_demo_markets(env)
+    base_url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stderr=(folder / "gunicorn.log").open("wb"),
+    )
+    try:
+        wait_for_url(base_url + "/health/ready", timeout=180)
+        fetch(base_url + "/api/v1/items/search?q=tritanium")
+        worst_cases(base_url, server.pid, burst)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"gunicorn log: {folder / 'gunicorn.log'}")
+    return 0
 
 
 if __name__ == "__main__":
