@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.core.exceptions import ObjectDoesNotExist
@@ -31,6 +32,7 @@ from django.utils.safestring import SafeString
 
 from sde import selectors
 from sde.display import duration
+from sde.ids import is_ascii_number, parse_ascii_id
 from sde.models import (
     ActivityId,
     ChrFaction,
@@ -110,7 +112,7 @@ class LookaheadPaginator(Paginator):
 
 def _page_number(request: HttpRequest) -> int:
     try:
-        return int(request.GET.get(PAGE_VAR, 1))
+        return parse_ascii_id(str(request.GET.get(PAGE_VAR, 1)))
     except ValueError:
         return 1
 
@@ -278,7 +280,7 @@ class CategoryFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        return queryset.filter(group__category_id=int(value)) if value else queryset
+        return queryset.filter(group__category_id=_filter_id(value)) if value else queryset
 
     def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
         # Like the default, but picking a category also clears the group picked in another.
@@ -306,7 +308,7 @@ class GroupFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         category = request.GET.get(CategoryFilter.parameter_name, "")
-        if not category.isdigit():
+        if not is_ascii_number(category):
             return []
         rows = InvGroup.objects.filter(category_id=int(category)).values_list(
             "group_id", "group_name"
@@ -315,7 +317,15 @@ class GroupFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        return queryset.filter(group_id=int(value)) if value else queryset
+        return queryset.filter(group_id=_filter_id(value)) if value else queryset
+
+
+def _filter_id(value: str) -> int:
+    """A filter's id in ASCII digits, else the admin's "invalid lookup" (a redirect to ?e=1)."""
+    try:
+        return parse_ascii_id(value)
+    except ValueError as exc:
+        raise IncorrectLookupParameters(str(exc)) from exc
 
 
 def market_group_subtree(market_group_id: int) -> list[int]:
@@ -353,7 +363,7 @@ class MarketGroupFilter(admin.SimpleListFilter):
             return queryset.filter(market_group_id__isnull=False)
         if value == "none":
             return queryset.filter(market_group_id__isnull=True)
-        return queryset.filter(market_group_id__in=market_group_subtree(int(value)))
+        return queryset.filter(market_group_id__in=market_group_subtree(_filter_id(value)))
 
 
 class SecurityBandFilter(admin.SimpleListFilter):

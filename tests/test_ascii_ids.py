@@ -135,3 +135,23 @@ def test_switching_to_a_character_named_in_other_digits_is_a_404(
     # The control: the same form with the character's id in ASCII switches to it.
     response = client.post(reverse("eve-switch"), {"character_id": "1001"})
     assert response.status_code == 302
+
+
+@sde_db
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"category": FULLWIDTH_600},
+        {"category": "6", "group": FULLWIDTH_600},  # the group filter shows once a category is
+        {"market": FULLWIDTH_600},
+    ],
+)
+def test_an_admin_filter_in_other_digits_is_the_admin_s_invalid_lookup(
+    admin_client: Any, params: dict[str, str]
+) -> None:
+    changelist = reverse("admin:sde_invtype_changelist")
+    response = admin_client.get(changelist, params)
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")  # Django's "invalid lookup" redirect
+    ascii_params = {key: value.replace(FULLWIDTH_600, "600") for key, value in params.items()}
+    assert admin_client.get(changelist, ascii_params).status_code == 200
