@@ -152,17 +152,9 @@ class RequestSizeMiddleware:
         return self.get_response(request)
 
 
-def _spend(key: str, cost: int, allowance: int, ttl: int) -> int:
-    """Add `cost` to the counter at `key` and return it. The store adds one at a time, so
-    this stops as soon as the counter is past `allowance` (a refused request spends no
-    more than it takes to find out)."""
-    store = get_store()
-    count = 0
-    for _ in range(cost):
-        count = store.incr(key, ttl=ttl)
-        if count > allowance:
-            break
-    return count
+def _spend(key: str, cost: int, ttl: int) -> int:
+    """Add `cost` to the counter at `key` (one store call) and return it."""
+    return get_store().incr(key, ttl=ttl, amount=cost)
 
 
 class RateLimitMiddleware:
@@ -178,7 +170,7 @@ class RateLimitMiddleware:
         window = int(now // rule.window)
         key = f"ratelimit:{rule.name}:{client_key(request)}:{window}"
         try:
-            used = _spend(key, cost, rule.tokens, rule.window + 1)
+            used = _spend(key, cost, rule.window + 1)
         except Exception:
             log.warning("rate limit store unreachable: letting the request through", exc_info=True)
             return self.get_response(request)

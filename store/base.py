@@ -58,8 +58,9 @@ class Store(ABC):
         """Let an existing key expire `ttl` seconds from now."""
 
     @abstractmethod
-    def incr(self, key: str, ttl: float) -> int:
-        """Add one to a counter and return it; a new counter expires after `ttl` seconds."""
+    def incr(self, key: str, ttl: float, amount: int = 1) -> int:
+        """Add `amount` (default one) to a counter and return it; a new counter expires after
+        `ttl` seconds."""
 
     @abstractmethod
     def lock(self, name: str, ttl: float) -> Lock: ...

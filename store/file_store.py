@@ -122,10 +122,10 @@ class FileStore(Store):
             return None
         return max(expires - time.time(), 0.001) if expires else None
 
-    def incr(self, key: str, ttl: float) -> int:
+    def incr(self, key: str, ttl: float, amount: int = 1) -> int:
         with self._guard("incr", key):
             raw = self.get(key)
-            count = int(raw) + 1 if raw is not None else 1
+            count = int(raw) + amount if raw is not None else amount
             path = self._path(key)
             if raw is None:
                 expires = time.time() + ttl

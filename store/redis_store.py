@@ -61,9 +61,9 @@ class RedisStore(Store):
     def expire(self, key: str, ttl: float) -> None:
         self.client.pexpire(self._key(key), int(ttl * 1000))
 
-    def incr(self, key: str, ttl: float) -> int:
+    def incr(self, key: str, ttl: float, amount: int = 1) -> int:
         pipe = self.client.pipeline()
-        pipe.incr(self._key(key))
+        pipe.incr(self._key(key), amount)
         pipe.pexpire(self._key(key), int(ttl * 1000), nx=True)
         count, _ = pipe.execute()
         return int(count)

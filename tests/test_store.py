@@ -100,3 +100,9 @@ def test_counters_count_and_expire(store):
     assert [store.incr("hits", ttl=0.3) for _ in range(3)] == [1, 2, 3]
     time.sleep(0.45)
     assert store.incr("hits", ttl=0.3) == 1
+
+
+def test_incr_adds_an_amount_in_one_call(store: Store) -> None:
+    assert store.incr("counter", ttl=60) == 1
+    assert store.incr("counter", ttl=60, amount=5) == 6  # 1 + 5
+    assert store.incr("counter", ttl=60) == 7
