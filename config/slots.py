@@ -6,13 +6,14 @@ that grows: a request that finds none free within `PROFIT_HEAVY_WAIT` seconds ra
 at once, and its caller answers 503 with `Retry-After` (`refusal`: JSON with a `detail`
 under /api/, the refusal page elsewhere), so light requests (an item search, a cached
 answer) keep the process's other threads. Work that needs no computation (an answer kept in
-profit.selectors.computed) takes no slot.
+profit.selectors.computed) takes no slot; a CSV of more rows than a page holds one while it
+is written (`take`, released when the response closes).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -49,18 +50,35 @@ def slot_count() -> int:
     return max(1, int(settings.PROFIT_HEAVY_SLOTS))
 
 
-@contextmanager
-def heavy_slot() -> Iterator[None]:
-    """Hold one heavy slot while the block runs; `Busy` when none frees up in time."""
+def take() -> Callable[[], None]:
+    """Take one heavy slot; returns its release (safe to call more than once). `Busy` when
+    none frees up within PROFIT_HEAVY_WAIT seconds."""
     slots = slot_count()
     semaphore = _semaphore(slots)
     wait = max(0.0, float(settings.PROFIT_HEAVY_WAIT))
-    if not semaphore.acquire(timeout=wait) if wait else not semaphore.acquire(blocking=False):
+    taken = semaphore.acquire(timeout=wait) if wait else semaphore.acquire(blocking=False)
+    if not taken:
         raise Busy(slots, max(1, int(settings.PROFIT_HEAVY_RETRY_AFTER)))
+    released = threading.Event()
+    once = threading.Lock()
+
+    def release() -> None:
+        with once:
+            if not released.is_set():
+                released.set()
+                semaphore.release()
+
+    return release
+
+
+@contextmanager
+def heavy_slot() -> Iterator[None]:
+    """Hold one heavy slot while the block runs; `Busy` when none frees up in time."""
+    release = take()
     try:
         yield
     finally:
-        semaphore.release()
+        release()
 
 
 def refusal(request: HttpRequest, message: str, retry_after: int) -> HttpResponse:

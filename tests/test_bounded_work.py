@@ -25,6 +25,7 @@ from market.generator import generate_orders
 from market.snapshot import Snapshot, SnapshotMeta, columns_from_pages
 from profit import selectors
 from profit.api import renderers
+from profit.api import views as api_views
 from profit.api.renderers import csv_stream
 from profit.volumes import forget_read
 from tests.market_env import DOMAIN, FORGE
@@ -289,3 +290,29 @@ def test_a_cached_answer_and_an_item_search_need_no_slot(client, books):
         holder.join(5)
     # the slot is back: the haul is answered
     assert get(client, HAULING_URL, **{"from": JITA, "to": AMARR}).status_code == 200
+
+
+def test_a_long_csv_holds_a_slot_while_it_is_written(client, books, monkeypatch):
+    monkeypatch.setattr(api_views, "STREAM_SLOT_ROWS", 5)  # longer than 5 rows: holds a slot
+    count = get(client, HAULING_URL, **HAUL).json()["count"]  # the answer is kept now
+    assert count > 5
+    response = client.get(HAULING_URL, {**HAUL, "format": "csv"})
+    # while the stream is unread its slot is taken: the next heavy computation is refused
+    assert get(client, HAULING_URL, **{"from": JITA, "to": AMARR}).status_code == 503
+    assert len(csv_lines(response)) == 1 + count  # reading it to the end gives the slot back
+    assert get(client, HAULING_URL, **{"from": JITA, "to": AMARR}).status_code == 200
+
+
+def test_a_long_csv_finding_no_slot_is_a_503_even_when_its_answer_is_kept(
+    client, books, monkeypatch
+):
+    monkeypatch.setattr(api_views, "STREAM_SLOT_ROWS", 5)
+    assert get(client, HAULING_URL, **HAUL).status_code == 200  # kept
+    release = slots.take()
+    try:
+        assert get(client, HAULING_URL, **HAUL).status_code == 200  # a kept page: no slot
+        refused = client.get(HAULING_URL, {**HAUL, "format": "csv"})
+        assert refused.status_code == 503 and refused["Retry-After"] == "2"
+        assert "PROFIT_HEAVY_SLOTS" in refused.json()["detail"]
+    finally:
+        release()
