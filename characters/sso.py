@@ -208,7 +208,7 @@ def character_id_from_sub(sub: object) -> int:
     if not isinstance(sub, str) or not sub.startswith(SUB_PREFIX):
         raise InvalidAccessToken("access token subject is not an EVE character")
     rest = sub.removeprefix(SUB_PREFIX)
-    if not rest.isdigit():
+    if not (rest.isascii() and rest.isdigit()):  # isdigit() alone says yes to "²"
         raise InvalidAccessToken("access token subject is not an EVE character")
     return int(rest)
 

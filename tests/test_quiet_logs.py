@@ -215,3 +215,10 @@ def test_make_env_writes_a_file_only_its_owner_reads(tmp_path: Path) -> None:
     created = tmp_path / ".env"
     assert created.read_text().startswith("SECRET_KEY=")
     assert created.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("sub", ["CHARACTER:EVE:\u00b2", "CHARACTER:EVE:\uff11\uff10\uff10\uff11"])
+def test_a_token_subject_in_other_digits_is_no_character(sub: str) -> None:
+    with pytest.raises(sso_module.InvalidAccessToken):
+        sso_module.character_id_from_sub(sub)
+    assert sso_module.character_id_from_sub("CHARACTER:EVE:1001") == 1001
