@@ -220,8 +220,8 @@ def hauling(
     pairs = _candidates(sources, destinations, snapshots, params, rates, volumes)
     pairs, src_books, dst_books = _with_jumps(pairs, snapshots, params, rates.sales_tax)
     result, sold = _walk(pairs, snapshots, src_books, dst_books, params, rates, volumes)
-    result["flags"] = _flags(result, pairs, snapshots, params, volumes)
     keep = _filter(result, params)
+    result["flags"] = _flags(result, pairs, snapshots, params, volumes, np.flatnonzero(keep))
     counts = flags.hidden_counts(result["flags"][keep], params.hide)
     keep &= ~flags.hidden_rows(result["flags"], params.hide)
     columns = {name: values[keep] for name, values in result.items()}
@@ -1034,28 +1034,30 @@ def _flags(
     snapshots: Sequence[Snapshot],
     params: HaulingParams,
     volumes: Any,
+    rows: IntArray,
 ) -> IntArray:
-    """Each row's `profit.flags`: off_history on the average buy (source) or sale
-    (destination); thin and volume_unknown in list mode, on the destination's daily volume
-    (instant mode sells into bids already there)."""
-    n = len(result["type_id"])
-    mids = {"src": np.full(n, np.nan), "dst": np.full(n, np.nan)}
+    """The `profit.flags` of the result's `rows` (the others get none): off_history on the
+    average buy (source) or sale (destination); thin and volume_unknown in list mode, on the
+    destination's daily volume (instant mode sells into bids already there)."""
+    types = pairs["type_id"][rows]
+    mids = {"src": np.full(len(rows), np.nan), "dst": np.full(len(rows), np.nan)}
     for s, snapshot in enumerate(snapshots):
         region = snapshot.meta.region_id
         for side, mid in mids.items():
-            mine = np.flatnonzero(pairs[f"{side}_snap"] == s)
+            mine = np.flatnonzero(pairs[f"{side}_snap"][rows] == s)
             if len(mine):
-                types = pairs["type_id"][mine]
-                mid[mine] = history_mid(_region_volumes(volumes, snapshot), region, types)
-    daily = result["daily_volume"]
+                table = _region_volumes(volumes, snapshot)
+                mid[mine] = history_mid(table, region, types[mine])
+    daily = result["daily_volume"][rows]
     listing = params.mode == "list"
-    unknown = np.isnan(daily) & listing
-    return flags.mask(
+    bits = np.zeros(len(result["type_id"]), dtype=np.int64)
+    bits[rows] = flags.mask(
         thin=listing & ~np.isnan(daily) & (daily < flags.THIN_UNITS_PER_DAY),
-        off_history=flags.off_history(result["avg_buy"], mids["src"])
-        | flags.off_history(result["avg_sell"], mids["dst"]),
-        volume_unknown=unknown,
+        off_history=flags.off_history(result["avg_buy"][rows], mids["src"])
+        | flags.off_history(result["avg_sell"][rows], mids["dst"]),
+        volume_unknown=np.isnan(daily) & listing,
     )
+    return bits
 
 
 def _filter(result: Columns, params: HaulingParams) -> BoolArray:
