@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -70,6 +71,7 @@ def main() -> int:
         "--only", default="", help="endpoint families to measure, comma-separated (default all)"
     )
     parser.add_argument("--rounds", type=int, default=1, help="measure the families N times")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of warm-up of each")
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
 
@@ -89,8 +91,9 @@ def main() -> int:
             paths = {name: group for name, group in paths.items() if name in only | {"bare view"}}
         meter = CpuMeter(topology.processes["web"].pid)
         everything = [p for name, group in paths.items() if name != "bare view" for p in group]
-        for group in paths.values():  # warm every path once
-            run_wrk(wrk, base_url, rotation_script(folder, "warm", group), 2, 1, meter)
+        for group in paths.values():  # every worker renders and keeps every path first
+            script = rotation_script(folder, "warm", group)
+            run_wrk(wrk, base_url, script, args.connections, args.warmup, meter)
         print(
             f"{args.connections} connections, {args.duration:g} s each; "
             f"Forge {args.forge_orders:,} orders; gunicorn log {folder / 'web.log'}"
@@ -100,6 +103,7 @@ def main() -> int:
             f"{'requests':>9}  errors"
         )
         bare_rate = 0.0
+        ratios: dict[str, list[float]] = {}
         families = [*paths.items()] + ([] if only else [("mixed", everything)])
         for name, group in families * args.rounds:
             script = rotation_script(folder, name.replace(" ", "-"), group)
@@ -108,11 +112,17 @@ def main() -> int:
             if name == "bare view":
                 bare_rate = result.requests_per_second
             ratio = result.requests_per_second / bare_rate if bare_rate else 0.0
+            ratios.setdefault(name, []).append(ratio)
             print(
                 f"{name:<16} {result.requests_per_second:8.0f} {ratio:7.2f} {result.p50_ms:8.1f} "
                 f"{result.p99_ms:8.1f} {result.requests:9d}  {result.errors.strip() or 'none'}"
             )
             print(f"{'':<16} {result.cpu.line()}")
+        if args.rounds > 1:
+            print("median ratio to the bare view measured just before, over the rounds:")
+            for name, values in ratios.items():
+                if name != "bare view":
+                    print(f"  {name:<16} {statistics.median(values):.2f}  (rounds {values})")
     finally:
         topology.stop()
     return 1 if failed else 0
