@@ -32,8 +32,10 @@ class Busy(Exception):
         self.slots = slots
         self.retry_after = retry_after
         super().__init__(
-            f"The server is busy: it runs at most {slots} heavy searches at a time per "
-            f"process and all are taken (PROFIT_HEAVY_SLOTS). Try again in {retry_after} s."
+            f"The server is busy: it runs at most {slots} heavy "
+            f"search{'' if slots == 1 else 'es'} at a time per process and "
+            f"{'it is' if slots == 1 else 'all are'} taken (PROFIT_HEAVY_SLOTS). "
+            f"Try again in {retry_after} s."
         )
 
 

@@ -242,7 +242,7 @@ def test_a_heavy_request_finding_no_slot_is_a_503_at_once(client, slot_taken):
         assert seconds < 1.0
         assert response["Retry-After"] == "2"
         detail = response.json()["detail"]
-        assert "at most 1 heavy searches at a time" in detail
+        assert "at most 1 heavy search at a time per process and it is taken" in detail
         assert "PROFIT_HEAVY_SLOTS" in detail and "Try again in 2 s" in detail
     calc = client.post(
         CALCULATE_URL,
