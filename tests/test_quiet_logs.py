@@ -85,6 +85,11 @@ def test_a_failed_token_exchange_logs_neither_code_nor_state(
     # Django's own line about the 401 is there, with the request, its secrets hidden.
     assert "Unauthorized: /accounts/eveonline/login/callback/" in text
     assert "code=[hidden]&state=[hidden]" in text
+    # The cause: the status and OAuth error of the token exchange.
+    assert (
+        "EVE SSO login failed: unknown; TokenExchangeFailed: EVE SSO answered 503 to the code "
+        "exchange (server_error)"
+    ) in text
     assert query["code"] not in text
     assert query["state"] not in text
 
@@ -99,7 +104,7 @@ def test_an_error_callback_logs_no_state(
         response = client.get(path, {"error": "server_error", "state": query["state"]})
     assert response.status_code == 401
     text = "\n".join(lines)
-    assert "error=server_error" in text  # the request line keeps what is no secret
+    assert "EVE SSO login failed: unknown; the SSO sent error=server_error" in text
     assert query["state"] not in text
 
 

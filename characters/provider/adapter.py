@@ -85,9 +85,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         exception: Exception | None = None,
         extra_context: dict[str, Any] | None = None,
     ) -> None:
-        # The exception text comes from characters.sso or allauth's client, never a token;
-        # allauth's client puts the SSO's error body in it, which holds no token either.
-        log.warning("EVE SSO login failed: %s (%s)", error, type(exception).__name__)
+        # The cause, never the callback's code or state, nor a token (sso.failure_cause).
+        cause = sso.failure_cause(error, exception, request.GET.get("error"))
+        log.warning("EVE SSO login failed: %s", cause)
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """Runs after allauth found (or not) the account, before it logs in or links."""

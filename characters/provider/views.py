@@ -9,11 +9,13 @@ from typing import Any
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.models import SocialApp, SocialLogin, SocialToken
 from allauth.socialaccount.providers.base import ProviderException
+from allauth.socialaccount.providers.oauth2.client import OAuth2Client
 from allauth.socialaccount.providers.oauth2.views import (
     OAuth2Adapter,
     OAuth2CallbackView,
     OAuth2LoginView,
 )
+from allauth.utils import get_request_param
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -49,6 +51,24 @@ class EveSsoOAuth2Adapter(OAuth2Adapter):
 
     def get_callback_url(self, request: HttpRequest, app: SocialApp) -> str:
         return settings.EVE_CALLBACK_URL or super().get_callback_url(request, app)
+
+    def get_access_token_data(
+        self,
+        request: HttpRequest,
+        app: SocialApp,
+        client: OAuth2Client,
+        pkce_code_verifier: str | None = None,
+    ) -> dict[str, Any]:
+        """The code exchange through `characters.sso`, whose errors name the HTTP status and
+        the OAuth error (allauth's quote the whole answer, without the status)."""
+        try:
+            data = sso.exchange_code(
+                get_request_param(request, "code"), client.callback_url, pkce_code_verifier
+            )
+        except sso.SsoError as exc:
+            raise ProviderException(str(exc)) from exc
+        self.did_fetch_access_token = True
+        return data
 
     def complete_login(
         self, request: HttpRequest, app: SocialApp, token: SocialToken, **kwargs: Any
