@@ -122,7 +122,8 @@ def main() -> int:
             print("median ratio to the bare view measured just before, over the rounds:")
             for name, values in ratios.items():
                 if name != "bare view":
-                    print(f"  {name:<16} {statistics.median(values):.2f}  (rounds {values})")
+                    shown = ", ".join(f"{v:.2f}" for v in values)
+                    print(f"  {name:<16} {statistics.median(values):.2f}  (rounds {shown})")
     finally:
         topology.stop()
     return 1 if failed else 0
