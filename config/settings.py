@@ -120,6 +120,9 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASE_ROUTERS = ["sde.router.SdeRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# sde_install refuses a download that decompresses past this many bytes (the full dump is
+# about half a GiB).
+SDE_MAX_BYTES = env.int("SDE_MAX_BYTES", default=4 * 1024**3)
 # Where `sde_install` downloads from when no --url is given.
 SDE_DEFAULT_URL = env.str(
     "SDE_DEFAULT_URL", default="https://www.fuzzwork.co.uk/dump/sqlite-latest.sqlite.bz2"
@@ -388,6 +391,7 @@ AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on every management command's stderr
 AXES_DISABLE_ACCESS_LOG = True  # failures are recorded; successful logins need no table
 AXES_CLIENT_IP_CALLABLE = "config.clientip.client_ip"  # behind TRUSTED_PROXIES, like the limits
 AXES_LOCKOUT_CALLABLE = "config.protection.admin_lockout"

@@ -114,8 +114,7 @@ def list_answer(
         "next": link(page=info["page"] + 1) if info["page"] < info["pages"] else None,
         "previous": link(page=info["page"] - 1) if info["page"] > 1 else None,
         **extra,
-        # only when cut (profit/api/serializers.py does not document the field yet)
-        **({"truncated": truncated} if truncated else {}),
+        **({"truncated": truncated} if truncated else {}),  # only when cut
         "results": page_rows,
     }
 

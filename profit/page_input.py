@@ -18,6 +18,7 @@ from rest_framework import serializers
 from market.views import tracked_hubs
 from profit.api import serializers as s
 from profit.params import SKILL_FIELDS
+from sde.ids import is_ascii_number
 from sde.search import search_items
 
 # Page fields in percent -> the API's fraction parameters.
@@ -137,7 +138,7 @@ def unlisted(offered: Mapping[str, Sequence[Mapping[str, Any]]], value: str | No
 
 def item(text: str) -> tuple[int | None, list[dict[str, Any]]]:
     """A type id from "34" or "Tritanium" (the best match; the others as suggestions)."""
-    if text.isdigit():
+    if is_ascii_number(text):
         return int(text), []
     hits = search_items(text, 6)
     if not hits:

@@ -44,6 +44,7 @@ from profit.page_input import (
 from profit.params import SKILL_FIELDS, skills_from_request
 from profit.tables import HAULING_COLUMNS, STATION_COLUMNS, Column, sort_links, sort_options
 from sde import routes
+from sde.ids import parse_ascii_id
 from sde.places import UnknownPlace
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,7 @@ def _list_page(
                 "show_all_href": "?" + query(values, hide="none", page=None),
                 "default_hide_href": "?" + query(values, hide=None, page=None),
                 "volumes": answer.get("volumes"),
+                "truncated": answer.get("truncated"),
                 "rates": answer["rates"],
                 "permalink": request.path + answer["permalink"],
                 "heads": sort_links(columns, values, data["sort"]),
@@ -443,7 +445,7 @@ def boards_fragment(request: HttpRequest) -> HttpResponse:
     """The boards' HTML alone, for profit.js to swap in when a new version is published."""
     limit = HOME_BOARD_ROWS
     with suppress(ValueError):
-        limit = max(1, min(int(request.GET.get("limit", limit)), 50))
+        limit = max(1, min(parse_ascii_id(str(request.GET.get("limit", limit))), 50))
     response = render(request, "profit/_boards.html", boards_context(limit=limit))
     response["Cache-Control"] = "no-cache"
     return response

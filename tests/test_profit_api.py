@@ -269,7 +269,8 @@ def test_the_default_page_is_100_rows(client, books):
 
 def parse_csv(response) -> list[dict[str, str]]:
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.DictReader(io.StringIO(body.decode())))
 
 
 def test_csv_is_every_row_and_only_the_rows(client, books):

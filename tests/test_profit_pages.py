@@ -382,3 +382,12 @@ def test_hidden_rows_are_named_and_one_click_shows_them(client, books):
     finally:
         get_store().delete(f"profit:daily-volumes:{FORGE}")
         volumes.forget_read()
+
+
+def test_a_capped_answer_says_so_on_the_page(client, books, settings):
+    settings.PROFIT_MAX_ROWS = 5
+    every = api(client, STATION_URL, station_id=JITA)
+    assert every["truncated"]["ranked"] > 5 and every["count"] == 5
+    page = html(client.get("/profit/station-trading/", {"station_id": JITA}))
+    assert f"Only the top 5 of {every['truncated']['ranked']:,} ranked rows" in page
+    assert len(row_types(page)) == 5

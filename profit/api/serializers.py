@@ -120,7 +120,7 @@ def id_list(value: str, what: str) -> list[int]:
 
 def skill_level(help_text: str) -> serializers.IntegerField:
     low, high = SKILL_RANGE
-    return serializers.IntegerField(
+    return AsciiIntegerField(
         min_value=low,
         max_value=high,
         required=False,
@@ -155,10 +155,8 @@ class SkillsParams(serializers.Serializer):
 
 
 class PageParams(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1, help_text="Pages count from 1.")
-    page_size = serializers.IntegerField(
-        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
-    )
+    page = AsciiIntegerField(min_value=1, default=1, help_text="Pages count from 1.")
+    page_size = AsciiIntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
 
 
 class SnapshotsParam(serializers.Serializer):
@@ -205,7 +203,7 @@ def tick_field() -> RetiredField:
 
 
 def market_group_field() -> serializers.IntegerField:
-    return serializers.IntegerField(
+    return AsciiIntegerField(
         min_value=1,
         max_value=MAX_ID,
         required=False,
@@ -214,7 +212,7 @@ def market_group_field() -> serializers.IntegerField:
 
 
 def category_field() -> serializers.IntegerField:
-    return serializers.IntegerField(
+    return AsciiIntegerField(
         min_value=0, max_value=MAX_ID, required=False, help_text="Only this item category."
     )
 
@@ -293,7 +291,7 @@ class StationTradingParams(SkillsParams, PageParams, SnapshotsParam):
         help_text="Default: estimated profit per day (daily_profit), highest first.",
     )
     hide = hide_field()
-    limit = serializers.IntegerField(
+    limit = AsciiIntegerField(
         min_value=1, max_value=100_000, required=False, help_text="Keep only the top N rows."
     )
 
@@ -330,7 +328,7 @@ class HaulingParams(SkillsParams, PageParams, SnapshotsParam):
     )
     min_profit = FiniteFloatField(required=False, help_text="Least net profit, ISK.")
     min_roi = FiniteFloatField(required=False, help_text="Least ROI, a fraction (0.1 = 10 %).")
-    max_jumps = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+    max_jumps = AsciiIntegerField(min_value=0, max_value=1000, required=False)
     days_to_sell = FiniteFloatField(
         min_value=0.1,
         max_value=365,
@@ -347,7 +345,7 @@ class HaulingParams(SkillsParams, PageParams, SnapshotsParam):
     hide = hide_field()
     market_group_id = market_group_field()
     category_id = category_field()
-    limit = serializers.IntegerField(
+    limit = AsciiIntegerField(
         min_value=1, max_value=100_000, required=False, help_text="Keep only the top N rows."
     )
 
@@ -381,7 +379,7 @@ class CalculateIn(SnapshotsParam):
     sell_location = id_field(
         "sell_location", PLACE_EXAMPLE, "Where to sell: station, system or region."
     )
-    quantity = serializers.IntegerField(min_value=1, max_value=10**12)
+    quantity = AsciiIntegerField(min_value=1, max_value=10**12)
     mode = serializers.ChoiceField(choices=["instant", "list"], default="instant")
     skills = TraderSkillsIn(required=False, help_text="Skills and standings; any left out is 0.")
     preference = route_preference()
@@ -409,7 +407,7 @@ class BoardsParams(serializers.Serializer):
     board = serializers.CharField(
         required=False, help_text='One board only, e.g. "station:60003760" or "hauling".'
     )
-    limit = serializers.IntegerField(
+    limit = AsciiIntegerField(
         min_value=1, max_value=500, default=20, help_text="Rows per board, best first."
     )
 
@@ -418,13 +416,13 @@ class BoardsParams(serializers.Serializer):
 
 
 class StandingsUsedOut(serializers.Serializer):
-    corporation_id = serializers.IntegerField(allow_null=True)
+    corporation_id = AsciiIntegerField(allow_null=True)
     corporation_name = serializers.CharField(allow_null=True)
     corp_standing = serializers.FloatField()
-    faction_id = serializers.IntegerField(allow_null=True)
+    faction_id = AsciiIntegerField(allow_null=True)
     faction_name = serializers.CharField(allow_null=True)
     faction_standing = serializers.FloatField()
-    location_ids = serializers.ListField(child=serializers.IntegerField())
+    location_ids = serializers.ListField(child=AsciiIntegerField())
 
 
 class TraderSkillsOut(serializers.Serializer):
@@ -436,9 +434,9 @@ class TraderSkillsOut(serializers.Serializer):
             "this request gave in their place)."
         ),
     )
-    accounting = serializers.IntegerField()
-    broker_relations = serializers.IntegerField()
-    advanced_broker_relations = serializers.IntegerField()
+    accounting = AsciiIntegerField()
+    broker_relations = AsciiIntegerField()
+    advanced_broker_relations = AsciiIntegerField()
     faction_standing = serializers.FloatField(
         allow_null=True,
         help_text="The faction standing the fees used; null when stations of the answer used "
@@ -472,9 +470,16 @@ def flags_field() -> serializers.ListField:
 
 
 class VolumesKnownOut(serializers.Serializer):
-    known = serializers.IntegerField(help_text="Rows whose daily volume is known.")
-    total = serializers.IntegerField(help_text="Rows the filters passed, hidden ones included.")
+    known = AsciiIntegerField(help_text="Rows whose daily volume is known.")
+    total = AsciiIntegerField(help_text="Rows the filters passed, hidden ones included.")
     filling = serializers.BooleanField(help_text="The history fill is still running today.")
+
+
+class TruncatedOut(serializers.Serializer):
+    rows = serializers.IntegerField(help_text="Rows offered (PROFIT_MAX_ROWS).")
+    ranked = serializers.IntegerField(help_text="Rows the search ranked.")
+    reason = serializers.CharField(help_text="The setting that cut the answer.")
+    message = serializers.CharField()
 
 
 class ProfitListOut(serializers.Serializer):
@@ -485,27 +490,32 @@ class ProfitListOut(serializers.Serializer):
     permalink = serializers.CharField(
         help_text="This query pinned to the snapshots used: replays them while they are kept."
     )
-    total = serializers.IntegerField(help_text="Rows found before `limit`.")
+    total = AsciiIntegerField(help_text="Rows found before `limit`.")
     hidden = serializers.DictField(
-        child=serializers.IntegerField(),
+        child=AsciiIntegerField(),
         help_text="Rows each flag of `hide` left out, by flag (a row may count twice).",
     )
     volumes = VolumesKnownOut(required=False, help_text="How many rows have a daily volume.")
-    count = serializers.IntegerField(help_text="Rows after `limit`, over all pages.")
-    page = serializers.IntegerField()
-    page_size = serializers.IntegerField()
-    pages = serializers.IntegerField()
+    truncated = TruncatedOut(
+        required=False,
+        help_text="Present only when a cap cut the answer: count and the pages cover the top "
+        "`rows` of the `ranked` ones.",
+    )
+    count = AsciiIntegerField(help_text="Rows after `limit`, over all pages.")
+    page = AsciiIntegerField()
+    page_size = AsciiIntegerField()
+    pages = AsciiIntegerField()
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
 
 
 class StationRowOut(serializers.Serializer):
-    type_id = serializers.IntegerField()
+    type_id = AsciiIntegerField()
     type_name = serializers.CharField()
     best_bid = serializers.FloatField(
         help_text="Highest buy order a seller at the station can fill (ranged bids included)."
     )
-    best_bid_location_id = serializers.IntegerField(
+    best_bid_location_id = AsciiIntegerField(
         help_text="Where that bid sits (another station when a ranged bid reaches this one)."
     )
     best_ask = serializers.FloatField(help_text="Lowest sell order at the station.")
@@ -532,11 +542,11 @@ class StationRowOut(serializers.Serializer):
         allow_null=True,
         help_text="The station's estimated share of the region's volume (1 at a hub).",
     )
-    buy_orders = serializers.IntegerField(help_text="Buy orders reaching the station.")
-    sell_orders = serializers.IntegerField()
-    bid_volume = serializers.IntegerField()
-    ask_volume = serializers.IntegerField()
-    order_quantity = serializers.IntegerField(
+    buy_orders = AsciiIntegerField(help_text="Buy orders reaching the station.")
+    sell_orders = AsciiIntegerField()
+    bid_volume = AsciiIntegerField()
+    ask_volume = AsciiIntegerField()
+    order_quantity = AsciiIntegerField(
         help_text="Units each order is assumed to be for (the thinner side's depth, at least 1): "
         "the broker fee's minimum charge is spread over them."
     )
@@ -563,21 +573,21 @@ class StationTradingOut(ProfitListOut):
 
 
 class OrderSoldOut(serializers.Serializer):
-    order_id = serializers.IntegerField()
-    location_id = serializers.IntegerField(help_text="Where the order sits (its range reaches).")
+    order_id = AsciiIntegerField()
+    location_id = AsciiIntegerField(help_text="Where the order sits (its range reaches).")
     location_name = serializers.CharField()
     price = serializers.FloatField()
-    units = serializers.IntegerField()
+    units = AsciiIntegerField()
 
 
 class HaulingRowOut(serializers.Serializer):
-    type_id = serializers.IntegerField()
+    type_id = AsciiIntegerField()
     type_name = serializers.CharField()
-    from_location_id = serializers.IntegerField()
+    from_location_id = AsciiIntegerField()
     from_name = serializers.CharField(allow_null=True)
-    to_location_id = serializers.IntegerField()
+    to_location_id = AsciiIntegerField()
     to_name = serializers.CharField(allow_null=True)
-    quantity = serializers.IntegerField()
+    quantity = AsciiIntegerField()
     volume_m3 = serializers.FloatField(help_text="Packaged volume of the quantity.")
     avg_buy = serializers.FloatField()
     avg_sell = serializers.FloatField()
@@ -589,10 +599,10 @@ class HaulingRowOut(serializers.Serializer):
     net_profit = serializers.FloatField()
     roi = serializers.FloatField()
     isk_per_m3 = serializers.FloatField()
-    jumps = serializers.IntegerField(allow_null=True, help_text="Route length minus one.")
+    jumps = AsciiIntegerField(allow_null=True, help_text="Route length minus one.")
     profit_per_jump = serializers.FloatField(allow_null=True)
-    buy_orders_used = serializers.IntegerField()
-    sell_orders_used = serializers.IntegerField()
+    buy_orders_used = AsciiIntegerField()
+    sell_orders_used = AsciiIntegerField()
     daily_volume = serializers.FloatField(
         allow_null=True,
         help_text="Estimated units a day at the destination location; null while unknown.",
@@ -623,7 +633,7 @@ HaulingOut._declared_fields = {
 
 
 class ProfitSnapshotRefOut(serializers.Serializer):
-    region_id = serializers.IntegerField()
+    region_id = AsciiIntegerField()
     generation = serializers.CharField()
     esi_last_modified = serializers.DateTimeField(allow_null=True)
     source = serializers.ChoiceField(choices=["esi", "demo"])  # type: ignore[assignment]
@@ -639,20 +649,20 @@ class TradeLineOut(serializers.Serializer):
 
 
 class OrderFillOut(serializers.Serializer):
-    order_id = serializers.IntegerField()
-    location_id = serializers.IntegerField()
+    order_id = AsciiIntegerField()
+    location_id = AsciiIntegerField()
     location_name = serializers.CharField()
-    system_id = serializers.IntegerField()
+    system_id = AsciiIntegerField()
     price = serializers.FloatField()
-    units = serializers.IntegerField(help_text="Units taken from (or sold into) this order.")
-    min_volume = serializers.IntegerField()
+    units = AsciiIntegerField(help_text="Units taken from (or sold into) this order.")
+    min_volume = AsciiIntegerField()
     value = serializers.FloatField()
 
 
 class TradeListingOut(serializers.Serializer):
-    order_id = serializers.IntegerField(help_text="The best ask undercut.")
-    location_id = serializers.IntegerField()
-    system_id = serializers.IntegerField()
+    order_id = AsciiIntegerField(help_text="The best ask undercut.")
+    location_id = AsciiIntegerField()
+    system_id = AsciiIntegerField()
     best_ask = serializers.FloatField()
     price = serializers.FloatField(help_text="Your sell order, on the price grid.")
     list_price_basis = serializers.ChoiceField(
@@ -668,8 +678,8 @@ class TradeListingOut(serializers.Serializer):
 
 
 class TradeAvailableOut(serializers.Serializer):
-    buy = serializers.IntegerField(help_text="Units the sell orders at the buy place hold.")
-    sell = serializers.IntegerField(
+    buy = AsciiIntegerField(help_text="Units the sell orders at the buy place hold.")
+    sell = AsciiIntegerField(
         allow_null=True, help_text="Units the buy orders at the sell place want (instant)."
     )
 
@@ -684,7 +694,7 @@ class TradeTotalsOut(serializers.Serializer):
     roi = serializers.FloatField(allow_null=True)
     volume_m3 = serializers.FloatField()
     unit_volume_m3 = serializers.FloatField()
-    jumps = serializers.IntegerField(allow_null=True)
+    jumps = AsciiIntegerField(allow_null=True)
 
 
 class TradeRatesOut(serializers.Serializer):
@@ -694,11 +704,11 @@ class TradeRatesOut(serializers.Serializer):
 
 
 class TradeBreakdownOut(serializers.Serializer):
-    type_id = serializers.IntegerField()
+    type_id = AsciiIntegerField()
     type_name = serializers.CharField()
     mode = serializers.ChoiceField(choices=["instant", "list"])
-    quantity_requested = serializers.IntegerField()
-    quantity = serializers.IntegerField(help_text="Units priced (less when the books are thin).")
+    quantity_requested = AsciiIntegerField()
+    quantity = AsciiIntegerField(help_text="Units priced (less when the books are thin).")
     quantity_available = TradeAvailableOut()
     complete = serializers.BooleanField(help_text="All the requested units were priced.")
     notes = serializers.ListField(child=serializers.CharField())
@@ -730,11 +740,11 @@ class OpportunityBoardOut(serializers.Serializer):
     id = serializers.CharField()
     kind = serializers.ChoiceField(choices=["station", "hauling"])
     title = serializers.CharField()
-    size = serializers.IntegerField(help_text="Rows kept on the board.")
-    station_id = serializers.IntegerField(required=False, help_text="A station board's hub.")
-    region_id = serializers.IntegerField(required=False, help_text="A station board's region.")
+    size = AsciiIntegerField(help_text="Rows kept on the board.")
+    station_id = AsciiIntegerField(required=False, help_text="A station board's hub.")
+    region_id = AsciiIntegerField(required=False, help_text="A station board's region.")
     station_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="The hauling board's hubs."
+        child=AsciiIntegerField(), required=False, help_text="The hauling board's hubs."
     )
     cargo_m3 = serializers.FloatField(required=False, help_text="The hauling board's cargo.")
     budget = serializers.FloatField(required=False, help_text="The hauling board's ISK.")

@@ -16,6 +16,7 @@ from typing import Any
 from django import template
 
 from profit.api import serializers as api
+from sde.ids import is_ascii_number
 from sde.models import InvCategory, InvType
 from sde.places import describe
 from sde.selectors import market_group_path, market_group_tree, per_installed_sde
@@ -32,7 +33,7 @@ def place_name(value: Any) -> str:
         part = part.strip()
         if not part:
             continue
-        names.append(describe(int(part)).name if part.isdigit() else part)
+        names.append(describe(int(part)).name if is_ascii_number(part) else part)
     return ", ".join(names)
 
 
@@ -85,7 +86,7 @@ def item_filter_choices(market_group_id: Any = None) -> dict[str, Any]:
     groups = _market_group_choices()
     extra = None
     text = str(market_group_id or "").strip()
-    if text.isdigit():
+    if is_ascii_number(text):
         offered = {g["id"] for g in groups} | {c["id"] for g in groups for c in g["children"]}
         if int(text) not in offered:
             path = market_group_path(int(text))

@@ -19,6 +19,7 @@ from django import template
 
 from profit.fees import Skills
 from profit.params import SKILL_LEVELS, SKILL_RANGE, provided_skills
+from sde.ids import is_ascii_number
 from sde.places import StationOwner, station_names, station_owners
 
 register = template.Library()
@@ -63,7 +64,7 @@ def _place_ids(values: Mapping[str, Any]) -> list[int]:
     ids = []
     for name in PLACE_FIELDS:
         for part in str(values.get(name) or "").split(","):
-            if part.strip().isdigit():
+            if is_ascii_number(part.strip()):
                 ids.append(int(part))
     return list(dict.fromkeys(ids))
 
