@@ -87,6 +87,49 @@ print(json.dumps([int(t) for t in forge.type_ids[counts.argsort()[::-1][:300]]])
 """
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds the processes have used so far (utime + stime, /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_busy() -> float:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class Cores:
+    """Cores used during a phase by the deployment (bin/run-all: gunicorn, Celery worker and
+    beat), the ESI stand-in, this client and everything else on the machine."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.start = self.read()
+
+    def read(self) -> tuple[float, ...]:
+        web = cpu_seconds(self.topology.pids("run-all"))
+        esi = cpu_seconds(self.topology.pids("esi"))
+        me = sum(os.times()[:2])
+        return time.monotonic(), web, esi, me, machine_busy()
+
+    def line(self) -> str:
+        end = self.read()
+        wall, web, esi, me, busy = (b - a for a, b in zip(self.start, end, strict=True))
+        self.start = end
+        others = max(0.0, busy - web - esi - me)
+        return (
+            f"cores used: deployment {web / wall:.2f}, ESI stand-in {esi / wall:.2f}, "
+            f"this client {me / wall:.2f}, other processes {others / wall:.2f}"
+        )
+
+
 @dataclass
 class Result:
     group: str  # "people" or "abusers"
@@ -369,8 +412,11 @@ def deploy(args: argparse.Namespace, folder: Path) -> tuple[Topology, str]:
     return topology, base
 
 
-async def simulate(args: argparse.Namespace, base: str, types: list[int]) -> None:
+async def simulate(
+    args: argparse.Namespace, base: str, types: list[int], topology: Topology
+) -> None:
     run = Run(base, types)
+    cores = Cores(topology)
     rng = random.Random(args.seed)
     started = time.monotonic()
     run.stop_at = started + args.ramp + args.alone + args.duration
@@ -383,13 +429,16 @@ async def simulate(args: argparse.Namespace, base: str, types: list[int]) -> Non
         for n in range(args.abusers)
     ]
     await asyncio.sleep(max(0.0, started + args.ramp - time.monotonic()))
+    print(f"ramp: {cores.line()}")
     run.phase = "people alone"
     print(f"{args.users} people browsing; {args.alone:g} s alone ...", flush=True)
     await asyncio.sleep(args.alone)
+    print(f"people alone: {cores.line()}")
     run.phase = "with abusers"
     run.abusers_on.set()
     print(f"... then {args.duration:g} s with {args.abusers} abusive clients", flush=True)
     await asyncio.gather(*tasks)
+    print(f"with abusers: {cores.line()}")
     phases = {"people alone": args.alone, "with abusers": args.duration}
     summary = report(run, phases)
     print(json.dumps(summary, indent=None))
@@ -442,7 +491,7 @@ def main() -> int:
             f"deployment {args.deployment} (bin/run-all) at {base}, logs in {folder}; "
             f"Forge {args.forge_orders:,} orders"
         )
-        asyncio.run(simulate(args, base, types))
+        asyncio.run(simulate(args, base, types, topology))
         print(f"web memory {topology.rss_mb('run-all'):.0f} MB (run-all and its children)")
     finally:
         if topology is not None:
