@@ -143,6 +143,7 @@ class Result:
 class Run:
     base: str
     types: list[int]
+    history: bool = True
     results: list[Result] = field(default_factory=list)
     phase: str = "ramp"
     stop_at: float = 0.0
@@ -214,6 +215,8 @@ async def person(run: Run, number: int, rng: random.Random) -> None:
 
     async def item(type_id: int) -> None:
         await page("item page", f"/items/{type_id}/")
+        if not run.history:
+            return
         region = rng.choice(HUB_REGIONS)  # the chart's first tab asks for its history
         await get(
             run, "people", "history api", f"/api/v1/market/history/{region}/{type_id}", client
@@ -415,7 +418,7 @@ def deploy(args: argparse.Namespace, folder: Path) -> tuple[Topology, str]:
 async def simulate(
     args: argparse.Namespace, base: str, types: list[int], topology: Topology
 ) -> None:
-    run = Run(base, types)
+    run = Run(base, types, history=args.history)
     cores = Cores(topology)
     rng = random.Random(args.seed)
     started = time.monotonic()
@@ -480,6 +483,13 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds with the abusers")
     parser.add_argument("--forge-orders", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-history",
+        dest="history",
+        action="store_false",
+        help="item pages without the history their chart asks for (the ESI stand-in answers "
+        "it, on the same 2 cores: CCP's servers would)",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-users-"))
