@@ -151,10 +151,11 @@ class Kept:
 kept = Kept(MAX_BYTES)
 
 
-def forget(**_: Any) -> None:
+def forget(setting: str = "", **_: Any) -> None:
     """Drop every kept page (on a settings change: tests; a page may read any setting)."""
     kept.clear()
-    template_version.cache_clear()
+    if setting in ("TEMPLATES", "INSTALLED_APPS", "STATIC_ROOT"):
+        template_version.cache_clear()
 
 
 @functools.cache
