@@ -133,6 +133,16 @@ def current_meta(region_id: int, store: Store | None = None) -> SnapshotMeta | N
     return SnapshotMeta.from_json(data) if data else None
 
 
+# Set when the last read of a snapshot found the store unreachable (what is served then is
+# this process's copy), cleared by the next read that succeeds: the site banner says so.
+_store_down = threading.Event()
+
+
+def store_down() -> bool:
+    """Whether this process's last snapshot read found the shared store unreachable."""
+    return _store_down.is_set()
+
+
 def load(
     region_id: int, generation: str | None = None, store: Store | None = None
 ) -> Snapshot | None:
@@ -153,9 +163,11 @@ def load(
     try:
         if cached is not None and recent:
             _refresh_meta(cached, store)
+            _store_down.clear()
             metrics.cache_lookup("snapshot", hit=True)
             return cached
         wanted = _pointed_generation(region_id, store)
+        _store_down.clear()
         if wanted is None:
             return None
         cached = _cached(region_id, wanted, read, started)
@@ -166,6 +178,7 @@ def load(
         metrics.cache_lookup("snapshot", hit=False)  # this process loads the blob
         return _load_current(region_id, wanted, read, started, store)
     except Exception:  # the store is down: keep serving what this process has
+        _store_down.set()
         log.warning(
             "store unreachable; serving the loaded snapshot of %s", region_id, exc_info=True
         )

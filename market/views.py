@@ -111,6 +111,8 @@ def banner_state() -> dict[str, Any]:
     serves (`served_metas`); never raises (an unreachable store gives {"unavailable": True})."""
     try:
         metas = served_metas()
+        if publish.store_down():
+            raise ConnectionError("the shared store is unreachable: serving this process's copy")
         demo = any(meta is not None and meta.source == "demo" for meta in metas)
         stale_since = [
             datetime.fromisoformat(fresh["fetched_at"])
@@ -150,7 +152,7 @@ def pages_fingerprint() -> tuple[Any, ...]:
             age_text(fresh["age_seconds"]) if fresh["stale"] and meta.source != "demo" else ""
         )
         states.append((region_id, meta.generation, meta.source, fresh["stale"], banner_age))
-    return tuple(states)
+    return (*states, publish.store_down())  # the banner says when the store is unreachable
 
 
 def snapshot_age(region_id: str) -> str:
