@@ -130,7 +130,8 @@ _check = inline_serializer("HealthCheck", {"status": serializers.CharField()})
 
 
 class HealthView(APIView):
-    """Status of the app database, the installed SDE and the cache."""
+    """Status of the app database, the installed SDE and the cache: "ok" or "degraded" for
+    everyone, each check's details (hosts, paths, versions, errors) for operators only."""
 
     @extend_schema(
         operation_id="health",
@@ -142,6 +143,8 @@ class HealthView(APIView):
                     "checks": inline_serializer(
                         "HealthChecks",
                         {"database": _check, "sde": _check, "cache": _check, "store": _check},
+                        required=False,
+                        help_text="Operators only (the rule of /metrics).",
                     ),
                 },
             ),
@@ -156,7 +159,7 @@ class HealthView(APIView):
             "store": check_store(),
         }
         healthy = all(c["status"] == "ok" for c in checks.values())
-        return Response(
-            {"status": "ok" if healthy else "degraded", "checks": checks},
-            status=200 if healthy else 503,
-        )
+        body: dict[str, Any] = {"status": "ok" if healthy else "degraded"}
+        if is_operator(request):
+            body["checks"] = checks
+        return Response(body, status=200 if healthy else 503)

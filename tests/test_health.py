@@ -115,3 +115,11 @@ def test_ready_details_need_an_operator_not_a_loopback_socket_behind_a_proxy(cli
     assert body["status"] == "ready"
     assert set(body["checks"]) == {"database", "store", "sde"}
     assert "markets" in body
+
+
+def test_the_api_health_tells_the_public_only_its_status(client, settings, tmp_path):
+    response = client.get("/api/v1/health", **PUBLIC)
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    settings.SDE_PATH = tmp_path / "missing.sqlite"
+    down = client.get("/api/v1/health", **PUBLIC)
+    assert down.status_code == 503 and down.json() == {"status": "degraded"}

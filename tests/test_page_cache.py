@@ -40,7 +40,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
     class Stopped(datetime):
         @classmethod
-        def now(cls, tz=None):  # type: ignore[no-untyped-def]
+        def now(cls, tz=None):
             return stopped.now if tz is not None else stopped.now.replace(tzinfo=None)
 
     monkeypatch.setattr(publish, "datetime", Stopped)
