@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
+from market import publish
 from market.snapshot import COLUMNS, RANGE_CODES, Snapshot, SnapshotMeta
 
 FORGE, DOMAIN = 10000002, 10000043
@@ -70,6 +72,21 @@ def meta(region_id: int, generation: str = "g1") -> SnapshotMeta:
         fetched_at="2026-11-22T02:00:05+00:00",
         pages=1,
         orders=0,
+    )
+
+
+def fresh_meta(region_id: int, orders: int) -> SnapshotMeta:
+    """The meta of a snapshot fetched now, with a new generation (to publish it), ESI's
+    answer valid for ever: never stale in a test."""
+    return SnapshotMeta(
+        region_id=region_id,
+        generation=publish.new_generation(),
+        source="esi",
+        esi_last_modified="2026-11-22T02:00:00+00:00",
+        esi_expires="2099-01-01T00:00:00+00:00",
+        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        pages=1,
+        orders=orders,
     )
 
 

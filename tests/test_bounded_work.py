@@ -14,7 +14,6 @@ import io
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,13 +21,14 @@ import pytest
 from config import slots
 from market import publish
 from market.generator import generate_orders
-from market.snapshot import Snapshot, SnapshotMeta, columns_from_pages
+from market.snapshot import Snapshot, columns_from_pages
 from profit import selectors
 from profit.api import renderers
 from profit.api import views as api_views
 from profit.api.renderers import csv_stream
 from profit.volumes import forget_read
 from tests.market_env import DOMAIN, FORGE
+from tests.profit_books import fresh_meta
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
 
@@ -48,16 +48,7 @@ def _orders(region_id: int) -> list[dict[str, Any]]:
 
 def _snapshot(region_id: int) -> Snapshot:
     orders = _orders(region_id)
-    meta = SnapshotMeta(
-        region_id=region_id,
-        generation=publish.new_generation(),
-        source="esi",
-        esi_last_modified="2026-11-22T02:00:00+00:00",
-        esi_expires="2099-01-01T00:00:00+00:00",
-        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        pages=1,
-        orders=len(orders),
-    )
+    meta = fresh_meta(region_id, len(orders))
     return Snapshot.build(meta, columns_from_pages([(1, orders)]))
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -29,14 +28,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from market import publish
-from market.snapshot import Snapshot, SnapshotMeta
+from market.snapshot import Snapshot
 from profit import boards, selectors
 from profit.volumes import _save as save_daily_volumes
 from profit.volumes import forget_read
 from store import get_store
 from tests.browser_env import new_page, open_page, screenshot
 from tests.market_env import DOMAIN, FORGE
-from tests.profit_books import AMARR_EFA, JITA_44, columns, order
+from tests.profit_books import AMARR_EFA, JITA_44, columns, fresh_meta, order
 
 pytestmark = [
     pytest.mark.browser,
@@ -97,16 +96,7 @@ ITEM_URL = f"/items/{LONGEST}/"
 
 
 def _snapshot(region_id: int, orders: list[dict[str, Any]]) -> Snapshot:
-    meta = SnapshotMeta(
-        region_id=region_id,
-        generation=publish.new_generation(),
-        source="esi",
-        esi_last_modified="2026-11-22T02:00:00+00:00",
-        esi_expires="2099-01-01T00:00:00+00:00",
-        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        pages=1,
-        orders=len(orders),
-    )
+    meta = fresh_meta(region_id, len(orders))
     return Snapshot.build(meta, columns(orders))
 
 

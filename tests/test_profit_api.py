@@ -16,7 +16,6 @@ import functools
 import io
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +35,7 @@ from profit.volumes import _save as save_daily_volumes
 from profit.volumes import forget_read
 from store import get_store
 from tests.market_env import DOMAIN, FORGE
+from tests.profit_books import fresh_meta
 from tests.schema_check import validator
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
@@ -64,16 +64,7 @@ def _book(region_id: int, n_orders: int, seed: int) -> tuple[dict[str, Any], dic
 def build(region_id: int, n_orders: int, seed: int = 0) -> Snapshot:
     """A generated book as a snapshot with a new generation (books are built once a run)."""
     book, stations = _book(region_id, n_orders, seed)
-    meta = SnapshotMeta(
-        region_id=region_id,
-        generation=publish.new_generation(),
-        source="esi",
-        esi_last_modified="2026-11-22T02:00:00+00:00",
-        esi_expires="2099-01-01T00:00:00+00:00",
-        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        pages=1,
-        orders=len(book["order_id"]),
-    )
+    meta = fresh_meta(region_id, len(book["order_id"]))
     return Snapshot(meta, book, stations)
 
 
