@@ -96,6 +96,19 @@ def test_no_snapshots_no_boards(market):
     assert boards.read_pointer() is None
 
 
+def test_without_an_sde_the_boards_say_so_once_without_a_traceback(
+    hubs, settings, tmp_path, caplog
+):
+    from profit.tasks import recompute_boards
+
+    settings.SDE_PATH = tmp_path / "missing.sqlite"
+    with caplog.at_level("WARNING", logger="profit.tasks"):
+        assert recompute_boards() == "no_sde"
+    (record,) = [r for r in caplog.records if r.name == "profit.tasks"]
+    assert "no SDE at" in record.getMessage() and record.exc_info is None
+    assert boards.read_pointer() is None  # nothing half-built was published
+
+
 # --- Ranking -------------------------------------------------------------------------------
 
 
