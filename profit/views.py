@@ -185,7 +185,6 @@ def _list_page(
     data, errors = validate(params, limited)
     context = _form_context(request, values, errors, offered, sorts)
     context["flag_titles"] = flags.TITLES
-    context["flag_labels"] = flags.LABELS
     if data is None:
         return values, context, None, 400
     skills, source = skills_from_request(request, data)
