@@ -172,6 +172,25 @@ def worst_cases(base_url: str, master: int, burst: int) -> None:
     print(f"worker RSS 10 s later      {worker_rss(master):8.0f} MB")
 
 
+def serve(env: dict[str, str], folder: Path, port: int) -> tuple[str, subprocess.Popen[bytes]]:
+    """Migrate the deployment's database, publish the demo books, start gunicorn on `port`
+    (its log in `folder`): the base URL and the server process."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    publish_demo_markets(env)
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stderr=(folder / "gunicorn.log").open("wb"),
+    )
+    return f"http://127.0.0.1:{port}", server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=40, help="per operation and phase")
@@ -190,16 +209,7 @@ def main() -> int:
     env = deployment_env(folder, port)
     # ESI is the project's stand-in (history and prices are fetched on demand).
     esi, env["ESI_BASE_URL"] = start_standin(orders=20_000, latency=0.0)
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    publish_demo_markets(env)
-    base_url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stderr=(folder / "gunicorn.log").open("wb"),
-    )
+    base_url, server = serve(env, folder, port)
     try:
         wait_for_url(base_url + "/health/ready")
         report_dir = folder / "report"
@@ -259,20 +269,7 @@ def main_worst(burst: int, *, uncapped: bool) -> int:
             PROFIT_TIME_BUDGET="1000",
             PROFIT_HEAVY_SLOTS="4",
         )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    publish_demo_markets(env)
-    base_url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stderr=(folder / "gunicorn.log").open("wb"),
-    )
+    base_url, server = serve(env, folder, port)
     try:
         wait_for_url(base_url + "/health/ready", timeout=180)
         fetch(base_url + "/api/v1/items/search?q=tritanium")

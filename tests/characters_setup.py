@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.test import Client
 
 from characters import data
 from characters.models import Character
@@ -14,6 +15,7 @@ from esi.client import EsiClient
 from standin.characters import ROSTER
 from store import get_store
 from tests.characters_tokens import ALL_SCOPES, TokenSigner
+from tests.profit_books import JITA_44
 
 
 def make_character(
@@ -47,3 +49,15 @@ def store_group(character_id: int, group: str, value: Any) -> None:
 def skill(skill_id: int, level: int) -> dict[str, int]:
     """One trained skill as ESI's skills route lists it."""
     return {"skill_id": skill_id, "level": level, "trained_level": level, "skillpoints": 0}
+
+
+def station_trading(client: Client, **params: Any) -> dict[str, Any]:
+    """The station-trading API's answer at Jita 4-4 for this client (its session's
+    character), asserted 200."""
+    response = client.get(
+        "/api/v1/profit/station-trading",
+        {"station_id": JITA_44, **params},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 200, response.content[:300]
+    return dict(response.json())

@@ -8,6 +8,7 @@ store (`market` fixture)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
@@ -199,9 +200,9 @@ def test_the_api_csv_stops_at_its_time_budget(client, books, settings, monkeypat
 # --- Heavy slots ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def slot_taken(books) -> Iterator[None]:
-    """Another thread holds the process's only heavy slot while the test runs."""
+@contextlib.contextmanager
+def slot_held() -> Iterator[None]:
+    """Another thread holds the process's only heavy slot inside the block."""
     taken, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -211,10 +212,18 @@ def slot_taken(books) -> Iterator[None]:
 
     holder = threading.Thread(target=hold)
     holder.start()
-    assert taken.wait(5)
-    yield
-    release.set()
-    holder.join(5)
+    try:
+        assert taken.wait(5)
+        yield
+    finally:
+        release.set()
+        holder.join(5)
+
+
+@pytest.fixture
+def slot_taken(books) -> Iterator[None]:
+    with slot_held():
+        yield
 
 
 def _timed(call: Any) -> tuple[Any, float]:
@@ -260,25 +269,12 @@ def test_a_heavy_page_finding_no_slot_is_the_refusal_page(client, slot_taken):
 def test_a_cached_answer_and_an_item_search_need_no_slot(client, books):
     kept = get(client, STATION_URL, station_id=JITA)  # computed and kept before the slot goes
     assert kept.status_code == 200
-    taken, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with slots.heavy_slot():
-            taken.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert taken.wait(5)
+    with slot_held():
         assert get(client, HAULING_URL, **{"from": JITA, "to": AMARR}).status_code == 503
         again = get(client, STATION_URL, station_id=JITA, page=1)
         assert again.status_code == 200
         assert again.json()["results"] == kept.json()["results"]
         assert get(client, SEARCH_URL, q="tritanium").status_code == 200
-    finally:
-        release.set()
-        holder.join(5)
     # the slot is back: the haul is answered
     assert get(client, HAULING_URL, **{"from": JITA, "to": AMARR}).status_code == 200
 

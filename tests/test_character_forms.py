@@ -33,7 +33,7 @@ from sde.places import station_names
 from standin.characters import ROSTER
 from standin.esi import EsiStandIn
 from tests.browser_env import new_page, open_page, screenshot, without_image_server
-from tests.characters_setup import make_character, skill, store_group
+from tests.characters_setup import make_character, skill, station_trading, store_group
 from tests.market_env import DOMAIN, FORGE
 
 pytest_plugins = ["tests.characters_env"]
@@ -192,16 +192,6 @@ def test_a_level_set_on_the_form_is_shown_as_the_trader_s_own(alice: User) -> No
 
 
 # --- The answers ---------------------------------------------------------------------------
-
-
-def station_trading(client: Client, **params: Any) -> dict[str, Any]:
-    response = client.get(
-        "/api/v1/profit/station-trading",
-        {"station_id": JITA, **params},
-        HTTP_ACCEPT="application/json",
-    )
-    assert response.status_code == 200, response.content[:300]
-    return dict(response.json())
 
 
 def test_an_override_changes_that_value_only(alice: User) -> None:

@@ -28,7 +28,7 @@ from profit.fees import Skills, broker_fee_rate
 from sde.models import InvType
 from standin.characters import ROSTER
 from standin.esi import EsiStandIn
-from tests.characters_setup import fetch, make_character, skill, store_group
+from tests.characters_setup import fetch, make_character, skill, station_trading, store_group
 from tests.characters_tokens import ALL_SCOPES, ISSUER, TokenSigner
 from tests.market_env import FORGE
 
@@ -158,16 +158,6 @@ def traders(market: EsiStandIn, signer: TokenSigner) -> User:
     for character_id in (BRUCE, CLARK):
         fetch(make_character(alice, character_id, ALL_SCOPES), signer, ALL_SCOPES)
     return alice
-
-
-def station_trading(client: Client, **params: Any) -> dict[str, Any]:
-    response = client.get(
-        "/api/v1/profit/station-trading",
-        {"station_id": JITA, **params},
-        HTTP_ACCEPT="application/json",
-    )
-    assert response.status_code == 200, response.content[:300]
-    return dict(response.json())
 
 
 def test_profit_answers_use_the_selected_character_unless_parameters_say_otherwise(
