@@ -50,6 +50,7 @@ from django.utils.cache import patch_vary_headers
 VERSION = "1"
 # Rendered pages kept per process (an item page is about 60 kB).
 MAX_BYTES = 64 * 2**20
+FRAGMENT_BYTES = 32 * 2**20  # a profit row is 2-4 kB
 CACHE_CONTROL = "no-cache"  # a browser may keep the page, and asks with If-None-Match
 
 Fingerprint = Callable[[], Hashable]
@@ -116,44 +117,62 @@ def joined(pieces: list[Piece], values: list[bytes]) -> bytes:
 
 
 class Kept:
-    """Least recently used rendered pages, bounded by their total size (thread-safe)."""
+    """Least recently used values (rendered pages, fragments), bounded by their total size in
+    bytes as the caller counts it (thread-safe)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[Hashable, tuple[list[Piece], str, int]] = OrderedDict()
+        self._values: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> tuple[list[Piece], str, int] | None:
+    def get(self, key: Hashable) -> Any | None:
         with self._lock:
-            page = self._pages.get(key)
-            if page is not None:
-                self._pages.move_to_end(key)
-            return page
+            found = self._values.get(key)
+            if found is None:
+                return None
+            self._values.move_to_end(key)
+            return found[0]
 
-    def put(self, key: Hashable, pieces: list[Piece], content_type: str, size: int) -> None:
+    def put(self, key: Hashable, value: Any, size: int) -> None:
         if size > self.max_bytes:
             return
         with self._lock:
-            old = self._pages.pop(key, None)
-            self._size += size - (old[2] if old is not None else 0)
-            self._pages[key] = (pieces, content_type, size)
+            old = self._values.pop(key, None)
+            self._size += size - (old[1] if old is not None else 0)
+            self._values[key] = (value, size)
             while self._size > self.max_bytes:
-                _, (_, _, dropped) = self._pages.popitem(last=False)
+                _, (_, dropped) = self._values.popitem(last=False)
                 self._size -= dropped
 
     def clear(self) -> None:
         with self._lock:
-            self._pages.clear()
+            self._values.clear()
             self._size = 0
 
 
 kept = Kept(MAX_BYTES)
+# Rendered fragments ({% kept %}: profit/templatetags/kept.py), kept apart from the pages.
+fragments = Kept(FRAGMENT_BYTES)
+
+
+def fragment(key: Hashable, render: Callable[[], str]) -> str:
+    """The text `render()` gave for `key` in this process (rendered now if not kept). The key
+    is the caller's; the template version is added, so a deploy renders afresh."""
+    if settings.DEBUG:  # templates may change under a running process
+        return render()
+    full = (template_version(), key)
+    text = fragments.get(full)
+    if text is None:
+        text = render()
+        fragments.put(full, text, len(text))
+    return text
 
 
 def forget(setting: str = "", **_: Any) -> None:
     """Drop every kept page (on a settings change: tests; a page may read any setting)."""
     kept.clear()
+    fragments.clear()
     if setting in ("TEMPLATES", "INSTALLED_APPS", "STATIC_ROOT"):
         template_version.cache_clear()
 
@@ -257,9 +276,9 @@ def cached_page(*parts: str) -> Callable[[Callable[..., HttpResponse]], Callable
                         response.content = joined(pieces, live_values(pieces))
                     return response
                 body = bytes(response.content)
-                page = (split_marks(body), response["Content-Type"], len(body))
-                kept.put(key, *page)
-            pieces, content_type, _ = page
+                page = (split_marks(body), response["Content-Type"])
+                kept.put(key, page, len(body))
+            pieces, content_type = page
             values = live_values(pieces)
             etag = etag_of(key, values)
             if _matches(request, etag):

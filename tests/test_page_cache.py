@@ -211,3 +211,52 @@ def test_a_logged_in_user_never_gets_a_page_kept_for_someone_else(client, books,
     assert later.content == anonymous.content
     assert "alice-the-trader" not in later.content.decode()
     assert renders == [TRITANIUM] * 5
+
+
+# --- Fragments: {% kept %} ------------------------------------------------------------------
+
+
+def kept_template():
+    from django.template import engines
+
+    return engines["django"].from_string(
+        "{% load kept %}{% kept row %}{{ row.price }} {{ counter.next }}{% endkept %}"
+    )
+
+
+class Counter:
+    """Counts how often the fragment is rendered (each render reads `next` once)."""
+
+    def __init__(self) -> None:
+        self.renders = 0
+
+    @property
+    def next(self) -> int:
+        self.renders += 1
+        return self.renders
+
+
+def test_a_kept_fragment_renders_once_for_the_same_arguments(settings):
+    settings.DEBUG = False
+    template, counter = kept_template(), Counter()
+    row = {"type_id": 34, "price": 5.5}
+    first = template.render({"row": row, "counter": counter})
+    again = template.render({"row": dict(row), "counter": counter})  # equal, not the same dict
+    assert first == again == "5.5 1"
+    assert counter.renders == 1
+    # Another value of an argument (a new snapshot's price) is another fragment.
+    assert template.render({"row": {**row, "price": 6.0}, "counter": counter}) == "6.0 2"
+
+
+def test_no_fragment_is_kept_in_debug_mode(settings):
+    settings.DEBUG = True  # templates may change under a running process
+    template, counter = kept_template(), Counter()
+    for expected in ("5.5 1", "5.5 2"):
+        assert template.render({"row": {"price": 5.5}, "counter": counter}) == expected
+
+
+def test_a_kept_tag_without_arguments_is_refused():
+    from django.template import TemplateSyntaxError, engines
+
+    with pytest.raises(TemplateSyntaxError, match="needs the values"):
+        engines["django"].from_string("{% load kept %}{% kept %}x{% endkept %}")
