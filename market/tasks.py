@@ -15,6 +15,7 @@ from celery import shared_task
 from django.conf import settings
 
 from market import publish
+from market.history import fetch_history_task  # noqa: F401 (the worker registers it here)
 from market.prices import fetch_prices
 from market.refresh import RefreshBusy, RefreshFailed, is_due, refresh_region
 from market.signals import snapshot_published

@@ -9,7 +9,7 @@ seconds at the latest.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from store.base import Store
@@ -19,13 +19,13 @@ from store.base import Store
 class QueuedOnce:
     """The marker of one kind of task: `key` turns a subject into its store key."""
 
-    key: Callable[[int], str]
+    key: Callable[..., str]
     ttl: float
 
-    def is_queued(self, subject: int, store: Store) -> bool:
+    def is_queued(self, subject: Hashable, store: Store) -> bool:
         return store.get(self.key(subject)) is not None
 
-    def queue(self, subject: int, send: Callable[[], object], store: Store) -> bool:
+    def queue(self, subject: Hashable, send: Callable[[], object], store: Store) -> bool:
         """Mark the subject queued and `send` the task, unless a copy is queued already
         (False then)."""
         if self.is_queued(subject, store):
@@ -34,11 +34,11 @@ class QueuedOnce:
         send()
         return True
 
-    def mark(self, subject: int, store: Store) -> None:
+    def mark(self, subject: Hashable, store: Store) -> None:
         """Mark the subject queued (again): a running task that queues its own next run."""
         store.set(self.key(subject), b"1", ttl=self.ttl)
 
-    def clear(self, subject: int, store: Store) -> None:
+    def clear(self, subject: Hashable, store: Store) -> None:
         """It may be queued again: the worker took it or is done with it, or what it should
         do has changed."""
         store.delete(self.key(subject))

@@ -75,6 +75,19 @@ def store_down(settings: Any) -> Iterator[None]:
     reset_store()
 
 
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks run in the calling thread as they are queued (no worker)."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = before
+
+
 @pytest.fixture(autouse=True)
 def no_rate_limits(settings: object) -> None:
     """The suite sends many requests from one address; tests/test_protection.py turns the

@@ -107,7 +107,9 @@ def test_the_watch_reports_a_violation(site: Page, browser_log: BrowserLog, live
     browser_log.csp_violations.clear()  # seen: not a failure of this test
 
 
-def test_market_and_profit_pages(hubs: None, site: Page, browser_log: BrowserLog, live_server):
+def test_market_and_profit_pages(
+    hubs: None, site: Page, browser_log: BrowserLog, live_server, eager_celery
+):
     base = live_server.url
 
     visit(site, base + "/")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -475,7 +474,7 @@ def history_calls(esi: EsiStandIn) -> int:
     return sum(1 for r in esi.requests if "/history" in r.path)
 
 
-def test_history_comes_from_esi_once_then_from_the_cache(client, market):
+def test_history_comes_from_esi_once_then_from_the_cache(client, market, eager_celery):
     market.set_history(FORGE, TRITANIUM, HISTORY)
     url = f"/api/v1/market/history/{FORGE}/{TRITANIUM}"
     body = get(client, url).json()
@@ -502,12 +501,63 @@ def test_history_of_unknown_ids_is_404_without_asking_esi(client, market):
     assert history_calls(market) == 0
 
 
-def test_history_is_503_when_esi_is_unreachable_and_nothing_is_cached(client, market):
+def test_history_is_503_when_esi_is_unreachable_and_nothing_is_cached(client, market, eager_celery):
     market.faults.unreachable = True
     response = get(client, f"/api/v1/market/history/{FORGE}/{TRITANIUM}")
     assert response.status_code == 503
     assert response["Content-Type"].startswith("application/json")
     assert "ESI" in response.json()["detail"]
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[tuple[int, int]]:
+    """The history fetches queued for a worker, not run (no worker here)."""
+    sent: list[tuple[int, int]] = []
+    monkeypatch.setattr("market.history.fetch_history_task.delay", lambda *a: sent.append(a))
+    return sent
+
+
+def test_a_history_not_cached_is_fetched_by_a_worker_while_callers_are_told_to_wait(
+    client, market, queued
+):
+    from market.history import fetch_history_task
+
+    market.set_history(FORGE, TRITANIUM, HISTORY)
+    url = f"/api/v1/market/history/{FORGE}/{TRITANIUM}"
+    for _ in range(2):
+        response = get(client, url)
+        assert response.status_code == 202
+        assert response["Retry-After"] == "1"
+        assert "being fetched from ESI" in response.json()["detail"]
+    assert queued == [(FORGE, TRITANIUM)]  # one fetch for everyone who waits
+    assert history_calls(market) == 0  # no request waited on ESI
+    fetch_history_task(*queued[0])  # the worker
+    assert get(client, url).json()["days"] == HISTORY
+    assert history_calls(market) == 1
+
+
+def test_a_failed_fetch_answers_the_callers_who_wait(client, market, queued):
+    from market.history import fetch_history_task
+
+    url = f"/api/v1/market/history/{FORGE}/{TRITANIUM}"
+    assert get(client, url).status_code == 202
+    market.faults.unreachable = True
+    fetch_history_task(*queued[0])
+    response = get(client, url)
+    assert response.status_code == 503
+    assert "ESI is unavailable" in response.json()["detail"]
+    assert len(queued) == 1  # the failure answers for a while; ESI is not asked again at once
+
+
+def test_a_history_that_cannot_be_queued_is_fetched_in_the_request(client, market, monkeypatch):
+    def broker_down(*args):
+        raise OSError("the broker cannot be reached")
+
+    monkeypatch.setattr("market.history.fetch_history_task.delay", broker_down)
+    market.set_history(FORGE, TRITANIUM, HISTORY)
+    response = get(client, f"/api/v1/market/history/{FORGE}/{TRITANIUM}")
+    assert response.status_code == 200
+    assert response.json()["days"] == HISTORY
 
 
 PRICES = [
@@ -572,18 +622,6 @@ def test_status_shows_every_tracked_region_and_esi(client, market):
     assert body["esi"]["breaker"]["state"] == "closed"
     assert body["esi"]["downtime"]["window"] is None  # switched off by the test settings
     assert "error_limit" in body["esi"]["limits"]
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = before
 
 
 def staff_client(client, is_staff: bool = True):

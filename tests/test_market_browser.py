@@ -73,7 +73,7 @@ def days_within(days: list[dict[str, Any]], n: int) -> int:
 # --- Item page -----------------------------------------------------------------------------
 
 
-def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_server):
+def test_item_page_compares_hubs_shows_books_and_history(live_esi, page, live_server, eager_celery):
     open_page(page, live_server.url + f"/items/{TRITANIUM}/")
     jita_ask = compare_row(page, FORGE, "hub").locator('[data-cell="hub-ask"]')
     expect(jita_ask).to_be_visible()
@@ -285,7 +285,7 @@ def test_item_page_without_javascript_shows_every_market(live_esi, browser, live
         phone.context.close()
 
 
-def test_market_pages_fit_a_phone(live_esi, browser, live_server):
+def test_market_pages_fit_a_phone(live_esi, browser, live_server, eager_celery):
     page = new_page(browser, viewport={"width": 375, "height": 740}, is_mobile=True)
     try:
         open_page(page, live_server.url + f"/items/{TRITANIUM}/")
@@ -306,6 +306,27 @@ def test_market_pages_fit_a_phone(live_esi, browser, live_server):
         screenshot(page, "market-status-mobile")
     finally:
         page.context.close()
+
+
+def test_the_chart_waits_for_the_worker_to_fetch_the_history(
+    live_esi, page, live_server, monkeypatch
+):
+    """No history is cached: the API answers 202 until a worker (here a timer, 1.5 s later)
+    has fetched it, and the chart asks again until it can draw."""
+    from market.history import fetch_history_task
+
+    def worker_later(*args: int) -> None:
+        threading.Timer(1.5, fetch_history_task, args).start()
+
+    monkeypatch.setattr("market.history.fetch_history_task.delay", worker_later)
+    asked: list[int] = []
+    page.on(
+        "response",
+        lambda r: asked.append(r.status) if "/api/v1/market/history/" in r.url else None,
+    )
+    open_page(page, live_server.url + f"/items/{TRITANIUM}/")
+    expect(shown(page, "[data-chart] path.chart__avg")).to_be_attached(timeout=10_000)
+    assert asked[0] == 202 and asked[-1] == 200
 
 
 # --- Status page ---------------------------------------------------------------------------

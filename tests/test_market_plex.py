@@ -135,7 +135,7 @@ def test_other_items_asked_of_the_global_plex_market_are_refused(client, publish
     assert response.json()["detail"] == plex.GLOBAL_ONLY_PLEX
 
 
-def test_plex_history_in_a_hub_region_says_where_it_trades(client, published) -> None:
+def test_plex_history_in_a_hub_region_says_where_it_trades(client, published, eager_celery) -> None:
     response = get(client, f"/api/v1/market/history/{FORGE}/{PLEX}")
     assert response.status_code == 404
     assert response.json()["detail"] == plex.PLEX_ONLY_GLOBAL

@@ -40,16 +40,6 @@ def hubs(market) -> dict[int, Any]:
     return snapshots
 
 
-@pytest.fixture
-def eager_celery():
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
 def get(client, url: str, **params: Any):
     return client.get(url, params, HTTP_ACCEPT="application/json")
 

@@ -254,7 +254,9 @@ class FifteenSecondsPast(datetime):
         return datetime(2026, 12, 7, 2, 30, 15, tzinfo=UTC)
 
 
-def test_one_client_cannot_spend_the_history_budget_for_all(client, market, settings, monkeypatch):
+def test_one_client_cannot_spend_the_history_budget_for_all(
+    client, market, settings, monkeypatch, eager_celery
+):
     from tests.test_market_api import HISTORY, history_calls
 
     monkeypatch.setattr("market.history.datetime", FifteenSecondsPast)

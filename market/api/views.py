@@ -36,7 +36,7 @@ from config.clientip import client_key
 from esi.errors import EsiError, EsiHttpError
 from market import publish, selectors
 from market.api import serializers as s
-from market.history import HistoryShareSpent, fetch_history
+from market.history import HistoryFailed, HistoryPending, HistoryShareSpent, history_or_ask
 from market.prices import type_prices
 from market.snapshot import Snapshot
 from market.tasks import refresh_region_task
@@ -88,11 +88,13 @@ class HistoryView(APIView):
         operation_id="market_history",
         summary="Daily history of one type in a region",
         description=(
-            "A history ESI has not answered yet today costs one of this address's "
+            "Answered from the cache while ESI's answer of today is kept. Otherwise a worker "
+            "fetches it from ESI and the answer is 202 with Retry-After: ask again then. A "
+            "history ESI has not answered yet today costs one of this address's "
             "RATE_LIMIT_HISTORY_CALLS a minute (ESI's 300 a minute are shared by everyone); "
             "past them: 429 with Retry-After. Cached histories are always answered."
         ),
-        responses={200: s.HistoryOut, 429: ErrorOut, **ERRORS},
+        responses={200: s.HistoryOut, 202: ErrorOut, 429: ErrorOut, **ERRORS},
     )
     def get(self, request: Request, region_id: int, type_id: int) -> Response:
         validated(s.NoParams, request)
@@ -101,11 +103,18 @@ class HistoryView(APIView):
             selectors.tracked_region(region_id)
             name = selectors.market_type(type_id)
             selectors.in_this_market(region_id, type_id)
-            rows = fetch_history(region_id, type_id, for_client=client_key(request))
+            try:
+                rows = history_or_ask(region_id, type_id, for_client=client_key(request))
+            except HistoryFailed as exc:
+                raise (NotFound if exc.status == 404 else Unavailable)(str(exc)) from exc
             return {"region_id": region_id, "type_id": type_id, "type_name": name, "days": rows}
 
         try:
             return _answer(read)
+        except HistoryPending as exc:
+            return Response(
+                {"detail": str(exc)}, status=202, headers={"Retry-After": str(exc.retry_after)}
+            )
         except HistoryShareSpent as exc:
             return Response(
                 {"detail": str(exc)}, status=429, headers={"Retry-After": str(exc.retry_after)}

@@ -147,7 +147,22 @@
       data = null;
     }
     const detail = (data && typeof data.detail === "string" && data.detail) || "HTTP " + response.status;
-    return { ok: response.ok, status: response.status, data: data, detail: detail };
+    const retryAfter = Number(response.headers.get("Retry-After")) || 1;
+    return { ok: response.ok && response.status !== 202, status: response.status, data: data, detail: detail, retryAfter: retryAfter };
+  }
+
+  // A history the server does not hold yet is fetched from ESI by its worker: the API answers
+  // 202 with Retry-After until it is there. Ask again as told, for a minute at most.
+  async function getHistory(url) {
+    const givingUp = Date.now() + 60000;
+    for (;;) {
+      const answer = await getJson(url);
+      if (answer.status !== 202) return answer;
+      if (Date.now() > givingUp) {
+        return { ok: false, status: 202, data: null, detail: "ESI has not answered yet; try again in a minute" };
+      }
+      await new Promise((resolve) => setTimeout(resolve, answer.retryAfter * 1000));
+    }
   }
 
   // --- Item page -------------------------------------------------------------------------
@@ -270,7 +285,7 @@
       const regionId = this.region;
       const panel = this.panel(regionId);
       const host = this.chartHost(panel);
-      if (!this.histories.has(regionId)) this.histories.set(regionId, getJson(host.dataset.historyUrl));
+      if (!this.histories.has(regionId)) this.histories.set(regionId, getHistory(host.dataset.historyUrl));
       const answer = await this.histories.get(regionId);
       if (regionId !== this.region) return; // the user moved on; drawn when selected again
       const note = panel.querySelector("[data-history-note]");
@@ -280,7 +295,7 @@
         this.charts.delete(regionId);
         let message;
         if (answer.status === 404) message = "No price history for " + this.typeName + " in " + where + ".";
-        else if (answer.status === 503) message = "Price history for " + where + " is unavailable right now: " + answer.detail;
+        else if (answer.status === 503 || answer.status === 202) message = "Price history for " + where + " is unavailable right now: " + answer.detail;
         else message = "Could not load the price history: " + answer.detail;
         host.replaceChildren(h("p", { className: answer.status === 404 ? "muted" : "market-pending", text: message }));
         note.textContent = "";
