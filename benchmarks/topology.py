@@ -85,11 +85,12 @@ class Topology:
             check=True,
         )
 
-    def python(self, code: str) -> str:
-        """Run Python code with Django set up inside the deployment; its standard output."""
+    def python(self, code: str, *args: str) -> str:
+        """Run Python code with Django set up inside the deployment (`args` in sys.argv[1:]);
+        its standard output."""
         script = "import django; django.setup()\n" + code
         return subprocess.run(
-            [sys.executable, "-c", script],
+            [sys.executable, "-c", script, *args],
             cwd=ROOT,
             env=self.env,
             check=True,

@@ -291,6 +291,21 @@ class EsiClient:
         )
         return response
 
+    def fresh_response(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        cache_scope: str | None = None,
+    ) -> EsiResponse | None:
+        """The stored response while it is fresh (what `get_cached` would answer without a
+        call), else None; never calls ESI. One read of the store."""
+        key = cache_key(self.base_url + _clean(path), params, cache_scope)
+        entry = self.cache.load(key)
+        if entry is None or not entry.fresh(self.now().timestamp(), None):
+            return None
+        return self._from_entry(entry)
+
     def is_fresh(
         self,
         path: str,

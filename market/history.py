@@ -121,10 +121,8 @@ def cached_history(
 ) -> list[dict[str, Any]] | None:
     """The history from the shared cache while ESI's answer is fresh, else None."""
     client = client or shared_client()
-    params = {"type_id": type_id}
-    if not client.is_fresh(_path(region_id), params=params):
-        return None
-    return list(client.get_cached(_path(region_id), params=params).data or [])
+    response = client.fresh_response(_path(region_id), params={"type_id": type_id})
+    return None if response is None else list(response.data or [])
 
 
 def history_or_ask(

@@ -22,7 +22,7 @@ from django.urls import reverse
 from redis.exceptions import RedisError
 from rest_framework import serializers
 
-from config import slots
+from config import page_cache, slots
 from market.selectors import region_names
 from market.views import age_text
 from profit import answers, boards, flags, selectors
@@ -102,14 +102,19 @@ def _any_set(request: HttpRequest, names: Sequence[str], errors: Mapping[str, st
     return any(str(request.GET.get(name, "")).strip() for name in names)
 
 
-def _snapshot_rows(blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """An answer's `snapshots` block with each region's name and age, for the page."""
+def _snapshot_rows(
+    blocks: Sequence[Mapping[str, Any]], *, live: bool = False
+) -> list[dict[str, Any]]:
+    """An answer's `snapshots` block with each region's name and age, for the page. `live`:
+    the ages of the current snapshots, written as live fragments when the page is kept
+    (config/page_cache.py: the home page's boards)."""
     names = region_names()
     return [
         {
             **block,
             "region_name": names.get(block["region_id"]) or f"Region {block['region_id']}",
-            "age": age_text(block["age_seconds"]),
+            "age": (live and page_cache.live_mark("age", str(block["region_id"])))
+            or age_text(block["age_seconds"]),
             "fetched": datetime.fromisoformat(block["fetched_at"]),
         }
         for block in blocks
@@ -398,6 +403,15 @@ def _poll_ms() -> int:
     return int(settings.PROFIT_BOARD_POLL_MS)
 
 
+def boards_fingerprint() -> str | None:
+    """The boards' version: a key part of the kept home page (config/page_cache.py)."""
+    pointer = boards.read_pointer()
+    return pointer["version"] if pointer else None
+
+
+page_cache.register("boards", boards_fingerprint)
+
+
 def boards_context(limit: int = HOME_BOARD_ROWS) -> dict[str, Any]:
     """What the boards partial shows (never raises: a store outage shows a notice)."""
     try:
@@ -410,7 +424,7 @@ def boards_context(limit: int = HOME_BOARD_ROWS) -> dict[str, Any]:
             board["rows"] = [_with_systems(row) for row in board["rows"]]
     return {
         "boards": answer,
-        "snapshots": _snapshot_rows(answer["snapshots"]),
+        "snapshots": _snapshot_rows(answer["snapshots"], live=True),
         "published_at": datetime.fromisoformat(answer["published_at"])
         if answer["published_at"]
         else None,

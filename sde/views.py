@@ -42,8 +42,11 @@ REGION_KINDS = [
 ]
 
 
+@page_cache.cached_page(*CACHED_PARTS, "boards")
 def home(request: HttpRequest) -> HttpResponse:
-    """The search page; with `?q=` it also lists the matches (the search without JavaScript)."""
+    """The search page; with `?q=` it also lists the matches (the search without JavaScript).
+    Kept per state of the SDE, the markets and the boards (profit/views.py registers them);
+    a search (`?q=`) renders each time."""
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
     results = []
     if query:

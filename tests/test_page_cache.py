@@ -213,6 +213,27 @@ def test_a_logged_in_user_never_gets_a_page_kept_for_someone_else(client, books,
     assert renders == [TRITANIUM] * 5
 
 
+def test_the_home_page_is_kept_until_the_boards_change(client, books):
+    from profit import boards
+
+    boards.recompute()
+    first = client.get("/")
+    assert first.status_code == 200 and first["ETag"]
+    assert client.get("/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    version = boards.read_pointer()["version"]
+    assert f'data-version="{version}"' in first.content.decode()
+
+    books.generate(FORGE, 2_000, seed=11)
+    refresh_region(FORGE)
+    boards.recompute()  # a new version of the boards
+    assert boards.read_pointer()["version"] != version
+    after = client.get("/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200
+    assert f'data-version="{boards.read_pointer()["version"]}"' in after.content.decode()
+    # A search renders every time (its query string is never a key).
+    assert "ETag" not in client.get("/", {"q": "tritanium"})
+
+
 # --- Fragments: {% kept %} ------------------------------------------------------------------
 
 

@@ -17,7 +17,9 @@
 "use strict";
 
 (function () {
-  const DEBOUNCE_MS = 150;
+  // A search waits for a pause in the typing: a keystroke every 150-300 ms (most people)
+  // asks once per pause, not once per letter.
+  const DEBOUNCE_MS = 250;
 
   class EveCombobox {
     // parts: {container, input, panel, list, status} (focus leaving the container closes the
