@@ -25,7 +25,7 @@ from rest_framework import serializers
 from config import page_cache, slots
 from market.selectors import region_names
 from market.views import age_text
-from profit import answers, boards, flags, selectors
+from profit import answers, boards, flags, row_html, selectors
 from profit.api import serializers as s
 from profit.locations import resolve_place
 from profit.page_input import (
@@ -189,7 +189,6 @@ def _list_page(
     limited = {k: v for k, v in values.items() if not (k in HAULER_FIELDS and v == NO_LIMIT)}
     data, errors = validate(params, limited)
     context = _form_context(request, values, errors, offered, sorts)
-    context["flag_titles"] = flags.TITLES
     if data is None:
         return values, context, None, 400
     skills, source = skills_from_request(request, data)
@@ -243,6 +242,9 @@ def station_trading_page(request: HttpRequest) -> HttpResponse:
     if answer is not None:
         context["station"] = answer["station"]
         context["api_url"] = reverse("api-profit-station")
+        context["row_html"] = row_html.rendered(
+            context["rows"], row_html.station_row, answer["station"]["id"]
+        )
     if values.get("station_id") and not any(
         str(h["id"]) == values["station_id"] for h in offered["hubs"]
     ):
@@ -307,6 +309,7 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
     )
     context["engine_defaults"] = selectors.hauling_parameters(selectors.hauling_params({}))
     if answer is not None:
+        context["row_html"] = row_html.rendered(context["rows"], row_html.hauling_row)
         context["from_places"] = answer["from"]
         context["to_places"] = answer["to"]
         context["same_places"] = {p["id"] for p in answer["from"]} == {
