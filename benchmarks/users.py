@@ -29,9 +29,10 @@ and sorts; a CSV export; the market and profit APIs; the regions.
 The abusive clients, each in a loop without pause: hauling from every tracked region to
 every tracked region in list mode as CSV without a page (the most rows), instant hauling
 between all the regions (a page of 1,000), station trading at Jita as CSV with nothing
-hidden, and item pages with a query string that defeats the page cache. 429 and 503 to
+hidden, and item pages with a query string meant to defeat the page cache. 429 and 503 to
 them are the limits doing their work, not errors; so is a 400 that a stated cap gives (more
-place pairs than PROFIT_MAX_PLACE_PAIRS), which the report shows apart by its status.
+place pairs than PROFIT_MAX_PLACE_PAIRS), and the 301 that sends a cache-busting parameter
+to the page without it; the report shows each apart by its status.
 
 Measured: --alone seconds of people only, then --duration seconds of people with the
 abusive clients. For each phase and group: requests, p50/p95/p99 of the whole answer (body
@@ -77,9 +78,10 @@ TYPE_GAP = (0.15, 0.3)  # seconds between two keystrokes
 DEBOUNCE = 0.25  # the pause after which static/js/combobox.js asks (DEBOUNCE_MS)
 TIMEOUT = 30.0
 TARGET_P95_MS = 300.0
-# Refusals the limits give the abusive clients on purpose: 429 (their allowance spent), 503
-# (no heavy slot free), 400 (a stated cap: too many place pairs), each with a message.
-INTENDED_FOR_ABUSERS = {400, 429, 503}
+# Answers the limits give the abusive clients on purpose: 429 (their allowance spent), 503
+# (no heavy slot free), 400 (a stated cap: too many place pairs), each with a message; 301
+# (a read page asked with a parameter it does not read goes to the page without it).
+INTENDED_FOR_ABUSERS = {301, 400, 429, 503}
 
 BUSIEST = """
 import json

@@ -43,7 +43,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.signals import setting_changed
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotModified,
+    HttpResponsePermanentRedirect,
+    QueryDict,
+)
 from django.utils.cache import patch_vary_headers
 
 # Bumped when a change of code (not templates) changes what a cached page shows.
@@ -252,14 +259,37 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
-def cached_page(*parts: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
-    """Serve the view's page from memory per key (see the module's docstring)."""
+def canonical(request: HttpRequest, reads: tuple[str, ...]) -> HttpResponseBase | None:
+    """A 301 to the same page without the query parameters the view does not read (a
+    tracking tag, or a parameter added to defeat the cache: each such request would render
+    the page anew), else None."""
+    if not request.META.get("QUERY_STRING") or request.method not in ("GET", "HEAD"):
+        return None
+    if all(name in reads for name in request.GET):
+        return None
+    kept_params = QueryDict(mutable=True)
+    for name in reads:
+        if name in request.GET:
+            kept_params.setlist(name, request.GET.getlist(name))
+    target = request.path + (f"?{kept_params.urlencode()}" if kept_params else "")
+    return HttpResponsePermanentRedirect(target)
+
+
+def cached_page(
+    *parts: str, reads: tuple[str, ...] = ()
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
+    """Serve the view's page from memory per key (see the module's docstring). `reads`: the
+    query parameters the view reads; any other sends the browser to the page without it
+    (`canonical`)."""
 
     def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
         name = f"{view.__module__}.{view.__qualname__}"
 
         @functools.wraps(view)
         def serve(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
+            redirect = canonical(request, reads)
+            if redirect is not None:
+                return redirect
             key = page_key(name, kwargs, parts) if cacheable(request) else None
             if key is None:
                 return view(request, **kwargs)

@@ -42,7 +42,7 @@ REGION_KINDS = [
 ]
 
 
-@page_cache.cached_page(*CACHED_PARTS, "boards")
+@page_cache.cached_page(*CACHED_PARTS, "boards", reads=("q",))
 def home(request: HttpRequest) -> HttpResponse:
     """The search page; with `?q=` it also lists the matches (the search without JavaScript).
     Kept per state of the SDE, the markets and the boards (profit/views.py registers them);
@@ -90,7 +90,7 @@ def item_page(request: HttpRequest, type_id: int) -> HttpResponse:
     return render(request, "sde/item.html", context)
 
 
-@page_cache.cached_page(*CACHED_PARTS)
+@page_cache.cached_page(*CACHED_PARTS, reads=("kind",))
 def region_index(request: HttpRequest) -> HttpResponse:
     regions = selectors.region_list()
     kind = request.GET.get("kind", "")
