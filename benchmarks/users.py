@@ -428,8 +428,20 @@ BROWSED_TYPES = 150  # the people open item pages of the busiest types' first 15
 # --- The deployment ------------------------------------------------------------------------
 
 
+def create_database(url: str) -> None:
+    """The benchmark's PostgreSQL database, created if it is not there yet."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def deploy(args: argparse.Namespace, folder: Path) -> tuple[Topology, str]:
     if args.deployment == "postgres":
+        create_database(args.database_url)
         os.environ["DATABASE_URL"] = args.database_url
         os.environ["REDIS_URL"] = args.redis_url
     else:  # the embedded default: nothing but files in the folder
