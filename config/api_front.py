@@ -32,6 +32,7 @@ ENDPOINTS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("market", "price history", "api-market-history", {"region_id": "10000002", "type_id": "34"}),
     ("market", "average and adjusted prices", "api-market-prices", {"type_id": "34"}),
     ("market", "snapshots and refreshes", "api-market-status", {}),
+    ("market", "Upwell structures (and /{structure_id})", "api-market-structures", {}),
     ("profit", "station trading", "api-profit-station", {}),
     ("profit", "hauling", "api-profit-hauling", {}),
     ("profit", "trade calculator (POST)", "api-profit-calculate", {}),

@@ -179,6 +179,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
     },
     "market-refresh-prices": {"task": "market.tasks.refresh_prices", "schedule": 600.0},
+    # ESI's public list of structures with a market (it caches it an hour).
+    "market-public-structures": {
+        "task": "market.tasks.learn_public_structures",
+        "schedule": 6 * 3600.0,
+    },
     # Checks which characters' data is due (ESI's Expires); each refresh takes its own lock.
     # Average daily volumes (30 days of history) per hub type, within the history budget.
     "profit-daily-volumes": {

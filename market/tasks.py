@@ -14,7 +14,7 @@ from functools import partial
 from celery import shared_task
 from django.conf import settings
 
-from market import publish
+from market import publish, structures
 from market.history import fetch_history_task  # noqa: F401 (the worker registers it here)
 from market.prices import fetch_prices
 from market.refresh import RefreshBusy, RefreshFailed, is_due, refresh_region
@@ -65,10 +65,17 @@ def refresh_region_task(region_id: int) -> str:
         log.warning("market refresh of %s failed: %s", region_id, exc)
         return "failed"
     if outcome.result == "published":  # who follows new snapshots hears of it (signals.py)
+        structures.learn_from_published(region_id)
         snapshot_published.send(
             sender=refresh_region_task, region_id=region_id, generation=outcome.meta.generation
         )
     return outcome.result
+
+
+@shared_task(ignore_result=True)
+def learn_public_structures() -> int:
+    """ESI's public list of structures with a market, recorded (market/structures.py)."""
+    return structures.fetch_public_list()
 
 
 @shared_task(ignore_result=True)

@@ -34,7 +34,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -68,7 +68,14 @@ RATE_LIMITS: dict[str, tuple[str, int, str]] = {
 # ...and those of the character routes (standin/characters.py): every bucket enforced.
 _BUCKETS = {**RATE_LIMITS, **character_routes.RATE_LIMITS}
 # Seconds each route's answers stay fresh (the spec's x-cache-age).
-CACHE_AGE = {"orders": 300, "types": 600, "prices": 3600, "status": 30, "meta_status": 60}
+CACHE_AGE = {
+    "orders": 300,
+    "types": 600,
+    "prices": 3600,
+    "status": 30,
+    "meta_status": 60,
+    "public_structures": 3600,
+}
 
 ERROR_LIMITED = (
     "This software has exceeded the error limit for ESI. If you are a user, please contact the "
@@ -88,6 +95,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/markets/(\d+)/history$"), "history"),
     (re.compile(r"^/markets/(\d+)/types$"), "types"),
     (re.compile(r"^/markets/prices$"), "prices"),
+    (re.compile(r"^/universe/structures$"), "public_structures"),
     (re.compile(r"^/status$"), "status"),
     (re.compile(r"^/meta/status$"), "meta_status"),
     *character_routes.ROUTES,  # characters, their corporations and structures
@@ -228,6 +236,8 @@ class EsiStandIn(Served):
         self._history: dict[tuple[int, int], list[dict[str, Any]]] = {}
         self._history_cache: dict[tuple[Any, ...], bytes] = {}
         self._prices: list[dict[str, Any]] | None = None
+        # GET /universe/structures/ (None: the structures with orders in the served books)
+        self.public_structures: list[int] | None = None
         self._prices_cache: tuple[int, bytes, datetime] | None = None
         self._error_window_start: float | None = None
         self._buckets: dict[str, tuple[float, int]] = {}  # group -> (window start, used)
@@ -430,6 +440,8 @@ class EsiStandIn(Served):
             return self._types(region_id, query, headers)
         if route == "prices":
             return self._prices_route(headers)
+        if route == "public_structures":
+            return self._public_structures(query, headers)
         if route == "status":
             return self._status(headers)
         if route == "meta_status":
@@ -673,6 +685,29 @@ class EsiStandIn(Served):
                 self._prices_cache = cached
         _, body, last_modified = cached
         return self._fresh_or_304(headers, body, last_modified, None, CACHE_AGE["prices"])
+
+    def _public_structures(
+        self, query: Mapping[str, str], headers: CaseInsensitiveDict[str]
+    ) -> _Reply:
+        """ESI's public list of structure ids, `filter` market or manufacturing_basic: here
+        the structures with orders in the served books, or `public_structures` when set."""
+        if query.get("filter", "market") not in ("market", "manufacturing_basic"):
+            return _error(400, "Invalid filter")
+        with self._lock:
+            ids = self.public_structures
+            if ids is None:
+                ids = sorted(
+                    {
+                        o["location_id"]
+                        for book in self._books.values()
+                        for o in book.views[("all", None)].orders
+                        if o["location_id"] >= STRUCTURE_ID_MIN
+                    }
+                )
+        body = orjson.dumps(ids)
+        return self._fresh_or_304(
+            headers, body, self.started_at, None, CACHE_AGE["public_structures"]
+        )
 
     def _derived_prices(self) -> list[dict[str, Any]]:
         """average_price: the mean over regions of each type's mid (best bid and ask);

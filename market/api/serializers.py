@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from market.models import Structure
 from sde.api.fields import AsciiIntegerField
+from sde.api.serializers import PageParams
 from sde.ids import parse_ascii_id
 
 MAX_ID = 2**31 - 1
@@ -256,3 +258,40 @@ class StatusOut(serializers.Serializer):
 
 class QueuedOut(serializers.Serializer):
     queued = serializers.IntegerField(help_text="The region whose refresh was queued.")
+
+
+# --- Structures ----------------------------------------------------------------------------
+
+
+class StructureParams(PageParams):
+    region_id = AsciiIntegerField(min_value=1, max_value=MAX_ID, required=False)
+    market_status = serializers.ChoiceField(choices=Structure.Status.values, required=False)
+
+
+class StructureOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(
+        allow_null=True, help_text="Told by ESI to characters with docking access: null "
+        "until a member shares the structure's market."
+    )  # fmt: skip
+    system_id = serializers.IntegerField(allow_null=True)
+    system_name = serializers.CharField(allow_null=True)
+    region_id = serializers.IntegerField(allow_null=True)
+    region_name = serializers.CharField(allow_null=True)
+    security = serializers.FloatField(allow_null=True)
+    type_id = serializers.IntegerField(allow_null=True)
+    owner_id = serializers.IntegerField(allow_null=True)
+    market_status = serializers.ChoiceField(choices=Structure.Status.choices)
+    last_refresh = serializers.DateTimeField(allow_null=True)
+    order_count = serializers.IntegerField(allow_null=True)
+    learned_from = serializers.ChoiceField(choices=Structure.Learned.choices)
+    learned_at = serializers.DateTimeField()
+    broker_fee = serializers.FloatField(
+        allow_null=True, help_text="The owner's rate (null: PROFIT_STRUCTURE_BROKER_FEE)."
+    )
+    is_hub = serializers.BooleanField()
+
+
+class StructureListOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = StructureOut(many=True)

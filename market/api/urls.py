@@ -18,4 +18,10 @@ urlpatterns = [
     path("prices/<eveid:type_id>", views.PricesView.as_view(), name="api-market-prices"),
     path("status", views.StatusView.as_view(), name="api-market-status"),
     path("refresh", views.RefreshView.as_view(), name="api-market-refresh"),
+    path("structures", views.StructureListView.as_view(), name="api-market-structures"),
+    path(
+        "structures/<eveid:structure_id>",
+        views.StructureDetailView.as_view(),
+        name="api-market-structure",
+    ),
 ]

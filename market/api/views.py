@@ -37,9 +37,12 @@ from esi.errors import EsiError, EsiHttpError
 from market import publish, selectors
 from market.api import serializers as s
 from market.history import HistoryFailed, HistoryPending, HistoryShareSpent, history_or_ask
+from market.models import Structure
 from market.prices import type_prices
 from market.snapshot import Snapshot
+from market.structures import structure_json
 from market.tasks import refresh_region_task
+from sde.api.views import page_of
 from sde.selectors import per_installed_sde
 
 ERRORS = {400: ErrorOut, 404: ErrorOut, 503: ErrorOut}
@@ -286,3 +289,43 @@ def render_book(request: HttpRequest, snapshot: Snapshot, type_id: int) -> bytes
         return None
     book = selectors.book_of(snapshot, type_id, name, **params)
     return JSONRenderer().render(book)[1:]
+
+
+class StructureListView(APIView):
+    @extend_schema(
+        operation_id="market_structures_list",
+        summary="Every Upwell structure this deployment knows of",
+        description=(
+            "Learned from the region books' ranged bids, ESI's public list of market "
+            "structures, members' assets and orders, or an operator; with how each was "
+            "learned and whether its market is read."
+        ),
+        parameters=[s.StructureParams],
+        responses={200: s.StructureListOut, 400: ErrorOut},
+    )
+    def get(self, request: Request) -> Response:
+        params = validated(s.StructureParams, request)
+        known = Structure.objects.all()
+        if params.get("region_id"):
+            known = known.filter(region_id=params["region_id"])
+        if params.get("market_status"):
+            known = known.filter(market_status=params["market_status"])
+        return Response(page_of([structure_json(x) for x in known], params))
+
+
+class StructureDetailView(APIView):
+    @extend_schema(
+        operation_id="market_structures_retrieve",
+        summary="One known Upwell structure",
+        responses={200: s.StructureOut, 404: ErrorOut},
+    )
+    def get(self, request: Request, structure_id: int) -> Response:
+        validated(s.NoParams, request)
+        try:
+            return Response(structure_json(Structure.objects.get(structure_id=structure_id)))
+        except Structure.DoesNotExist as exc:
+            raise NotFound(
+                f"Structure {structure_id} is not known here: structures are learned from "
+                "the region books, ESI's public list and members' data, or added by an "
+                "operator."
+            ) from exc

@@ -28,7 +28,8 @@ def _found(loader: Callable[[int], Any], ident: int) -> Any:
         raise NotFound(str(exc)) from exc
 
 
-def _page(rows: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+def page_of(rows: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """`count` and the page of `results` that PageParams ask for (market structures too)."""
     offset, limit = params["offset"], params["limit"]
     if params.get("page") or params.get("page_size"):
         limit = params.get("page_size") or limit
@@ -105,7 +106,7 @@ class SystemListView(APIView):
         params = validated(s.SystemParams, request)
         if "region_id" in params:
             _found(selectors.region_detail, params["region_id"])
-        return Response(_page(selectors.system_list(**_filters(params)), params))
+        return Response(page_of(selectors.system_list(**_filters(params)), params))
 
 
 class SystemDetailView(APIView):
@@ -128,7 +129,7 @@ class StationListView(APIView):
     )
     def get(self, request: Request) -> Response:
         params = validated(s.StationParams, request)
-        return Response(_page(selectors.station_list(**_filters(params)), params))
+        return Response(page_of(selectors.station_list(**_filters(params)), params))
 
 
 class StationDetailView(APIView):

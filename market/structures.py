@@ -1,0 +1,116 @@
+"""Learning of Upwell structures from what ESI shows legitimately, and reading them back.
+
+- `learn(found, source)`: record structures (id -> solar system id or None) learned from a
+  source; a structure already known keeps where it was first learned, and gains a system
+  it did not have.
+- `learn_from_snapshot(snapshot)`: the structures whose ranged bids a region book shows
+  (ESI's region book carries no structure sell orders and no bids of range "station"), with
+  their systems from those orders; run on every published snapshot (market.tasks).
+- `structure_json(structure)`: a structure as the API answers it (`/api/v1/market/structures`).
+- `fetch_public_list()`: ESI's public list of structures with a market
+  (`GET /universe/structures/?filter=market`; incomplete, esi-issues #1358), recorded as
+  learned from it; a beat task runs it daily.
+
+Never enumerate structures with the search endpoint: CCP bans that.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from esi.client import EsiClient, shared_client
+from market import publish
+from market.models import Structure
+from market.snapshot import Snapshot
+from sde.ids import STRUCTURE_ID_MIN
+from sde.places import Structure as Learned
+from sde.places import structure_place
+
+log = logging.getLogger(__name__)
+
+
+def learn(found: Mapping[int, int | None], source: str) -> int:
+    """Record the structures in `found` (id -> solar system id, None when unknown); returns
+    how many were new."""
+    ids = [i for i in found if i >= STRUCTURE_ID_MIN]
+    if not ids:
+        return 0
+    known = {s.structure_id: s for s in Structure.objects.filter(structure_id__in=ids)}
+    regions = {i: structure_place(i, None, system_id=found[i]).region_id for i in ids}
+    new = [
+        Structure(
+            structure_id=i,
+            solar_system_id=found[i],
+            region_id=regions[i],
+            learned_from=source,
+        )
+        for i in ids
+        if i not in known
+    ]
+    Structure.objects.bulk_create(new, ignore_conflicts=True)
+    placed = [s for i, s in known.items() if s.solar_system_id is None and found.get(i) is not None]
+    for structure in placed:
+        structure.solar_system_id = found[structure.structure_id]
+        structure.region_id = regions[structure.structure_id]
+    Structure.objects.bulk_update(placed, ["solar_system_id", "region_id"])
+    return len(new)
+
+
+def learn_from_published(region_id: int) -> int:
+    """`learn_from_snapshot` of the region's current snapshot (after the worker published
+    it); never fails the refresh that called it."""
+    try:
+        snapshot = publish.load(region_id)
+        return learn_from_snapshot(snapshot) if snapshot is not None else 0
+    except Exception:
+        log.warning("structures of region %s not learned", region_id, exc_info=True)
+        return 0
+
+
+def learn_from_snapshot(snapshot: Snapshot) -> int:
+    """The structures a region book shows ranged bids of, placed by those orders' systems."""
+    locations = snapshot.book["location_id"]
+    at_structure = locations >= STRUCTURE_ID_MIN
+    if not at_structure.any():
+        return 0
+    ids, first = np.unique(locations[at_structure], return_index=True)
+    systems = snapshot.book["system_id"][at_structure][first]
+    return learn(
+        {int(i): int(s) for i, s in zip(ids, systems, strict=True)}, Structure.Learned.REGION_BOOK
+    )
+
+
+def fetch_public_list(client: EsiClient | None = None) -> int:
+    """ESI's public list of structures with a market, recorded; how many were new."""
+    client = client or shared_client()
+    ids: Any = client.get_cached("/universe/structures/", params={"filter": "market"}).data
+    return learn({int(i): None for i in ids or []}, Structure.Learned.PUBLIC_LIST)
+
+
+def structure_json(structure: Structure) -> dict[str, Any]:
+    """Every known fact of a structure: its name only when a member shared its market (ESI
+    tells it only to characters with docking access), its place from the SDE."""
+    told = Learned(structure.name, structure.solar_system_id) if structure.name else None
+    place = structure_place(structure.structure_id, told, system_id=structure.solar_system_id)
+    return {
+        "id": structure.structure_id,
+        "name": structure.name or None,
+        "system_id": place.system_id,
+        "system_name": place.system_name,
+        "region_id": place.region_id or structure.region_id,
+        "region_name": place.region_name,
+        "security": place.security,
+        "type_id": structure.type_id,
+        "owner_id": structure.owner_id,
+        "market_status": structure.market_status,
+        "last_refresh": structure.last_refresh,
+        "order_count": structure.order_count,
+        "learned_from": structure.learned_from,
+        "learned_at": structure.learned_at,
+        "broker_fee": float(structure.broker_fee) if structure.broker_fee is not None else None,
+        "is_hub": structure.is_hub,
+    }
