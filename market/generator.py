@@ -568,9 +568,19 @@ def _default_now() -> datetime:
 
 
 def generate_orders(
-    region_id: int, n_orders: int, *, seed: int = 0, now: datetime | None = None
+    region_id: int,
+    n_orders: int,
+    *,
+    seed: int = 0,
+    now: datetime | None = None,
+    structure_books: bool = False,
 ) -> list[dict[str, Any]]:
-    """`n_orders` ESI-shaped orders for a region, sorted by order_id (see the module doc)."""
+    """`n_orders` ESI-shaped orders for a region, sorted by order_id (see the module doc).
+
+    `structure_books`: the structures' whole books too (their sells and bids of range
+    "station", which only `GET /markets/structures/{id}/` shows: the ESI stand-in serves
+    them there and leaves them out of the region book); the NPC stations' orders are the
+    same either way."""
     if n_orders <= 0:
         return []
     now = now or _default_now()
@@ -585,10 +595,13 @@ def generate_orders(
         places, allowed = _places(region_id, seed), ~plex
     rng = _rng(seed, region_id, n_orders, 4)
     type_idx, is_buy, place_idx = _draw_orders(rng, model, places, n_orders, allowed)
-    # The region book holds no structure sell orders, only structures' ranged buy orders.
-    is_buy = is_buy | places.is_structure[place_idx]
+    if not structure_books:
+        # The region book holds no structure sell orders, only structures' ranged buy orders.
+        is_buy = is_buy | places.is_structure[place_idx]
     eager = _eager_bids(rng, places, is_buy, place_idx)
-    ranges = _order_ranges(rng, places, is_buy, place_idx, eager)
+    ranges = _order_ranges(
+        rng, places, is_buy, place_idx, eager, wide_at_structures=not structure_books
+    )
     price = _order_prices(
         rng, model, places, region_id, seed, type_idx, is_buy, place_idx, eager, ranges
     )
@@ -769,13 +782,18 @@ def _order_ranges(
     is_buy: npt.NDArray[np.bool_],
     place_idx: IntArray,
     eager: npt.NDArray[np.bool_],
+    *,
+    wide_at_structures: bool = True,
 ) -> npt.NDArray[np.str_]:
     """Sells: "region" (as ESI shows every sell). Buys at NPC stations: a mix of station,
     solar system, 1-40 jumps and region; buys of structures: only wider than station (the
-    region book shows no others); eager bids: station; the global PLEX market: region."""
+    region book shows no others) unless not `wide_at_structures` (a structure's whole book:
+    the stations' mix); eager bids: station; the global PLEX market: region."""
     n = len(is_buy)
     at_station = rng.choice(np.array(_RANGES_BUY), size=n, p=_RANGES_BUY_P)
     at_structure = rng.choice(np.array(_RANGES_STRUCTURE), size=n, p=_RANGES_STRUCTURE_P)
+    if not wide_at_structures:
+        at_structure = at_station
     buy_ranges = np.where(places.is_structure[place_idx], at_structure, at_station)
     buy_ranges = np.where(eager, "station", buy_ranges)
     if places.one_book:
@@ -864,6 +882,25 @@ def best_prices(orders: Sequence[dict[str, Any]]) -> dict[int, tuple[float | Non
             ask = price if ask is None or price < ask else ask
         best[type_id] = (bid, ask)
     return best
+
+
+# Added to the order ids of the structures' hidden orders, so they never meet the region
+# book's (real order ids are about 7 billion).
+HIDDEN_ORDER_IDS = 100_000_000_000
+
+
+def hidden_structure_orders(
+    region_id: int, n_orders: int, *, seed: int = 0, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The orders of the region's structures that its ESI region book does not show (their
+    sells and bids of range "station": `GET /markets/structures/{id}/` shows them beside the
+    ranged bids of `generate_orders` with the same arguments), drawn from the structures'
+    whole books, their ids moved by HIDDEN_ORDER_IDS."""
+    whole = generate_orders(region_id, n_orders, seed=seed, now=now, structure_books=True)
+    shown = {id(o) for o in region_book_rules(whole)}
+    return [
+        {**o, "order_id": o["order_id"] + HIDDEN_ORDER_IDS} for o in whole if id(o) not in shown
+    ]
 
 
 def region_book_rules(orders: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -151,6 +151,8 @@ SCOPES: dict[str, str] = {
     "structure": "esi-universe.read_structures.v1",
 }
 
+STRUCTURE_MARKETS_SCOPE = "esi-markets.structure_markets.v1"
+
 # ESI answers at most this many entries per page (assets: 1000, journal: 2500) and
 # transactions per call.
 ASSETS_PER_PAGE = 1000
@@ -364,6 +366,9 @@ class CharacterRoutes:
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._windows: dict[tuple[Any, ...], datetime] = {}
         self._lock = threading.RLock()
+        # (character, structure) pairs refused a structure's market: ESI's 403 "Market access
+        # denied" for a structure the character cannot dock at (every other pair may read).
+        self.market_denied: set[tuple[int, int]] = set()
         for entry in roster:
             self.add_character(entry.character_id, template=entry.template, name=entry.name)
 
@@ -581,6 +586,22 @@ class CharacterRoutes:
         return Answer(200, body, cache_headers)
 
     # --- Tokens ------------------------------------------------------------------------------
+
+    def structure_market_refusal(
+        self, headers: CaseInsensitiveDict[str], structure_id: int
+    ) -> Answer | None:
+        """None when the token's character may read the structure's market
+        (`GET /markets/structures/{id}/`); else ESI's answer: 401 or 403 for the token or
+        its scope, 403 "Market access denied" for a structure it cannot dock at."""
+        try:
+            claims = self._authorise(headers, None, STRUCTURE_MARKETS_SCOPE)
+        except _Refused as refused:
+            return refused.answer
+        character_id = int(str(claims.get("sub", "")).rsplit(":", 1)[-1] or 0)
+        with self._lock:
+            if (character_id, structure_id) in self.market_denied:
+                return error(403, "Market access denied")
+        return None
 
     def _authorise(
         self, headers: CaseInsensitiveDict[str], character_id: int | None, scope: str

@@ -96,6 +96,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/markets/(\d+)/types$"), "types"),
     (re.compile(r"^/markets/prices$"), "prices"),
     (re.compile(r"^/universe/structures$"), "public_structures"),
+    (re.compile(r"^/markets/structures/(\d+)$"), "structure_orders"),
     (re.compile(r"^/status$"), "status"),
     (re.compile(r"^/meta/status$"), "meta_status"),
     *character_routes.ROUTES,  # characters, their corporations and structures
@@ -232,6 +233,11 @@ class EsiStandIn(Served):
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._books: dict[int, _Book] = {}
+        # A structure's whole book (GET /markets/structures/{id}/), from the orders given for
+        # its region: sells and bids of every range, as ESI's region book never shows them.
+        self._structure_books: dict[int, _Book] = {}
+        self._structures_of: dict[int, set[int]] = {}  # region -> its structures' books
+        self._given: dict[int, list[dict[str, Any]]] = {}  # region -> the orders set, whole
         self._generation = 0
         self._history: dict[tuple[int, int], list[dict[str, Any]]] = {}
         self._history_cache: dict[tuple[Any, ...], bytes] = {}
@@ -301,17 +307,58 @@ class EsiStandIn(Served):
             views={},
         )
         book.views[("all", None)] = self._view(book, ("all", None), ordered)
+        structure_books = self._structure_books_of(orders, moment)
         with self._lock:
             self._books[region_id] = book
+            self._given[region_id] = orders
+            for gone in self._structures_of.get(region_id, set()) - set(structure_books):
+                self._structure_books.pop(gone, None)
+            self._structure_books.update(structure_books)
+            self._structures_of[region_id] = set(structure_books)
+
+    def _structure_books_of(
+        self, orders: list[dict[str, Any]], moment: datetime
+    ) -> dict[int, _Book]:
+        """Each structure's book from a region's orders, in ESI's structure-market shape (the
+        region book's fields but `system_id`)."""
+        at: dict[int, list[dict[str, Any]]] = {}
+        for o in orders:
+            if o["location_id"] >= STRUCTURE_ID_MIN:
+                shown = {k: v for k, v in o.items() if k != "system_id"}
+                at.setdefault(o["location_id"], []).append(shown)
+        books = {}
+        for structure_id, held in at.items():
+            book = _Book(
+                region_id=structure_id,
+                generation=self._generation,
+                last_modified=moment,
+                expires=moment + timedelta(seconds=self.expires_in),
+                views={},
+            )
+            ordered = sorted(held, key=itemgetter("order_id"))
+            book.views[("all", None)] = self._view(book, ("all", None), ordered)
+            books[structure_id] = book
+        return books
+
+    def structure_orders(self, structure_id: int) -> list[dict[str, Any]]:
+        """A structure's whole book as served (sorted by order_id); [] for one never set."""
+        with self._lock:
+            book = self._structure_books.get(structure_id)
+        return list(book.views[("all", None)].orders) if book else []
 
     def generate(self, region_id: int, n_orders: int, *, seed: int | None = None) -> None:
-        """Replace a region's book with `n_orders` generated orders (market/generator.py)."""
+        """Replace a region's book with `n_orders` generated orders (market/generator.py),
+        and its structures' books with them and the orders only those books show."""
         seed = self.seed if seed is None else seed
-        self.set_orders(region_id, generator.generate_orders(region_id, n_orders, seed=seed))
+        orders = generator.generate_orders(region_id, n_orders, seed=seed)
+        hidden = generator.hidden_structure_orders(region_id, n_orders, seed=seed)
+        self.set_orders(region_id, orders + hidden)
 
     def touch(self, region_id: int) -> None:
         """A new ESI cache generation with the same orders: new Last-Modified, ETags, Expires."""
-        self.set_orders(region_id, self.orders(region_id))
+        with self._lock:
+            given = self._given.get(region_id)
+        self.set_orders(region_id, given if given is not None else [])
 
     def orders(self, region_id: int) -> list[dict[str, Any]]:
         """The region's book as served (sorted by order_id); [] for a region never set."""
@@ -442,6 +489,8 @@ class EsiStandIn(Served):
             return self._prices_route(headers)
         if route == "public_structures":
             return self._public_structures(query, headers)
+        if route == "structure_orders":
+            return self._structure_orders(region_id, query, headers)
         if route == "status":
             return self._status(headers)
         if route == "meta_status":
@@ -685,6 +734,24 @@ class EsiStandIn(Served):
                 self._prices_cache = cached
         _, body, last_modified = cached
         return self._fresh_or_304(headers, body, last_modified, None, CACHE_AGE["prices"])
+
+    def _structure_orders(
+        self, structure_id: int, query: dict[str, str], headers: CaseInsensitiveDict[str]
+    ) -> _Reply:
+        """GET /markets/structures/{id}/: a character with docking access reads its whole
+        book, `page_size` orders a page, cached as the region books are (300 s)."""
+        refused = self.characters.structure_market_refusal(headers, structure_id)
+        if refused is not None:
+            return _Reply(refused.status, refused.body or b"", refused.headers)
+        with self._lock:
+            book = self._structure_books.get(structure_id)
+        if book is None:
+            return _error(404, "Structure not found")
+        view = book.views[("all", None)]
+        page = _page_param(query)
+        if page > len(view.pages):
+            return _error(404, "Requested page does not exist!")
+        return self._orders_page(book, view, page, headers)
 
     def _public_structures(
         self, query: Mapping[str, str], headers: CaseInsensitiveDict[str]

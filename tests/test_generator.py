@@ -494,3 +494,18 @@ def test_region_book_rules_drop_what_esi_never_shows() -> None:
     ]
     dropped = [order(1042508032148, False, "region"), order(1042508032148, True, "station")]
     assert generator.region_book_rules(kept + dropped) == kept
+
+
+@sde_db
+def test_the_structures_hidden_orders_are_what_the_region_book_never_shows():
+    forge = 10000002
+    shown = generator.generate_orders(forge, 3_000, seed=5)
+    hidden = generator.hidden_structure_orders(forge, 3_000, seed=5)
+    assert hidden
+    # only at the region's structures, each a sell or a bid of range "station"
+    structures = {structure for structure, _ in generator.KNOWN_STRUCTURES[forge]}
+    assert {o["location_id"] for o in hidden} <= structures
+    assert all(not o["is_buy_order"] or o["range"] == "station" for o in hidden)
+    assert generator.region_book_rules(hidden) == []
+    assert any(not o["is_buy_order"] for o in hidden)
+    assert {o["order_id"] for o in hidden}.isdisjoint(o["order_id"] for o in shown)

@@ -322,3 +322,63 @@ def test_keys_can_come_from_a_running_sso(http: requests.Session) -> None:
         sso.rotate_key()
         fresh = sso.mint(BRUCE, ["esi-wallet.read_character_wallet.v1"])
         assert call(http, esi, wallet, fresh).status_code == 200
+
+
+# --- Structure markets (GET /markets/structures/{id}/) -------------------------------------
+
+STRUCTURE_MARKETS = "esi-markets.structure_markets.v1"
+
+
+def a_structure_with_sells(esi: EsiStandIn) -> int:
+    esi.generate(10000002, 3_000)  # The Forge: its structures hold sells and station bids
+    held: dict[int, set[bool]] = {}
+    for structure_id in esi._structure_books:
+        held[structure_id] = {o["is_buy_order"] for o in esi.structure_orders(structure_id)}
+    return next(s for s, sides in sorted(held.items()) if sides == {True, False})
+
+
+def test_a_structure_market_is_read_with_docking_access(
+    esi_characters: EsiStandIn, http: requests.Session, signer: TokenSigner
+) -> None:
+    structure = a_structure_with_sells(esi_characters)
+    path = f"/markets/structures/{structure}/"
+    reply = call(http, esi_characters, path, signer.token(BRUCE, [STRUCTURE_MARKETS]))
+    assert reply.status_code == 200
+    orders = reply.json()
+    assert orders == esi_characters.structure_orders(structure)
+    assert {o["location_id"] for o in orders} == {structure}
+    assert all("system_id" not in o for o in orders)  # not in a structure's book
+    # What the region book never shows: its sells, and bids of range "station".
+    in_region = {o["order_id"] for o in esi_characters.orders(10000002)}
+    hidden = [o for o in orders if o["order_id"] not in in_region]
+    assert any(not o["is_buy_order"] for o in hidden)
+    assert all(not o["is_buy_order"] or o["range"] == "station" for o in hidden)
+    assert reply.headers["X-Pages"] == "1"
+    expires = parsedate_to_datetime(reply.headers["Expires"])
+    modified = parsedate_to_datetime(reply.headers["Last-Modified"])
+    assert (expires - modified).total_seconds() == esi_characters.expires_in
+
+
+def test_a_structure_market_refuses_as_esi_does(
+    esi_characters: EsiStandIn, http: requests.Session, signer: TokenSigner
+) -> None:
+    structure = a_structure_with_sells(esi_characters)
+    path = f"/markets/structures/{structure}/"
+    assert call(http, esi_characters, path).status_code == 401
+    no_scope = call(http, esi_characters, path, signer.token(BRUCE, ["esi-skills.read_skills.v1"]))
+    assert no_scope.status_code == 403
+    assert no_scope.json()["error"] == "Token not valid for scope"
+    esi_characters.characters.market_denied.add((BRUCE, structure))
+    denied = call(http, esi_characters, path, signer.token(BRUCE, [STRUCTURE_MARKETS]))
+    assert denied.status_code == 403
+    assert denied.json() == {"error": "Market access denied"}
+    # another character with access still reads it
+    clark = call(http, esi_characters, path, signer.token(CLARK, [STRUCTURE_MARKETS]))
+    assert clark.status_code == 200
+    unknown = call(
+        http,
+        esi_characters,
+        "/markets/structures/1000000000001/",
+        signer.token(BRUCE, [STRUCTURE_MARKETS]),
+    )
+    assert unknown.status_code == 404
