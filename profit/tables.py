@@ -28,7 +28,7 @@ class Column:
 
 
 # The ranking figures come first after the item, so they are the ones a narrow screen keeps;
-# the templates' cells (_station_results.html, _hauling_results.html) follow this order.
+# the rows' cells (profit/row_html.py) follow this order.
 STATION_COLUMNS = (
     Column("type_name", "Item", "item"),
     Column(
