@@ -21,11 +21,17 @@ The ETag is a digest of the key and of the live values an answer carries, so eve
 gives the same one for the same page, and a request whose If-None-Match names it is answered
 304 without touching the body. A new
 snapshot (or SDE, or deploy with other templates) makes a new key, hence a new ETag and a new
-render. Logged-in users, requests with a query string (the login link repeats it) and
-requests with a message to show always get a fresh render: their pages carry the user's
-characters, CSRF tokens or one-off messages, which are never cached nor served to another.
+render. Logged-in users, requests with a query string the page reads (the login link
+repeats it) and requests with a message to show always get a fresh render: their pages carry
+the user's characters, CSRF tokens or one-off messages, which are never cached nor served to
+another. A query parameter the page does not read (`cached_page(reads=...)` names those it
+does) is answered 301 to the page without it: a `?nocache=17` never costs a render.
 
-config imports no app: the apps register their parts (sde/views.py, market/views.py).
+`fragment(key, render)` keeps smaller pieces the same way, by a key the caller makes from
+what the piece shows (profit/row_html.py's rows, profit/templatetags/kept.py's `{% kept %}`).
+
+config imports no app: the apps register their parts (sde/views.py, market/views.py,
+profit/views.py).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from django.conf import settings
 from esi.client import EsiClient, shared_client
 from esi.errors import EsiError, EsiHttpError, EsiRateLimited
 from store import get_store
+from store.base import Store
 from store.queued import QueuedOnce
 
 log = logging.getLogger(__name__)
@@ -135,9 +136,7 @@ def history_or_ask(
     if rows is not None:
         return rows
     store = get_store()
-    failed = store.get_json(_failed_key(region_id, type_id))
-    if failed:
-        raise HistoryFailed(int(failed["status"]), str(failed["detail"]))
+    _raise_failure(region_id, type_id, store)
     subject = f"{region_id}:{type_id}"
     if QUEUED.is_queued(subject, store):
         raise HistoryPending()
@@ -153,10 +152,15 @@ def history_or_ask(
     rows = cached_history(region_id, type_id)  # a worker that runs tasks eagerly is done
     if rows is not None:
         return rows
+    _raise_failure(region_id, type_id, store)
+    raise HistoryPending()
+
+
+def _raise_failure(region_id: int, type_id: int, store: Store) -> None:
+    """HistoryFailed when the last fetch of this history failed (within FAILED_TTL)."""
     failed = store.get_json(_failed_key(region_id, type_id))
     if failed:
         raise HistoryFailed(int(failed["status"]), str(failed["detail"]))
-    raise HistoryPending()
 
 
 @shared_task(ignore_result=True)
