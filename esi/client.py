@@ -330,6 +330,7 @@ class EsiClient:
         max_attempts: int = 3,
         concurrency: int | None = None,
         transform: Callable[[int, Any], Any] | None = None,
+        token: str | None = None,
     ) -> PagedResponse:
         """Every page of a paginated route: page 1, then pages 2..X-Pages concurrently (at
         most `concurrency`, default the client's max_concurrency, at a time). The set is
@@ -340,7 +341,8 @@ class EsiClient:
         `transform(page, data)` turns each page's parsed JSON into what `.data` holds, in the
         fetching thread as the page arrives (e.g. into columns, so the whole set of parsed
         objects never exists at once); with `unique_key` it must keep a mapping from that key
-        to a sequence of values."""
+        to a sequence of values. `token`: an authenticated route (a structure's market),
+        every page with the same bearer token."""
         path = _clean(path)
         known = dict(etags or {})
         workers = max(1, concurrency or self.max_concurrency)
@@ -348,7 +350,7 @@ class EsiClient:
         problem = ""
         for attempt in range(1, attempts + 1):
             pages, found = self._fetch_set(
-                path, params, known, unique_key, progress, workers, transform
+                path, params, known, unique_key, progress, workers, transform, token
             )
             if found is None:
                 expires = [p.expires for p in pages if p.expires is not None]
@@ -382,6 +384,7 @@ class EsiClient:
         progress: Callable[[int, int], None] | None,
         workers: int,
         transform: Callable[[int, Any], Any] | None,
+        token: str | None = None,
     ) -> tuple[list[EsiResponse], str | None]:
         """One fetch of the whole set: the pages, and what is wrong with them (None = ok)."""
 
@@ -392,7 +395,11 @@ class EsiClient:
 
         def fetch(page: int) -> EsiResponse:
             response, _ = self._call(
-                path, {**(params or {}), "page": page}, etag=etags.get(page), parse=not deferred
+                path,
+                {**(params or {}), "page": page},
+                etag=etags.get(page),
+                parse=not deferred,
+                token=token,
             )
             return response
 

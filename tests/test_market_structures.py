@@ -17,6 +17,7 @@ from standin.esi import EsiStandIn
 from tests.market_env import DOMAIN, FORGE
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
+pytest_plugins = ["tests.characters_env"]  # the token signer
 
 STRUCTURE_ID_MIN = 1_000_000_000_000
 PERIMETER_TTT = 1028858195912  # Tranquility Trading Tower, Perimeter (The Forge)
@@ -188,3 +189,77 @@ def test_an_operator_suspends_and_resumes_a_market(operator):
     assert "Suspended by an operator" in listed
     operator.post(changelist, {"action": "resume", **chosen})
     assert Structure.objects.get().market_status == Structure.Status.NO_ACCESS
+
+
+# --- A structure's whole book, read with a member's token ----------------------------------
+
+BRUCE = 1001
+STRUCTURE_MARKETS = "esi-markets.structure_markets.v1"
+
+
+@pytest.fixture
+def member_token(market: EsiStandIn, signer) -> str:
+    market.characters.trust(signer.jwks())
+    return signer.token(BRUCE, [STRUCTURE_MARKETS])
+
+
+def a_structure_with_sells(esi: EsiStandIn) -> tuple[int, int]:
+    """A Forge structure whose whole book holds sells, and its system (from its ranged bids)."""
+    placed = structures_in_book(esi, FORGE)
+    for structure_id in sorted(placed):
+        if any(not o["is_buy_order"] for o in esi.structure_orders(structure_id)):
+            return structure_id, placed[structure_id]
+    raise AssertionError("no structure with sells")
+
+
+def test_a_structure_book_is_read_with_a_member_token_and_published(market, member_token):
+    from market import publish
+    from market.structure_refresh import refresh_structure
+
+    market.page_size = 5  # several pages: the token goes with every one
+    market.generate(FORGE, 2_000)
+    structure_id, system_id = a_structure_with_sells(market)
+    structures.learn({structure_id: system_id}, Structure.Learned.REGION_BOOK)
+    meta = refresh_structure(structure_id, member_token)
+    expected = market.structure_orders(structure_id)
+    assert meta.pages == -(-len(expected) // 5) > 1
+    assert meta.orders == len(expected)
+    snapshot = publish.load(structure_id)
+    assert snapshot is not None and snapshot.meta.generation == meta.generation
+    book = snapshot.book
+    assert sorted(book["order_id"].tolist()) == sorted(o["order_id"] for o in expected)
+    assert set(book["location_id"].tolist()) == {structure_id}
+    assert set(book["system_id"].tolist()) == {system_id}  # its system, from the Structure
+    sells = sum(1 for o in expected if not o["is_buy_order"])
+    assert int((~book["is_buy_order"]).sum()) == sells > 0  # what no region book shows
+    row = Structure.objects.get(structure_id=structure_id)
+    assert row.market_status == Structure.Status.SHARED
+    assert row.order_count == len(expected) and row.last_refresh is not None
+
+
+def test_a_refused_token_publishes_nothing(market, member_token):
+    from market import publish
+    from market.structure_refresh import StructureAccessDenied, refresh_structure
+
+    structure_id, system_id = a_structure_with_sells(market)
+    structures.learn({structure_id: system_id}, Structure.Learned.REGION_BOOK)
+    market.characters.market_denied.add((BRUCE, structure_id))
+    with pytest.raises(StructureAccessDenied, match="Market access denied"):
+        refresh_structure(structure_id, member_token)
+    assert publish.load(structure_id) is None
+    row = Structure.objects.get(structure_id=structure_id)
+    assert row.market_status == Structure.Status.NO_ACCESS and row.last_refresh is None
+
+
+def test_a_suspended_structure_is_never_asked_for(market, member_token):
+    from market.structure_refresh import StructureSuspended, refresh_structure
+
+    structure_id, system_id = a_structure_with_sells(market)
+    structures.learn({structure_id: system_id}, Structure.Learned.REGION_BOOK)
+    Structure.objects.filter(structure_id=structure_id).update(
+        market_status=Structure.Status.SUSPENDED
+    )
+    before = len(market.requests)
+    with pytest.raises(StructureSuspended):
+        refresh_structure(structure_id, member_token)
+    assert len(market.requests) == before

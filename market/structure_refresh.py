@@ -1,0 +1,96 @@
+"""A structure's whole book, read with a member's token and published like a region's.
+
+`refresh_structure(structure_id, token)` fetches `GET /markets/structures/{id}/` (every page,
+the same token; the same page checks as a region book: one Last-Modified and X-Pages for the
+set, no order twice, else fetched again), and publishes it as a snapshot under the
+structure's id (`publish.load(structure_id)` reads it, as a region's). A structure's orders
+carry no `system_id`: they are given the structure's system (market.models.Structure). The
+structure's row records the refresh: `last_refresh`, `order_count`, `market_status` shared.
+
+Who may read a structure is ESI's to say: a 403 (the character cannot dock there, or lost
+access) raises `StructureAccessDenied`, publishes nothing and leaves the row as it was; the
+caller (the pool of sharing characters, docs/structures.md) suspends that character for that
+structure. A structure an operator suspended is never asked for.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from esi.client import EsiClient, shared_client
+from esi.errors import EsiHttpError
+from market import publish
+from market.models import Structure
+from market.refresh import RefreshBusy
+from market.snapshot import Arrays, Snapshot, SnapshotMeta, merge_columns, page_columns, utc_iso
+from store import get_store
+from store.base import Store
+
+
+class StructureAccessDenied(Exception):
+    """ESI refused the token this structure's market (403)."""
+
+
+class StructureSuspended(Exception):
+    """An operator suspended this structure's market."""
+
+
+def refresh_structure(
+    structure_id: int,
+    token: str,
+    *,
+    client: EsiClient | None = None,
+    store: Store | None = None,
+) -> SnapshotMeta:
+    """Fetch and publish one structure's book with `token`; the published snapshot's meta."""
+    structure = Structure.objects.get(structure_id=structure_id)
+    if structure.market_status == Structure.Status.SUSPENDED:
+        raise StructureSuspended(f"structure {structure_id}: suspended by an operator")
+    client = client or shared_client()
+    store = store or get_store()
+    system_id = structure.solar_system_id or 0
+
+    def columns(page: int, orders: list[dict[str, Any]]) -> Arrays:
+        return page_columns(page, [{**o, "system_id": system_id} for o in orders])
+
+    lock = store.lock(
+        f"market:structure-refresh:{structure_id}", ttl=settings.MARKET_REFRESH_LOCK_TTL
+    )
+    if not lock.acquire():
+        raise RefreshBusy(f"structure {structure_id} is being refreshed")
+    try:
+        try:
+            fetched = client.get_pages(
+                f"/markets/structures/{structure_id}/",
+                unique_key="order_id",
+                transform=columns,
+                token=token,
+            )
+        except EsiHttpError as exc:
+            if exc.status == 403:
+                raise StructureAccessDenied(str(exc)) from exc
+            raise
+        now = datetime.now(UTC)
+        book = merge_columns([page.data for page in fetched.pages if page.data is not None])
+        meta = SnapshotMeta(
+            region_id=structure_id,
+            generation=publish.new_generation(),
+            source="esi",
+            esi_last_modified=utc_iso(fetched.last_modified),
+            esi_expires=utc_iso(fetched.expires),
+            fetched_at=utc_iso(now) or "",
+            pages=len(fetched.pages),
+            orders=len(book["order_id"]),
+            page_etags=[page.etag for page in fetched.pages],
+        )
+        publish.publish(Snapshot.build(meta, book), store)
+    finally:
+        lock.release()
+    structure.last_refresh = now
+    structure.order_count = meta.orders
+    structure.market_status = Structure.Status.SHARED
+    structure.save(update_fields=["last_refresh", "order_count", "market_status"])
+    return meta
