@@ -62,3 +62,28 @@ class CharacterToken(models.Model):
 
     def __str__(self) -> str:
         return f"token of {self.character_id}"
+
+
+class StructureShare(models.Model):
+    """A member's choice to let this deployment read one structure's market with its token
+    (docs/structures.md): everyone here then sees that market. `suspended_until`: ESI refused
+    this character the market (403); another sharing character is asked meanwhile."""
+
+    character = models.ForeignKey(
+        Character, on_delete=models.CASCADE, related_name="structure_shares"
+    )
+    structure = models.ForeignKey(
+        "market.Structure", on_delete=models.CASCADE, related_name="shares"
+    )
+    shared_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["character", "structure"], name="one_share_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.character} shares {self.structure}"

@@ -53,6 +53,15 @@ FEATURES: dict[str, Feature] = {
             "It cannot change them."
         ),
     ),
+    "structures": Feature(
+        label="Structure markets",
+        scopes=("esi-markets.structure_markets.v1", "esi-universe.read_structures.v1"),
+        grants=(
+            "Reads the markets and names of the Upwell structures you choose to share, with "
+            "your docking access. Everyone using this site then sees those markets (never "
+            "the structures you do not share)."
+        ),
+    ),
     "location": Feature(
         label="Location and ship",
         scopes=("esi-location.read_location.v1", "esi-location.read_ship_type.v1"),

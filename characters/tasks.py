@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from characters import data
+from characters import data, structures
 from characters.models import Character
 from characters.signals import character_authorised
 from store import get_store
@@ -84,6 +84,12 @@ def dispatch_due_characters() -> list[int]:
         if is_due(character_id, now) and queue_refresh(character_id):
             queued.append(character_id)
     return queued
+
+
+@shared_task(ignore_result=True)
+def refresh_shared_structures() -> dict[int, str]:
+    """The shared structures' markets, each with one member's token (characters/structures.py)."""
+    return structures.refresh_due()
 
 
 @receiver(character_authorised, dispatch_uid="characters.tasks.refresh_on_authorise")

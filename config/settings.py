@@ -194,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "characters.tasks.dispatch_due_characters",
         "schedule": 30.0,
     },
+    # The markets members share (docs/structures.md), each when ESI's cache of it expired.
+    "characters-shared-structures": {
+        "task": "characters.tasks.refresh_shared_structures",
+        "schedule": 60.0,
+    },
 }
 
 # The shared store (store/): Redis with REDIS_URL, else files under VAR_DIR/store.

@@ -24,6 +24,7 @@ ALL_SCOPES = (
     "esi-universe.read_structures.v1",
     "esi-wallet.read_character_wallet.v1",
     "esi-markets.read_character_orders.v1",
+    "esi-markets.structure_markets.v1",
     "esi-location.read_location.v1",
     "esi-location.read_ship_type.v1",
 )

@@ -1,0 +1,148 @@
+"""The pool of members' tokens that reads the shared structures' markets
+(characters/structures.py): a structure shared and read, the least recently used member
+asked, a 403 suspending that member for that structure while another is asked, a revoked
+token leaving the pool, a structure nobody may read marked denied, its name learned once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from characters import structures as pool
+from characters import tokens
+from characters.models import Character, StructureShare
+from market import publish
+from market import structures as learned
+from market.models import Structure
+from standin.esi import EsiStandIn
+from tests.characters_setup import make_character
+from tests.market_env import FORGE
+
+pytestmark = pytest.mark.django_db(databases=["default", "sde"])
+pytest_plugins = ["tests.characters_env"]  # the token signer
+
+BRUCE, CLARK = 1001, 1002
+SCOPES = ("esi-markets.structure_markets.v1", "esi-universe.read_structures.v1")
+
+
+@pytest.fixture
+def shared(market: EsiStandIn, signer):
+    """A Forge structure with a whole book, shared by Bruce and Clark; tokens by the signer."""
+    market.characters.trust(signer.jwks())
+    placed = {
+        o["location_id"]: o["system_id"]
+        for o in market.orders(FORGE)
+        if o["location_id"] >= 1_000_000_000_000
+    }
+    structure_id = next(s for s in sorted(placed) if market.structure_orders(s))
+    learned.learn({structure_id: placed[structure_id]}, Structure.Learned.REGION_BOOK)
+    structure = Structure.objects.get(structure_id=structure_id)
+    user = get_user_model().objects.create_user("member")
+    members = {cid: make_character(user, cid, SCOPES) for cid in (BRUCE, CLARK)}
+    for character in members.values():
+        StructureShare.objects.create(character=character, structure=structure)
+    asked: list[int] = []
+
+    def token_for(character):
+        asked.append(character.character_id)
+        return signer.token(character.character_id, SCOPES)
+
+    return structure, token_for, asked
+
+
+def test_a_shared_structure_is_read_with_a_member_token(market, shared):
+    structure, token_for, asked = shared
+    assert pool.refresh_due(token_for=token_for) == {structure.structure_id: "published"}
+    assert len(asked) == 1
+    snapshot = publish.load(structure.structure_id)
+    assert snapshot is not None
+    assert snapshot.meta.orders == len(market.structure_orders(structure.structure_id))
+    structure.refresh_from_db()
+    assert structure.market_status == Structure.Status.SHARED
+    # Not due again until ESI's cache of it (300 s) has passed.
+    assert pool.refresh_due(token_for=token_for) == {}
+
+
+def test_the_calls_spread_over_the_members(market, shared):
+    structure, token_for, asked = shared
+    now = datetime.now(UTC)
+    pool.refresh_shared(structure, token_for=token_for, now=now)
+    pool.refresh_shared(structure, token_for=token_for, now=now + timedelta(seconds=301))
+    assert sorted(asked) == [BRUCE, CLARK]  # the least recently used member each time
+
+
+def test_a_403_suspends_that_member_for_that_structure_and_asks_another(market, shared):
+    structure, token_for, asked = shared
+    first = pool.candidates(structure, datetime.now(UTC))[0].character.character_id
+    market.characters.market_denied.add((first, structure.structure_id))
+    assert pool.refresh_shared(structure, token_for=token_for) == "published"
+    assert asked == [first, CLARK if first == BRUCE else BRUCE]
+    refused = StructureShare.objects.get(character_id=first)
+    now = datetime.now(UTC)
+    assert now + timedelta(hours=11.9) < refused.suspended_until < now + timedelta(hours=24.1)
+    assert "Market access denied" in refused.last_error
+    assert [s.character.character_id for s in pool.candidates(structure, now)] != [first]
+
+
+def test_a_structure_nobody_may_read_is_denied(market, shared):
+    structure, token_for, _ = shared
+    for member in (BRUCE, CLARK):
+        market.characters.market_denied.add((member, structure.structure_id))
+    assert pool.refresh_shared(structure, token_for=token_for) == "no_access"
+    structure.refresh_from_db()
+    assert structure.market_status == Structure.Status.DENIED
+    assert publish.load(structure.structure_id) is None
+
+
+def test_a_revoked_token_leaves_the_pool(market, shared):
+    structure, token_for, asked = shared
+
+    def revoked_for_bruce(character):
+        if character.character_id == BRUCE:
+            raise tokens.NeedsReauth(BRUCE)
+        return token_for(character)
+
+    assert pool.refresh_shared(structure, token_for=revoked_for_bruce) == "published"
+    assert asked == [CLARK]
+    # A character marked for a new login is no candidate at all.
+    Character.objects.filter(pk=BRUCE).update(needs_reauth=True)
+    assert [s.character_id for s in pool.candidates(structure, datetime.now(UTC))] == [CLARK]
+
+
+def test_a_member_without_the_feature_is_not_asked(market, shared):
+    structure, _, _ = shared
+    Character.objects.filter(pk=BRUCE).update(scopes="esi-skills.read_skills.v1")
+    assert [s.character_id for s in pool.candidates(structure, datetime.now(UTC))] == [CLARK]
+
+
+def test_a_suspended_structure_is_never_due(market, shared):
+    structure, token_for, asked = shared
+    Structure.objects.filter(pk=structure.pk).update(market_status=Structure.Status.SUSPENDED)
+    assert pool.refresh_due(token_for=token_for) == {}
+    assert asked == []
+
+
+def test_the_first_read_learns_the_name_the_member_is_told(market, shared):
+    structure, token_for, _ = shared
+    told = {
+        "name": "Perimeter - Tranquility Trading Tower",
+        "owner_id": 98_000_001,
+        "solar_system_id": structure.solar_system_id,
+        "type_id": 35833,  # Fortizar
+    }
+    market.characters.data.structures[structure.structure_id] = told
+    pool.refresh_shared(structure, token_for=token_for)
+    structure.refresh_from_db()
+    assert structure.name == told["name"]
+    assert (structure.owner_id, structure.type_id) == (98_000_001, 35833)
+    assert structure.learned_from == Structure.Learned.REGION_BOOK  # where it was learned first
+
+
+def test_a_name_esi_refuses_stays_unknown(market, shared):
+    structure, token_for, _ = shared
+    market.characters.data.structures.pop(structure.structure_id, None)
+    assert pool.refresh_shared(structure, token_for=token_for) == "published"
+    structure.refresh_from_db()
+    assert structure.name == ""  # 403 Forbidden: the market is read, the name is not
