@@ -28,7 +28,8 @@ from esi.client import EsiClient, shared_client
 from esi.errors import EsiError
 from market.models import Structure
 from market.structure_refresh import StructureAccessDenied, refresh_structure
-from market.structures import learn
+from market.structures import learn, structure_json
+from sde.selectors import security_band
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +124,36 @@ def refresh_due(*, token_for: TokenFor = tokens.access_token) -> dict[int, str]:
     """One run of the pool over every due structure: structure id -> outcome."""
     now = datetime.now(UTC)
     return {s.structure_id: refresh_shared(s, token_for=token_for, now=now) for s in due(now)}
+
+
+def share_rows(character: Character) -> list[dict[str, object]]:
+    """Every known structure and whether this character shares it (the dashboard's panel):
+    shared first, then by region and id."""
+    mine = {s.structure_id: s for s in StructureShare.objects.filter(character=character)}
+    rows = []
+    for structure in Structure.objects.all():
+        share = mine.get(structure.structure_id)
+        row = structure_json(structure)
+        band = security_band(row["security"]) if row["security"] is not None else None
+        rows.append({**row, "band": band, "share": share})
+    rows.sort(key=lambda r: (r["share"] is None, str(r["region_name"] or "~"), r["id"]))
+    return rows
+
+
+def set_shares(character: Character, structure_ids: set[int]) -> tuple[int, int]:
+    """Share exactly these known structures with this character's token; (added, removed)."""
+    known = set(
+        Structure.objects.filter(structure_id__in=structure_ids).values_list(
+            "structure_id", flat=True
+        )
+    )
+    current = set(
+        StructureShare.objects.filter(character=character).values_list("structure_id", flat=True)
+    )
+    added = known - current
+    StructureShare.objects.bulk_create(
+        [StructureShare(character=character, structure_id=i) for i in sorted(added)]
+    )
+    removed = current - known
+    StructureShare.objects.filter(character=character, structure_id__in=removed).delete()
+    return len(added), len(removed)

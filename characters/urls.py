@@ -9,4 +9,9 @@ urlpatterns = [
     path("", views.dashboard, name="character-dashboard"),
     path("<eveid:character_id>/", views.dashboard, name="character-dashboard-of"),
     path("<eveid:character_id>/refresh/", views.refresh, name="character-refresh"),
+    path(
+        "<eveid:character_id>/structures/",
+        views.share_structures,
+        name="character-structures",
+    ),
 ]

@@ -8,12 +8,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from characters import data, sections, selectors
+from characters import data, sections, selectors, structures
 from characters.access import own_character
 from characters.fees import uses_character_fees
+from characters.scopes import has_feature
 from characters.tasks import queue_refresh
+from market.models import Structure
+from market.structures import learn
+from sde.ids import is_ascii_number, parse_ascii_id
+from sde.places import is_structure
 
 
 @login_required
@@ -33,9 +39,42 @@ def dashboard(request: HttpRequest, character_id: int | None = None) -> HttpResp
                 "status": data.load_status(character.character_id),
                 "identity": sections.section(character, "identity"),
                 **{group: sections.section(character, group) for group in sections.SECTIONS},
+                "structures_on": has_feature(character, "structures"),
+                "structure_rows": structures.share_rows(character),
             }
         )
     return render(request, "characters/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def share_structures(request: HttpRequest, character_id: int) -> HttpResponse:
+    """The structures this character shares (checked boxes), and one more by id."""
+    character = own_character(request, character_id)
+    if not has_feature(character, "structures"):
+        messages.error(request, "Turn on Structure markets for this character first.")
+        return redirect("character-dashboard-of", character_id=character.character_id)
+    chosen = {parse_ascii_id(v) for v in request.POST.getlist("structure") if is_ascii_number(v)}
+    extra = request.POST.get("add", "").strip()
+    if extra:
+        if is_ascii_number(extra) and is_structure(parse_ascii_id(extra)):
+            learn({parse_ascii_id(extra): None}, Structure.Learned.CHARACTER)
+            chosen.add(parse_ascii_id(extra))
+        else:
+            messages.error(
+                request,
+                f"{extra!r} is not a structure id: structure ids are numbers from "
+                "1000000000000 up, e.g. 1028858195912.",
+            )
+    added, removed = structures.set_shares(character, chosen)
+    messages.success(
+        request,
+        f"{character.name} shares {added} more and {removed} fewer structure markets; "
+        "the worker reads them with its access within a minute.",
+    )
+    return redirect(
+        reverse("character-dashboard-of", args=[character.character_id]) + "#structures"
+    )
 
 
 @login_required

@@ -146,3 +146,67 @@ def test_a_name_esi_refuses_stays_unknown(market, shared):
     assert pool.refresh_shared(structure, token_for=token_for) == "published"
     structure.refresh_from_db()
     assert structure.name == ""  # 403 Forbidden: the market is read, the name is not
+
+
+# --- The dashboard's panel: what a member shares ---------------------------------------------
+
+
+@pytest.fixture
+def member(db):
+    from django.test import Client
+
+    user = get_user_model().objects.create_user("member2")
+    bruce = make_character(user, BRUCE, SCOPES)
+    client = Client()
+    client.force_login(user)
+    return client, bruce
+
+
+PERIMETER_TTT, PERIMETER = 1028858195912, 30000144
+
+
+def test_a_member_shares_and_unshares_structures(member):
+    client, bruce = member
+    learned.learn({PERIMETER_TTT: PERIMETER}, Structure.Learned.PUBLIC_LIST)
+    page = client.get(f"/characters/{BRUCE}/").content.decode()
+    assert "data-structure-shares" in page and f'value="{PERIMETER_TTT}"' in page
+    url = f"/characters/{BRUCE}/structures/"
+    answer = client.post(url, {"structure": [str(PERIMETER_TTT)], "add": "1000000000007"})
+    assert answer.status_code == 302 and answer["Location"].endswith("#structures")
+    shared = set(
+        StructureShare.objects.filter(character=bruce).values_list("structure_id", flat=True)
+    )
+    assert shared == {PERIMETER_TTT, 1000000000007}
+    added = Structure.objects.get(structure_id=1000000000007)
+    assert added.learned_from == Structure.Learned.CHARACTER
+    page = client.get(f"/characters/{BRUCE}/").content.decode()
+    assert f'id="share-{PERIMETER_TTT}" checked' in page
+    client.post(url, {"structure": ["1000000000007"]})  # Perimeter unchecked
+    assert list(
+        StructureShare.objects.filter(character=bruce).values_list("structure_id", flat=True)
+    ) == [1000000000007]
+
+
+ARABIC_ID = "\u0661" + "\u0660" * 11 + "\u0667"  # 1000000000007 in Arabic-Indic digits
+
+
+@pytest.mark.parametrize("bad", ["60003760", ARABIC_ID, "tower"])
+def test_a_bad_structure_id_is_refused_with_a_message(member, bad):
+    client, bruce = member
+    answer = client.post(f"/characters/{BRUCE}/structures/", {"add": bad}, follow=True)
+    assert answer.status_code == 200
+    assert "is not a structure id" in answer.content.decode()
+    assert not StructureShare.objects.filter(character=bruce).exists()
+
+
+def test_sharing_needs_the_feature_and_the_member_s_own_character(member):
+    client, _ = member
+    Character.objects.filter(pk=BRUCE).update(scopes="esi-skills.read_skills.v1")
+    page = client.get(f"/characters/{BRUCE}/").content.decode()
+    assert "turn on <strong>Structure markets</strong>" in page
+    answer = client.post(
+        f"/characters/{BRUCE}/structures/", {"add": str(PERIMETER_TTT)}, follow=True
+    )
+    assert "Turn on Structure markets" in answer.content.decode()
+    assert not StructureShare.objects.exists()
+    assert client.post(f"/characters/{CLARK}/structures/", {}).status_code == 404  # not hers
