@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 
-from esi.client import EsiClient, shared_client
+from esi.client import EsiClient, PagedResponse, shared_client
 from esi.errors import EsiError, EsiRateLimited
 from market import publish
 from market.generator import generate_orders
@@ -164,20 +164,8 @@ def _refresh(
             parts.append(reusable.page_rows(n))
         else:
             raise InvalidOrders(f"page {n} answered 304 but no snapshot holds it")
-    now = datetime.now(UTC)
-    meta = SnapshotMeta(
-        region_id=region_id,
-        generation=publish.new_generation(),
-        source="esi",
-        esi_last_modified=utc_iso(fetched.last_modified),
-        esi_expires=utc_iso(fetched.expires),
-        fetched_at=utc_iso(now) or "",
-        pages=len(fetched.pages),
-        orders=0,
-        page_etags=[page.etag for page in fetched.pages],
-    )
     columns = merge_columns(parts)
-    meta = _replace(meta, orders=len(columns["order_id"]))
+    meta = fetched_meta(region_id, fetched, len(columns["order_id"]))
     snapshot = Snapshot.build(meta, columns)
     publish.publish(snapshot, store)
     publish.write_progress(region_id, "published", meta.pages, meta.pages, store)
@@ -239,6 +227,22 @@ def publish_demo(region_id: int, store: Store | None = None) -> SnapshotMeta:
     snapshot = Snapshot.build(meta, columns_from_pages([(0, orders)]))
     publish.publish(snapshot, store)
     return meta
+
+
+def fetched_meta(book_id: int, fetched: PagedResponse, orders: int) -> SnapshotMeta:
+    """The meta of a new snapshot of a book fetched from ESI (a region's, or a structure's
+    under its id: market/structure_refresh.py), fetched now."""
+    return SnapshotMeta(
+        region_id=book_id,
+        generation=publish.new_generation(),
+        source="esi",
+        esi_last_modified=utc_iso(fetched.last_modified),
+        esi_expires=utc_iso(fetched.expires),
+        fetched_at=utc_iso(datetime.now(UTC)) or "",
+        pages=len(fetched.pages),
+        orders=orders,
+        page_etags=[page.etag for page in fetched.pages],
+    )
 
 
 def _replace(meta: SnapshotMeta, **changes: Any) -> SnapshotMeta:

@@ -15,7 +15,7 @@ structure. A structure an operator suspended is never asked for.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,8 +24,8 @@ from esi.client import EsiClient, shared_client
 from esi.errors import EsiHttpError
 from market import publish
 from market.models import Structure
-from market.refresh import RefreshBusy
-from market.snapshot import Arrays, Snapshot, SnapshotMeta, merge_columns, page_columns, utc_iso
+from market.refresh import RefreshBusy, fetched_meta
+from market.snapshot import Arrays, Snapshot, SnapshotMeta, merge_columns, page_columns
 from store import get_store
 from store.base import Store
 
@@ -73,23 +73,12 @@ def refresh_structure(
             if exc.status == 403:
                 raise StructureAccessDenied(str(exc)) from exc
             raise
-        now = datetime.now(UTC)
         book = merge_columns([page.data for page in fetched.pages if page.data is not None])
-        meta = SnapshotMeta(
-            region_id=structure_id,
-            generation=publish.new_generation(),
-            source="esi",
-            esi_last_modified=utc_iso(fetched.last_modified),
-            esi_expires=utc_iso(fetched.expires),
-            fetched_at=utc_iso(now) or "",
-            pages=len(fetched.pages),
-            orders=len(book["order_id"]),
-            page_etags=[page.etag for page in fetched.pages],
-        )
+        meta = fetched_meta(structure_id, fetched, len(book["order_id"]))
         publish.publish(Snapshot.build(meta, book), store)
     finally:
         lock.release()
-    structure.last_refresh = now
+    structure.last_refresh = datetime.fromisoformat(meta.fetched_at)
     structure.order_count = meta.orders
     structure.market_status = Structure.Status.SHARED
     structure.save(update_fields=["last_refresh", "order_count", "market_status"])
