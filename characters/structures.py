@@ -140,8 +140,8 @@ def share_rows(character: Character) -> list[dict[str, object]]:
     return rows
 
 
-def set_shares(character: Character, structure_ids: set[int]) -> tuple[int, int]:
-    """Share exactly these known structures with this character's token; (added, removed)."""
+def set_shares(character: Character, structure_ids: set[int]) -> None:
+    """Share exactly these known structures with this character's token."""
     known = set(
         Structure.objects.filter(structure_id__in=structure_ids).values_list(
             "structure_id", flat=True
@@ -156,4 +156,3 @@ def set_shares(character: Character, structure_ids: set[int]) -> tuple[int, int]
     )
     removed = current - known
     StructureShare.objects.filter(character=character, structure_id__in=removed).delete()
-    return len(added), len(removed)

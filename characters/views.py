@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -66,11 +67,12 @@ def share_structures(request: HttpRequest, character_id: int) -> HttpResponse:
                 f"{extra!r} is not a structure id: structure ids are numbers from "
                 "1000000000000 up, e.g. 1028858195912.",
             )
-    added, removed = structures.set_shares(character, chosen)
+    structures.set_shares(character, chosen)
+    total = character.structure_shares.count()
     messages.success(
         request,
-        f"{character.name} shares {added} more and {removed} fewer structure markets; "
-        "the worker reads them with its access within a minute.",
+        f"{character.name} shares {total} structure market{pluralize(total)}"
+        + ("; the worker reads them with its access within a minute." if total else "."),
     )
     return redirect(
         reverse("character-dashboard-of", args=[character.character_id]) + "#structures"

@@ -173,6 +173,8 @@ def test_a_member_shares_and_unshares_structures(member):
     url = f"/characters/{BRUCE}/structures/"
     answer = client.post(url, {"structure": [str(PERIMETER_TTT)], "add": "1000000000007"})
     assert answer.status_code == 302 and answer["Location"].endswith("#structures")
+    said = client.get(answer["Location"]).content.decode()
+    assert "Bruce Wayne shares 2 structure markets; the worker reads them" in said
     shared = set(
         StructureShare.objects.filter(character=bruce).values_list("structure_id", flat=True)
     )
