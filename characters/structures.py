@@ -27,6 +27,7 @@ from characters.scopes import has_feature
 from esi.client import EsiClient, shared_client
 from esi.errors import EsiError
 from market.models import Structure
+from market.refresh import RefreshBusy
 from market.structure_refresh import StructureAccessDenied, refresh_structure
 from market.structures import learn, structure_json
 from sde.selectors import security_band
@@ -72,7 +73,8 @@ def refresh_shared(
     client: EsiClient | None = None,
     now: datetime | None = None,
 ) -> str:
-    """Refresh one shared structure through its pool: "published", "no_access" or "busy"."""
+    """Refresh one shared structure through its pool: "published", "no_access", "busy"
+    (another worker is at it) or "failed" (ESI failed otherwise: asked again next run)."""
     now = now or datetime.now(UTC)
     client = client or shared_client()
     for share in candidates(structure, now)[:MAX_TRIES]:
@@ -85,12 +87,17 @@ def refresh_shared(
         share.save(update_fields=["last_used_at"])
         try:
             refresh_structure(structure.structure_id, token, client=client)
+        except RefreshBusy:
+            return "busy"
         except StructureAccessDenied as exc:
             hours = random.uniform(*SUSPEND_HOURS)
             share.suspended_until = now + timedelta(hours=hours)
             share.last_error = f"ESI refused the market: {exc}"[:300]
             share.save(update_fields=["suspended_until", "last_error"])
             continue
+        except EsiError as exc:
+            log.warning("structure %s: market not read (%s)", structure.pk, exc)
+            return "failed"
         if share.last_error:
             share.last_error = ""
             share.save(update_fields=["last_error"])

@@ -58,9 +58,10 @@ def share_structures(request: HttpRequest, character_id: int) -> HttpResponse:
     chosen = {parse_ascii_id(v) for v in request.POST.getlist("structure") if is_ascii_number(v)}
     extra = request.POST.get("add", "").strip()
     if extra:
-        if is_ascii_number(extra) and is_structure(parse_ascii_id(extra)):
-            learn({parse_ascii_id(extra): None}, Structure.Learned.CHARACTER)
-            chosen.add(parse_ascii_id(extra))
+        added = parse_ascii_id(extra) if is_ascii_number(extra) else None
+        if added is not None and is_structure(added):
+            learn({added: None}, Structure.Learned.CHARACTER)
+            chosen.add(added)
         else:
             messages.error(
                 request,

@@ -291,6 +291,19 @@ class EsiClient:
         )
         return response
 
+    def _fresh_entry(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        max_age: float | None,
+        cache_scope: str | None,
+    ) -> CacheEntry | None:
+        """The stored entry while it is fresh, else None (one read of the store)."""
+        entry = self.cache.load(cache_key(self.base_url + _clean(path), params, cache_scope))
+        if entry is None or not entry.fresh(self.now().timestamp(), max_age):
+            return None
+        return entry
+
     def fresh_response(
         self,
         path: str,
@@ -300,11 +313,8 @@ class EsiClient:
     ) -> EsiResponse | None:
         """The stored response while it is fresh (what `get_cached` would answer without a
         call), else None; never calls ESI. One read of the store."""
-        key = cache_key(self.base_url + _clean(path), params, cache_scope)
-        entry = self.cache.load(key)
-        if entry is None or not entry.fresh(self.now().timestamp(), None):
-            return None
-        return self._from_entry(entry)
+        entry = self._fresh_entry(path, params, None, cache_scope)
+        return None if entry is None else self._from_entry(entry)
 
     def is_fresh(
         self,
@@ -315,9 +325,7 @@ class EsiClient:
         cache_scope: str | None = None,
     ) -> bool:
         """Whether `get_cached` with the same arguments would answer from the store alone."""
-        key = cache_key(self.base_url + _clean(path), params, cache_scope)
-        entry = self.cache.load(key)
-        return entry is not None and entry.fresh(self.now().timestamp(), max_age)
+        return self._fresh_entry(path, params, max_age, cache_scope) is not None
 
     def get_pages(
         self,

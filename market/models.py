@@ -18,7 +18,7 @@ class Structure(models.Model):
     class Learned(models.TextChoices):
         REGION_BOOK = "region_book", "A ranged buy order in a region's book"
         PUBLIC_LIST = "public_list", "ESI's public list of market structures"
-        CHARACTER = "character", "A logged-in character's assets or orders"
+        CHARACTER = "character", "A member who shared it or added it by id"
         OPERATOR = "operator", "Added by an operator"
 
     class Status(models.TextChoices):

@@ -9,7 +9,7 @@
 - `structure_json(structure)`: a structure as the API answers it (`/api/v1/market/structures`).
 - `fetch_public_list()`: ESI's public list of structures with a market
   (`GET /universe/structures/?filter=market`; incomplete, esi-issues #1358), recorded as
-  learned from it; a beat task runs it daily.
+  learned from it; a beat task runs it every 6 h.
 
 Never enumerate structures with the search endpoint: CCP bans that.
 """

@@ -12,7 +12,6 @@ was worked out. Everything from a row is escaped.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from functools import lru_cache, partial
 from html import escape
@@ -228,8 +227,6 @@ def rendered(rows: list[Row], render: Callable[..., str], *args: Any) -> list[Sa
     shows it (another sort, filter or page size) until a snapshot changes it."""
     html = []
     for row in rows:
-        # repr: equal plain data (dicts built in the same order) gives equal text
-        digest = hashlib.blake2b(repr(row).encode(), digest_size=16).digest()
-        key = (render.__name__, args, digest)
+        key = (render.__name__, args, page_cache.digest(row))
         html.append(mark_safe(page_cache.fragment(key, partial(render, row, *args))))
     return html

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from market import publish
+from sde.ids import STRUCTURE_ID_MIN
 from standin.esi import EsiStandIn
 from store import reset_store
 from tests.conftest import drop_store_prefix
@@ -43,3 +44,22 @@ def market(settings, esi: EsiStandIn) -> Iterator[EsiStandIn]:
     reset_store()
     publish.forget_loaded()
     drop_store_prefix(settings.STORE_KEY_PREFIX)
+
+
+def structures_in_book(esi: EsiStandIn, region_id: int) -> dict[int, int]:
+    """Structure -> system, from the orders the stand-in's region book serves."""
+    return {
+        o["location_id"]: o["system_id"]
+        for o in esi.orders(region_id)
+        if o["location_id"] >= STRUCTURE_ID_MIN
+    }
+
+
+def a_structure_with_sells(esi: EsiStandIn, region_id: int) -> tuple[int, int]:
+    """A structure whose whole book holds sells (which no region book shows), and its
+    system (from its ranged bids in the region book)."""
+    placed = structures_in_book(esi, region_id)
+    for structure_id in sorted(placed):
+        if any(not o["is_buy_order"] for o in esi.structure_orders(structure_id)):
+            return structure_id, placed[structure_id]
+    raise AssertionError("no structure with sells")

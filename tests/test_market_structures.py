@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from market import structures
@@ -14,23 +13,13 @@ from market.models import Structure
 from market.refresh import refresh_region
 from market.tasks import learn_public_structures, refresh_region_task
 from standin.esi import EsiStandIn
-from tests.market_env import DOMAIN, FORGE
+from tests.market_env import DOMAIN, FORGE, a_structure_with_sells, structures_in_book
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
 pytest_plugins = ["tests.characters_env"]  # the token signer
 
-STRUCTURE_ID_MIN = 1_000_000_000_000
 PERIMETER_TTT = 1028858195912  # Tranquility Trading Tower, Perimeter (The Forge)
 PERIMETER = 30000144
-
-
-def structures_in_book(esi: EsiStandIn, region_id: int) -> dict[int, int]:
-    """Structure -> system, from the orders the stand-in's region book serves."""
-    return {
-        o["location_id"]: o["system_id"]
-        for o in esi.orders(region_id)
-        if o["location_id"] >= STRUCTURE_ID_MIN
-    }
 
 
 def test_a_published_book_teaches_the_structures_of_its_ranged_bids(market):
@@ -154,15 +143,8 @@ def test_bad_structure_requests_say_why(client, db, url, status, says):
 # --- Admin ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def operator(client):
-    user = get_user_model().objects.create_superuser("operator", "op@example.com", "pw-x")
-    client.force_login(user)
-    return client
-
-
-def test_an_operator_adds_a_structure_placed_in_its_region(operator):
-    response = operator.post(
+def test_an_operator_adds_a_structure_placed_in_its_region(admin_client):
+    response = admin_client.post(
         reverse("admin:market_structure_add"),
         {
             "structure_id": str(PERIMETER_TTT),
@@ -179,15 +161,15 @@ def test_an_operator_adds_a_structure_placed_in_its_region(operator):
     assert float(added.broker_fee) == 0.01
 
 
-def test_an_operator_suspends_and_resumes_a_market(operator):
+def test_an_operator_suspends_and_resumes_a_market(admin_client):
     structures.learn({PERIMETER_TTT: PERIMETER}, Structure.Learned.PUBLIC_LIST)
     changelist = reverse("admin:market_structure_changelist")
     chosen = {"_selected_action": [str(PERIMETER_TTT)]}
-    operator.post(changelist, {"action": "suspend", **chosen})
+    admin_client.post(changelist, {"action": "suspend", **chosen})
     assert Structure.objects.get().market_status == Structure.Status.SUSPENDED
-    listed = operator.get(changelist).content.decode()
+    listed = admin_client.get(changelist).content.decode()
     assert "Suspended by an operator" in listed
-    operator.post(changelist, {"action": "resume", **chosen})
+    admin_client.post(changelist, {"action": "resume", **chosen})
     assert Structure.objects.get().market_status == Structure.Status.NO_ACCESS
 
 
@@ -203,22 +185,13 @@ def member_token(market: EsiStandIn, signer) -> str:
     return signer.token(BRUCE, [STRUCTURE_MARKETS])
 
 
-def a_structure_with_sells(esi: EsiStandIn) -> tuple[int, int]:
-    """A Forge structure whose whole book holds sells, and its system (from its ranged bids)."""
-    placed = structures_in_book(esi, FORGE)
-    for structure_id in sorted(placed):
-        if any(not o["is_buy_order"] for o in esi.structure_orders(structure_id)):
-            return structure_id, placed[structure_id]
-    raise AssertionError("no structure with sells")
-
-
 def test_a_structure_book_is_read_with_a_member_token_and_published(market, member_token):
     from market import publish
     from market.structure_refresh import refresh_structure
 
     market.page_size = 5  # several pages: the token goes with every one
     market.generate(FORGE, 2_000)
-    structure_id, system_id = a_structure_with_sells(market)
+    structure_id, system_id = a_structure_with_sells(market, FORGE)
     structures.learn({structure_id: system_id}, Structure.Learned.REGION_BOOK)
     meta = refresh_structure(structure_id, member_token)
     expected = market.structure_orders(structure_id)
@@ -241,7 +214,7 @@ def test_a_refused_token_publishes_nothing(market, member_token):
     from market import publish
     from market.structure_refresh import StructureAccessDenied, refresh_structure
 
-    structure_id, system_id = a_structure_with_sells(market)
+    structure_id, system_id = a_structure_with_sells(market, FORGE)
     structures.learn({structure_id: system_id}, Structure.Learned.REGION_BOOK)
     market.characters.market_denied.add((BRUCE, structure_id))
     with pytest.raises(StructureAccessDenied, match="Market access denied"):
@@ -254,7 +227,7 @@ def test_a_refused_token_publishes_nothing(market, member_token):
 def test_a_suspended_structure_is_never_asked_for(market, member_token):
     from market.structure_refresh import StructureSuspended, refresh_structure
 
-    structure_id, system_id = a_structure_with_sells(market)
+    structure_id, system_id = a_structure_with_sells(market, FORGE)
     structures.learn({structure_id: system_id}, Structure.Learned.REGION_BOOK)
     Structure.objects.filter(structure_id=structure_id).update(
         market_status=Structure.Status.SUSPENDED

@@ -127,7 +127,7 @@ def test_a_hauling_row_names_its_route_and_how_it_sells():
     assert ">h</abbr></td>" in cell(listed, "avg_sell")
 
 
-def test_a_row_is_written_once_per_process_for_the_same_fields(settings, monkeypatch):
+def test_a_row_is_written_once_per_process_for_the_same_fields(settings):
     settings.DEBUG = False
     calls: list[int] = []
     real = row_html.station_row
@@ -136,7 +136,6 @@ def test_a_row_is_written_once_per_process_for_the_same_fields(settings, monkeyp
         calls.append(row["type_id"])
         return real(row, station_id)
 
-    counted.__name__ = "station_row"
     first = row_html.rendered([STATION_ROW], counted, JITA)
     again = row_html.rendered([dict(STATION_ROW)], counted, JITA)
     assert first == again and calls == [34]

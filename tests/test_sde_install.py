@@ -818,7 +818,7 @@ def test_a_download_matching_its_published_checksum_installs(
     out = run("--url", url)
     assert f"The download matches the {checked} published at {url}.{checked}." in out
     info = install.read_info(sde_path)
-    assert info is not None
+    assert info is not None and info.build.startswith(f"{name} (Last-Modified ")
     assert_installed(sde_path, valid_sde, source=url, build=info.build)
 
 

@@ -15,6 +15,7 @@ import requests
 from standin.characters import CACHE_AGE, RATE_LIMITS, ROSTER, SCOPES
 from standin.contract import match_operation, spec, validate_request, validate_response
 from standin.esi import EsiStandIn
+from tests import market_env
 from tests.characters_tokens import ALL_SCOPES, TokenSigner
 
 pytest_plugins = ["tests.characters_env"]  # the signer and esi_characters fixtures
@@ -331,10 +332,7 @@ STRUCTURE_MARKETS = "esi-markets.structure_markets.v1"
 
 def a_structure_with_sells(esi: EsiStandIn) -> int:
     esi.generate(10000002, 3_000)  # The Forge: its structures hold sells and station bids
-    held: dict[int, set[bool]] = {}
-    for structure_id in esi._structure_books:
-        held[structure_id] = {o["is_buy_order"] for o in esi.structure_orders(structure_id)}
-    return next(s for s, sides in sorted(held.items()) if sides == {True, False})
+    return market_env.a_structure_with_sells(esi, 10000002)[0]
 
 
 def test_a_structure_market_is_read_with_docking_access(

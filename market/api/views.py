@@ -297,7 +297,7 @@ class StructureListView(APIView):
         summary="Every Upwell structure this deployment knows of",
         description=(
             "Learned from the region books' ranged bids, ESI's public list of market "
-            "structures, members' assets and orders, or an operator; with how each was "
+            "structures, members who share them, or an operator; with how each was "
             "learned and whether its market is read."
         ),
         parameters=[s.StructureParams],
@@ -326,6 +326,6 @@ class StructureDetailView(APIView):
         except Structure.DoesNotExist as exc:
             raise NotFound(
                 f"Structure {structure_id} is not known here: structures are learned from "
-                "the region books, ESI's public list and members' data, or added by an "
-                "operator."
+                "the region books, ESI's public list and members who share them, or added "
+                "by an operator."
             ) from exc

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("region_book", "A ranged buy order in a region's book"),
                             ("public_list", "ESI's public list of market structures"),
-                            ("character", "A logged-in character's assets or orders"),
+                            ("character", "A member who shared it or added it by id"),
                             ("operator", "Added by an operator"),
                         ],
                         max_length=20,
