@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from market import plex, publish
+from market import books, plex, publish
 from market.hubs import HUB_STATIONS
 from market.pricegrid import price_above, price_below
 from market.reach import reaching_rows
@@ -110,7 +110,7 @@ def flag_orders(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for order in orders:
         region_id = int(order["region_id"])
         if region_id not in snapshots:
-            snapshots[region_id] = publish.load(region_id)
+            snapshots[region_id] = books.view(region_id)
         snapshot = snapshots[region_id]
         if snapshot is None:
             flags.append(
@@ -148,9 +148,9 @@ def flag_orders(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def snapshots_used(region_ids: Iterable[int]) -> list[dict[str, Any]]:
     """The `snapshot` blocks (publish.freshness) of these regions' current snapshots."""
-    used = []
+    used: list[dict[str, Any]] = []
     for region_id in sorted(set(region_ids)):
-        snapshot = publish.load(region_id)
+        snapshot = books.view(region_id)
         if snapshot is not None:
-            used.append(publish.freshness(snapshot.meta))
+            used.extend(books.freshness(meta) for meta in snapshot.parts)
     return used

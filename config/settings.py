@@ -246,6 +246,9 @@ MARKET_SNAPSHOT_KEEP = env.float("MARKET_SNAPSHOT_KEEP", default=7200.0)
 MARKET_REFRESH_LOCK_TTL = env.float("MARKET_REFRESH_LOCK_TTL", default=300.0)
 # Publish the generated demo market when ESI cannot be reached and nothing was ever published.
 MARKET_DEMO_FALLBACK = env.bool("MARKET_DEMO_FALLBACK", default=True)
+# Each process reads the known structures (names, shared books, owners' broker fees) again
+# after this many seconds (at once after a change it made itself).
+MARKET_STRUCTURES_TTL = env.float("MARKET_STRUCTURES_TTL", default=30.0)
 
 # --- Auth, i18n, static --------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 from config import metrics
 from esi.gauges import budget_gauges
@@ -16,3 +17,11 @@ class MarketConfig(AppConfig):
         # market is the app that runs its client.
         metrics.read_at_scrape(snapshot_gauges)
         metrics.read_at_scrape(budget_gauges)
+        # Every place names a structure as the deployment knows it (sde sits below market).
+        from market import structures
+        from market.models import Structure
+        from sde import places
+
+        places.set_structure_lookup(structures.learned)
+        for signal in (post_save, post_delete):
+            signal.connect(structures.forget_known, sender=Structure)

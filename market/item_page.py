@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -31,6 +31,7 @@ from market import plex, publish, selectors
 from market.display import age_text, compact, integer, plural, price, range_text, utc
 from market.snapshot import Snapshot
 from market.views import tracked_hubs
+from sde.places import DOCKING_NOTE
 from sde.selectors import per_installed_sde
 
 log = logging.getLogger(__name__)
@@ -178,10 +179,14 @@ def _without_figures(hub: dict[str, Any], message: str, *, pending: bool) -> dic
 
 
 def compare_rows(
-    hub: dict[str, Any], hub_best: dict[str, Any] | None, region_best: dict[str, Any]
+    hub: dict[str, Any],
+    hub_best: dict[str, Any] | None,
+    region_best: dict[str, Any],
+    structure_bests: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """The comparison rows of one market: its hub station (if it has one), then the whole
-    region; the first row carries the snapshot line."""
+    """The comparison rows of one market: its hub station (if it has one), each shared
+    structure with orders of the type, then the whole region; the first row carries the
+    snapshot line."""
     rows = []
     if hub_best is not None:
         rows.append(
@@ -192,6 +197,18 @@ def compare_rows(
                 "title": hub_best["station_name"],
                 "name": hub["hub_system"] or hub_best["station_name"] or hub["hub_name"],
                 "where": "hub station",
+            }
+        )
+    for best in structure_bests:
+        system = best["system_name"]
+        rows.append(
+            {
+                "kind": "structure",
+                "best": best,
+                "href": reverse("profit-station") + f"?station_id={best['structure_id']}",
+                "title": f"{best['structure_name']}: {DOCKING_NOTE}",
+                "name": best["structure_name"],
+                "where": f"structure, {system} {best['security']}" if system else "structure",
             }
         )
     rows.append(
@@ -223,12 +240,14 @@ def _readings(
     book = selectors.book_of(snapshot, type_id, type_name, limit=BOOK_LIMIT)
     books.append(book_view(book, "region", hub))
     html = render_to_string("market/_market.html", {"hub": hub, "books": books, "type_id": type_id})
-    return {"rows": compare_rows(hub, best["hub"], best["region"]), "books_html": SafeString(html)}
+    rows = compare_rows(hub, best["hub"], best["region"], best["structures"])
+    return {"rows": rows, "books_html": SafeString(html)}
 
 
 def _mark_best(markets: list[dict[str, Any]]) -> None:
-    """With two or more hub stations priced, mark the cheapest ask and the highest bid."""
-    hubs = [row for m in markets for row in m["rows"] if row["kind"] == "hub"]
+    """With two or more hub stations or structures priced, mark the cheapest ask and the
+    highest bid."""
+    hubs = [row for m in markets for row in m["rows"] if row["kind"] in ("hub", "structure")]
     asks = [row["best"]["best_ask"] for row in hubs if row["best"]["best_ask"] is not None]
     bids = [row["best"]["best_bid"] for row in hubs if row["best"]["best_bid"] is not None]
     best_ask = min(asks) if len(asks) > 1 else None

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from django.conf import settings
 
 from esi.client import shared_client
-from market import plex, publish, reach
+from market import books, plex, publish, reach, structures
 from market.hubs import HUB_STATIONS
 from market.snapshot import Arrays, Snapshot, order_dicts
 from sde import places
@@ -86,7 +86,7 @@ def market_type(type_id: int) -> str:
 
 def snapshot_of(region_id: int) -> Snapshot:
     tracked_region(region_id)
-    snapshot = publish.load(region_id)
+    snapshot = books.view(region_id)
     if snapshot is None:
         raise NoSnapshot(
             f"No market snapshot of region {region_id} yet; the first refresh is on its way."
@@ -225,9 +225,25 @@ def _best(snapshot: Snapshot, type_id: int, station_id: int | None = None) -> di
 
 def best_of(snapshot: Snapshot, type_id: int) -> dict[str, Any]:
     """One region's entry of `compare` without its `snapshot` block: the best prices and
-    volumes across the region and at its trade hub station (None when it has none)."""
+    volumes across the region, at its trade hub station (None when it has none) and at each
+    shared structure of the region with orders of the type (docs/structures.md)."""
     hub = HUB_STATIONS.get(snapshot.meta.region_id)
+    at_structures = []
+    for structure_id in structures.shared_in(snapshot.meta.region_id):
+        best = _best(snapshot, type_id, structure_id)
+        if best["bid_orders"] or best["ask_orders"]:
+            where = places.resolve(structure_id)
+            at_structures.append(
+                {
+                    "structure_id": structure_id,
+                    "structure_name": where.name,
+                    "system_name": where.system_name,
+                    "security": where.security,
+                    **best,
+                }
+            )
     return {
+        "structures": at_structures,
         "region": _best(snapshot, type_id),
         "hub": (
             {

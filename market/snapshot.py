@@ -177,9 +177,20 @@ class Snapshot:
         self.meta = meta
         self.book = book
         self.stations = stations
+        self._parts: tuple[SnapshotMeta, ...] | None = None
         self._types, starts = np.unique(book["type_id"], return_index=True)
         self._starts = starts
         self._ends = np.append(starts[1:], len(book["type_id"]))
+
+    @property
+    def parts(self) -> tuple[SnapshotMeta, ...]:
+        """The meta of each published book this one was made of: itself, unless it is a
+        region's market merged with its structures' books (market/books.py)."""
+        return self._parts or (self.meta,)
+
+    @parts.setter
+    def parts(self, metas: tuple[SnapshotMeta, ...]) -> None:
+        self._parts = metas
 
     @classmethod
     def build(cls, meta: SnapshotMeta, columns: Arrays) -> Snapshot:

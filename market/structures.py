@@ -10,6 +10,11 @@
 - `fetch_public_list()`: ESI's public list of structures with a market
   (`GET /universe/structures/?filter=market`; incomplete, esi-issues #1358), recorded as
   learned from it; a beat task runs it every 6 h.
+- `known(id)`, `shared_in(region_id)`, `hubs()`: what this process knows of the structures,
+  read from the table at most every `MARKET_STRUCTURES_TTL` seconds (at once after a change
+  this process made): the name and system every place shows (registered with sde.places at
+  start), the shared books a region's market merges (market/books.py), the owner's broker
+  fee the fee engine charges and the structures that get boards.
 
 Never enumerate structures with the search endpoint: CCP bans that.
 """
@@ -17,10 +22,14 @@ Never enumerate structures with the search endpoint: CCP bans that.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 
 from esi.client import EsiClient, shared_client
 from market import publish
@@ -57,6 +66,7 @@ def learn(found: Mapping[int, int | None], source: str) -> int:
         structure.solar_system_id = found[structure.structure_id]
         structure.region_id = regions[structure.structure_id]
     Structure.objects.bulk_update(placed, ["solar_system_id", "region_id"])
+    forget_known()  # bulk writes send no signal
     return len(new)
 
 
@@ -114,3 +124,97 @@ def structure_json(structure: Structure) -> dict[str, Any]:
         "broker_fee": float(structure.broker_fee) if structure.broker_fee is not None else None,
         "is_hub": structure.is_hub,
     }
+
+
+# --- What this process knows of the structures -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Known:
+    """A structure as every answer shows it and every engine reads it."""
+
+    structure_id: int
+    name: str | None  # only once a member shared its market (ESI tells it only to them)
+    system_id: int | None
+    region_id: int | None
+    shared: bool  # its whole book is read through a member's access
+    broker_fee: float | None  # the owner's rate an operator set (a fraction), else None
+    is_hub: bool
+
+
+_lock = threading.Lock()
+_known: dict[int, Known] = {}
+_read_at = -float("inf")
+
+
+def _directory() -> dict[int, Known]:
+    """Every known structure, read again once `MARKET_STRUCTURES_TTL` seconds have passed (a
+    table that cannot be read leaves what was known, and is asked again after as long)."""
+    global _known, _read_at
+    now = time.monotonic()
+    if now - _read_at < settings.MARKET_STRUCTURES_TTL:
+        return _known
+    with _lock:
+        if now - _read_at < settings.MARKET_STRUCTURES_TTL:
+            return _known
+        try:
+            rows = Structure.objects.values_list(
+                "structure_id",
+                "name",
+                "solar_system_id",
+                "region_id",
+                "market_status",
+                "broker_fee",
+                "is_hub",
+            )
+            _known = {
+                sid: Known(
+                    sid,
+                    name or None,
+                    system,
+                    region,
+                    status == Structure.Status.SHARED,
+                    float(fee) if fee is not None else None,
+                    hub,
+                )
+                for sid, name, system, region, status, fee, hub in rows
+            }
+        except Exception:  # no database (yet): structures are unnamed until it answers
+            log.debug("structures not readable", exc_info=True)
+        _read_at = now
+        return _known
+
+
+def forget_known(**_: Any) -> None:
+    """Read the table again at the next question (a receiver of Structure's save/delete)."""
+    global _read_at
+    _read_at = -float("inf")
+
+
+def known(structure_id: int) -> Known | None:
+    return _directory().get(structure_id)
+
+
+def learned(structure_id: int) -> Learned | None:
+    """What `sde.places.resolve` shows of a structure: its shared name and its system."""
+    found = known(structure_id)
+    if found is None or (found.name is None and found.system_id is None):
+        return None
+    return Learned(found.name, found.system_id)
+
+
+def shared_in(region_id: int) -> tuple[int, ...]:
+    """The structures of a region whose books members share, in id order."""
+    found = (k.structure_id for k in _directory().values() if k.shared and k.region_id == region_id)
+    return tuple(sorted(found))
+
+
+def hubs() -> list[Known]:
+    """The structures an operator marked as hubs (they get opportunity boards)."""
+    return sorted((k for k in _directory().values() if k.is_hub), key=lambda k: k.structure_id)
+
+
+def owner_broker_fee(structure_id: int) -> float | None:
+    """The owner's broker fee an operator set for this structure (a fraction), else None."""
+    found = known(structure_id)
+    return found.broker_fee if found is not None else None

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from config import page_cache
-from market import publish, selectors
+from market import books, publish, selectors
 from market.display import age_text, moment
 from market.hubs import HUB_STATIONS
 from market.snapshot import SnapshotMeta
@@ -88,7 +88,7 @@ def served_metas() -> list[SnapshotMeta | None]:
         return kept[2]
     metas: list[SnapshotMeta | None] = []
     for region_id in regions:
-        snapshot = publish.load(region_id)
+        snapshot = books.view(region_id)
         if snapshot is None:
             publish.current_generation(region_id)  # raises if the store is unreachable
         metas.append(snapshot.meta if snapshot is not None else None)

@@ -1,5 +1,6 @@
-"""Opportunity boards: the best station-trading opportunities at each trade hub and the best
-hauling routes between the hubs, recomputed after each snapshot publish with default
+"""Opportunity boards: the best station-trading opportunities at each trade hub (the NPC hub
+stations, and the structures an operator marks as hubs) and the best hauling routes between
+the hubs, recomputed after each snapshot publish with default
 parameters (every skill 0) and served from the shared store at once.
 
 Storage (the shared store: Redis sorted sets, or the file store's equivalent):
@@ -24,21 +25,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 
-from market import publish
+from market import books, publish, structures
 from market.hubs import HUB_STATIONS
 from market.snapshot import Snapshot, SnapshotMeta
 from profit.fees import Skills
 from profit.hauling import HaulingParams, hauling
 from profit.locations import resolve_place
 from profit.station import StationFilters, station_trading
-from sde.places import station_names
+from sde.places import Place
 from store import Store, get_store
 
 log = logging.getLogger(__name__)
@@ -83,31 +84,46 @@ class Board:
 
 
 def hub_snapshots(store: Store | None = None) -> dict[int, Snapshot]:
-    """The current snapshot of every tracked region that has a trade hub (and a snapshot)."""
+    """The current market (market.books.view) of every tracked region that has a trade hub,
+    and of the region of every structure marked as a hub (those that have one)."""
     found = {}
-    for region_id in settings.MARKET_REGIONS:
-        if region_id not in HUB_STATIONS:
-            continue
-        snapshot = publish.load(region_id, store=store)
+    regions = [r for r in settings.MARKET_REGIONS if r in HUB_STATIONS]
+    regions += [hub.region_id for hub in structures.hubs() if hub.shared and hub.region_id]
+    for region_id in dict.fromkeys(regions):
+        snapshot = books.view(region_id, store=store)
         if snapshot is not None:
             found[region_id] = snapshot
     return found
 
 
-def station_board(snapshot: Snapshot, size: int = BOARD_SIZE) -> Board:
-    region_id = snapshot.meta.region_id
-    hub = HUB_STATIONS[region_id]
-    # Ranked by profit a day; while the history fill has not reached a type, its row follows
-    # the known ones, by profit per unit (the engine's order).
+def hub_places(snapshots: Mapping[int, Snapshot]) -> list[tuple[Snapshot, Place]]:
+    """Every hub the boards cover, in settings order: each region's NPC trade hub station,
+    then each structure an operator marked as a hub whose region's market is read here (its
+    book shared by a member: docs/structures.md)."""
+    hubs = [
+        (snapshots[r], resolve_place(HUB_STATIONS[r]))
+        for r in sorted(snapshots, key=_hub_order)
+        if r in HUB_STATIONS
+    ]
+    for hub in structures.hubs():
+        snapshot = snapshots.get(hub.region_id) if hub.shared and hub.region_id else None
+        if snapshot is not None:
+            hubs.append((snapshot, resolve_place(hub.structure_id)))
+    return hubs
+
+
+def station_board(snapshot: Snapshot, where: Place, size: int = BOARD_SIZE) -> Board:
+    """The best station trades at one hub, ranked by profit a day; while the history fill
+    has not reached a type, its row follows the known ones, by profit per unit (the
+    engine's order)."""
     filters = StationFilters(max_margin=STATION_MAX_MARGIN, sort="-daily_profit", limit=size)
-    rows = station_trading(snapshot, hub, Skills(), filters).rows
-    name = station_names().get(hub, f"Station {hub}")
+    rows = station_trading(snapshot, where.id, Skills(), filters).rows
     board = Board(
-        id=f"station:{hub}",
+        id=f"station:{where.id}",
         kind="station",
-        title=name,
+        title=where.name,
         score_key="daily_profit",
-        extra={"station_id": hub, "region_id": region_id},
+        extra={"station_id": where.id, "region_id": snapshot.meta.region_id},
     )
     board.rows = {str(row["type_id"]): row for row in rows[:size]}
     board.scores = {
@@ -117,16 +133,15 @@ def station_board(snapshot: Snapshot, size: int = BOARD_SIZE) -> Board:
     return board
 
 
-def hauling_board(snapshots: Mapping[int, Snapshot], size: int = BOARD_SIZE) -> Board:
+def hauling_board(hubs: Sequence[tuple[Snapshot, Place]], size: int = BOARD_SIZE) -> Board:
     """The best routes from each hub to every other hub (default parameters), merged."""
-    places = {r: resolve_place(HUB_STATIONS[r]) for r in snapshots}
     rows: list[dict[str, Any]] = []
-    for source, snapshot in snapshots.items():
-        others = [(snapshots[r], places[r]) for r in snapshots if r != source]
+    for source in hubs:
+        others = [hub for hub in hubs if hub is not source]
         if not others:
             continue
         haul = hauling(
-            [(snapshot, places[source])],
+            [source],
             others,
             Skills(),
             HaulingParams(
@@ -147,7 +162,7 @@ def hauling_board(snapshots: Mapping[int, Snapshot], size: int = BOARD_SIZE) -> 
         ),
         score_key="net_profit",
         extra={
-            "station_ids": [HUB_STATIONS[r] for r in sorted(snapshots)],
+            "station_ids": [where.id for _, where in hubs],
             "cargo_m3": settings.PROFIT_BOARD_CARGO_M3,
             "budget": settings.PROFIT_BOARD_BUDGET,
         },
@@ -161,14 +176,16 @@ def hauling_board(snapshots: Mapping[int, Snapshot], size: int = BOARD_SIZE) -> 
 
 def compute_boards(snapshots: Mapping[int, Snapshot], size: int | None = None) -> list[Board]:
     size = size or settings.PROFIT_BOARD_SIZE
-    boards = [station_board(snapshots[r], size) for r in sorted(snapshots, key=_hub_order)]
-    if len(snapshots) > 1:
-        boards.append(hauling_board(snapshots, size))
+    hubs = hub_places(snapshots)
+    boards = [station_board(snapshot, where, size) for snapshot, where in hubs]
+    if len(hubs) > 1:
+        boards.append(hauling_board(hubs, size))
     return boards
 
 
 def _hub_order(region_id: int) -> int:
-    return list(settings.MARKET_REGIONS).index(region_id)
+    regions = list(settings.MARKET_REGIONS)
+    return regions.index(region_id) if region_id in regions else len(regions)
 
 
 # --- Publishing ----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils import timezone
 
+from market import structures
 from profit.models import FeeSchedule
 from sde.places import (
     STATION_IDS,
@@ -274,15 +275,19 @@ def sales_tax_rate(skills: Skills, on: When = None) -> float:
     return s.sales_tax * (1.0 - s.sales_tax_accounting_reduction * level)
 
 
-def _owner_rate(structure_rate: float | None) -> float:
-    rate = (
-        float(settings.PROFIT_STRUCTURE_BROKER_FEE) / 100.0
-        if structure_rate is None
-        else float(structure_rate)
-    )
+def _owner_rate(structure_id: int, structure_rate: float | None) -> tuple[float, str]:
+    """The owner's broker fee at a structure and where it came from: the request's
+    `structure_rate`, else the rate an operator set for the structure (admin), else the
+    setting PROFIT_STRUCTURE_BROKER_FEE (ESI does not publish owners' rates)."""
+    if structure_rate is not None:
+        rate, source = float(structure_rate), "parameter"
+    elif (operator_rate := structures.owner_broker_fee(structure_id)) is not None:
+        rate, source = operator_rate, "operator"
+    else:
+        rate, source = float(settings.PROFIT_STRUCTURE_BROKER_FEE) / 100.0, "setting"
     if not math.isfinite(rate) or not 0.0 <= rate <= 1.0:
         raise ValueError(f"A structure's broker fee must be a fraction from 0 to 1, not {rate}.")
-    return rate
+    return rate, source
 
 
 def _check_locations(location_ids: npt.NDArray[np.int64]) -> None:
@@ -332,7 +337,8 @@ def broker_fee_rates(
     NPC station: base - per level x Broker Relations - per point x standing toward the owner's
     faction and toward the owner corporation (from `skills.standings` when given, else
     `faction_standing` / `corp_standing`), at least the minimum rate. Upwell structure: the
-    owner's rate (`structure_rate`, default settings.PROFIT_STRUCTURE_BROKER_FEE) plus the SCC
+    owner's rate (`structure_rate`, else the one an operator set for the structure, else
+    settings.PROFIT_STRUCTURE_BROKER_FEE) plus the SCC
     surcharge of the day (0 before Viridian, 2023-06-13, when the SCC's share was inside the
     owner's rate); no skill, standing or NPC floor applies there. The per-order minimum
     charge applies in both (`broker_charge`)."""
@@ -349,8 +355,10 @@ def broker_fee_rates(
         s.broker_fee_min_rate,
     )
     structure = ids >= STRUCTURE_ID_MIN
-    if structure.any():
-        npc[structure] = _owner_rate(structure_rate) + s.structure_scc_surcharge
+    if structure.any():  # one owner's rate per structure, however many rows are there
+        found, where = np.unique(ids[structure], return_inverse=True)
+        owners = np.array([_owner_rate(int(i), structure_rate)[0] for i in found.tolist()])
+        npc[structure] = owners[where] + s.structure_scc_surcharge
     return npc
 
 
@@ -454,14 +462,14 @@ def _structure_statement(
     """The broker fee in an Upwell structure, in its two parts: the owner's rate and the
     SCC's surcharge on top (0 before Viridian, when the SCC's share was inside the owner's
     rate); no skill or standing applies, and the per-order minimum charge does."""
-    owner_rate = _owner_rate(structure_rate)
+    owner_rate, source = _owner_rate(location_id, structure_rate)
     return {
         "location_id": location_id,
         "kind": "structure",
         "broker_fee": rate,
         "structure_owner_rate": owner_rate,
         "owner_rate": owner_rate,
-        "owner_rate_from": "parameter" if structure_rate is not None else "setting",
+        "owner_rate_from": source,
         "scc_surcharge": s.structure_scc_surcharge,
         "skills_apply": False,
         "min_charge": s.broker_fee_min_charge,

@@ -22,10 +22,10 @@ import numpy.typing as npt
 from django.conf import settings
 
 from config import slots
-from market import publish
+from market import books, structures
 from market.selectors import MarketNotFound
 from market.selectors import market_type as name_of
-from market.snapshot import Snapshot
+from market.snapshot import Snapshot, SnapshotMeta
 from profit.calculator import CalculatorError
 from profit.calculator import calculate as price_trade
 from profit.fees import Skills, rates_used
@@ -105,25 +105,23 @@ def place(location_id: int) -> Place:
 
 
 def snapshot_for(region_id: int, pinned: Mapping[int, str]) -> Snapshot:
-    """The region's current snapshot, or the generation `pinned` names for it."""
+    """The region's market (market.books.view: its book and its shared structures'), as
+    current or at the generations `pinned` names (by book id: region or structure)."""
     generation = pinned.get(region_id)
-    if generation is not None:
-        snapshot = publish.load(region_id, generation)
-        if snapshot is None:
-            keep = int(settings.MARKET_SNAPSHOT_KEEP // 60)
-            raise SnapshotGone(
-                f"Snapshot {generation} of region {region_id} is no longer kept (a replaced "
-                f"snapshot is kept for {keep} minutes). Leave out `snapshots` to use the "
-                "current one."
-            )
-        return snapshot
-    if region_id not in settings.MARKET_REGIONS:  # a 404: it will never have one
+    untracked = region_id not in settings.MARKET_REGIONS
+    if generation is None and untracked and not structures.shared_in(region_id):  # never will
         tracked = ", ".join(str(r) for r in settings.MARKET_REGIONS)
         raise NotFound(
-            f"Region {region_id} is not tracked, so it has no market snapshot "
-            f"(tracked regions: {tracked}; see /market/status/)."
+            f"Region {region_id} is not tracked and no member shares a structure market in "
+            f"it, so it has no market snapshot (tracked regions: {tracked}; see "
+            "/market/status/)."
         )
-    snapshot = publish.load(region_id)
+    try:
+        snapshot = books.view(region_id, pinned)
+    except books.PinnedGone as exc:
+        raise SnapshotGone(_gone(f"structure {exc.book_id}", exc.generation)) from exc
+    if snapshot is None and generation is not None:
+        raise SnapshotGone(_gone(f"region {region_id}", generation))
     if snapshot is None:
         raise NoSnapshot(
             f"No market snapshot of region {region_id} yet; the first refresh is on its way "
@@ -132,8 +130,16 @@ def snapshot_for(region_id: int, pinned: Mapping[int, str]) -> Snapshot:
     return snapshot
 
 
+def _gone(book: str, generation: str) -> str:
+    keep = int(settings.MARKET_SNAPSHOT_KEEP // 60)
+    return (
+        f"Snapshot {generation} of {book} is no longer kept (a replaced snapshot is kept for "
+        f"{keep} minutes). Leave out `snapshots` to use the current one."
+    )
+
+
 def _structure_region(location_id: int, pinned: Mapping[int, str]) -> int:
-    """The tracked region whose snapshot has orders at this structure."""
+    """The tracked region whose market has orders at this structure."""
     for region_id in settings.MARKET_REGIONS:
         try:
             snapshot = snapshot_for(region_id, pinned)
@@ -157,15 +163,17 @@ def located(where: Place, pinned: Mapping[int, str]) -> tuple[Snapshot, Place]:
 
 
 def freshness(snapshots: Sequence[Snapshot]) -> list[dict[str, Any]]:
-    """The `snapshots` block: each snapshot used, once, by region."""
-    seen: dict[int, Snapshot] = {}
+    """The `snapshots` block: each book used (a region's, a shared structure's), once, by id."""
+    seen: dict[int, SnapshotMeta] = {}
     for snapshot in snapshots:
-        seen.setdefault(snapshot.meta.region_id, snapshot)
-    return [publish.freshness(seen[region].meta) for region in sorted(seen)]
+        for meta in snapshot.parts:
+            seen.setdefault(meta.region_id, meta)
+    return [books.freshness(seen[book]) for book in sorted(seen)]
 
 
 def generations(snapshots: Sequence[Snapshot]) -> dict[int, str]:
-    return {s.meta.region_id: s.meta.generation for s in snapshots}
+    """The generation of each book used, by id (what a permalink pins)."""
+    return {meta.region_id: meta.generation for s in snapshots for meta in s.parts}
 
 
 def permalink_snapshots(snapshots: Sequence[Snapshot]) -> str:

@@ -15,17 +15,19 @@ by CCP's id ranges (regions 10000000-13999999, systems 30000000-33999999, NPC st
 The SDE part is read once per installed SDE file (`per_installed_sde`) and kept in memory as
 dicts and sorted numpy arrays, so a lookup never queries the database. A structure is not in
 the SDE: its name and system need an authenticated ESI call (`/universe/structures/{id}/`),
-and a character is told it only for structures it may dock at. So a structure is
-"Structure <id>" here, with no system; a character's own pages name its structures from its
-own data (`structure_place(id, Structure(name, system))`, `characters.sections.place`), and
-placing a structure by a market snapshot's orders is `profit.locations.resolve_place`'s job.
+and a character is told it only for structures it may dock at. So `resolve` names a
+structure as the deployment knows it (the lookup the market app registers: the name a member
+shared, the system its orders gave), else "Structure <id>" with no system; a character's own
+pages name its structures from its own data (`structure_place(id, Structure(name, system))`,
+`characters.sections.place`), and placing a structure by a market snapshot's orders is
+`profit.locations.resolve_place`'s job.
 
 docs/places.md says how to add a new kind of place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -86,6 +88,25 @@ class Structure:
 
 def is_structure(location_id: int) -> bool:
     return location_id >= STRUCTURE_ID_MIN
+
+
+# What the deployment knows of a structure (its name when a member shares its market, its
+# system when its orders or ESI placed it): a lookup the market app registers at start
+# (`market.structures.learned`), since the SDE has no structures and sde imports no app above.
+def _nothing_known(structure_id: int) -> Structure | None:
+    return None
+
+
+_structure_lookup: Callable[[int], Structure | None] = _nothing_known
+
+
+def set_structure_lookup(lookup: Callable[[int], Structure | None]) -> None:
+    global _structure_lookup
+    _structure_lookup = lookup
+
+
+# Shown with every structure: its owner decides who may dock (and so who may trade there).
+DOCKING_NOTE = "Player structure: docking may be restricted by its owner."
 
 
 # --- The SDE, once per installed file ------------------------------------------------------
@@ -321,7 +342,7 @@ def resolve(location_id: int) -> Place:
             int(m.station_regions[i]) or None,
         )
     if is_structure(location_id):
-        return structure_place(location_id, None)
+        return structure_place(location_id, _structure_lookup(location_id))
     raise UnknownPlace(
         f"{location_id} is not a region, solar system, NPC station or structure id "
         "(regions are 10000000-13999999, systems 30000000-33999999, stations "
@@ -363,4 +384,5 @@ def place_json(place: Place) -> dict[str, Any]:
         "system_id": place.system_id,
         "system_name": place.system_name,
         "security": place.security,
+        "docking_note": DOCKING_NOTE if place.kind == "structure" else None,
     }

@@ -89,6 +89,16 @@ def eager_celery() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def structures_read_afresh() -> None:
+    """Each test reads the known structures from its own database (a rolled-back test's
+    rows must not name structures in the next one)."""
+    from market import books, structures
+
+    structures.forget_known()
+    books.forget_views()
+
+
+@pytest.fixture(autouse=True)
 def no_rate_limits(settings: object) -> None:
     """The suite sends many requests from one address; tests/test_protection.py turns the
     rate limits back on."""

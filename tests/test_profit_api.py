@@ -115,6 +115,7 @@ def test_station_trading_answers_the_engines_rows(client, books):
         "system_id": JITA_SYSTEM,
         "system_name": "Jita",
         "security": 0.9,  # Jita's true security 0.9459 as the game shows it
+        "docking_note": None,  # an NPC station: anyone docks
     }
     assert body["parameters"]["sort"] == "-daily_profit"
     per_unit = get(client, STATION_URL, station_id=JITA, sort="-profit_per_unit").json()

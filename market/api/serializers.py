@@ -64,7 +64,17 @@ class RefreshIn(serializers.Serializer):
 
 
 class SnapshotOut(serializers.Serializer):
-    region_id = serializers.IntegerField()
+    region_id = serializers.IntegerField(
+        allow_null=True, help_text="The region of the book (null for a structure not placed)."
+    )
+    structure_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Set when this is a structure's whole book, read through a member's access and "
+            "merged into its region's market (docs/structures.md)."
+        ),
+    )
     generation = serializers.CharField(help_text="Changes with every published snapshot.")
     source = serializers.ChoiceField(  # type: ignore[assignment]  # (Field.source in stubs)
         choices=["esi", "demo"], help_text="demo: generated, shown until ESI answers"
@@ -144,11 +154,25 @@ class HubBestOut(BestOut):
     station_name = serializers.CharField(allow_null=True)
 
 
+class StructureBestOut(BestOut):
+    structure_id = serializers.IntegerField()
+    structure_name = serializers.CharField()
+    system_name = serializers.CharField(allow_null=True)
+    security = serializers.FloatField(allow_null=True)
+
+
 class CompareRegionOut(serializers.Serializer):
     region_id = serializers.IntegerField()
     snapshot = SnapshotOut()
-    region = BestOut(help_text="The whole region.")
+    region = BestOut(help_text="The whole region, shared structures' books included.")
     hub = HubBestOut(allow_null=True, help_text="The region's trade hub station, if it has one.")
+    structures = StructureBestOut(
+        many=True,
+        help_text=(
+            "Each structure of the region whose whole book members share "
+            "(docs/structures.md), where the type has orders."
+        ),
+    )
 
 
 class CompareOut(serializers.Serializer):

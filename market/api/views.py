@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 from config.api import ErrorOut, validated
 from config.clientip import client_key
 from esi.errors import EsiError, EsiHttpError
-from market import publish, selectors
+from market import books, publish, selectors
 from market.api import serializers as s
 from market.history import HistoryFailed, HistoryPending, HistoryShareSpent, history_or_ask
 from market.models import Structure
@@ -256,7 +256,7 @@ def fast_orders(request: HttpRequest, region_id: int, type_id: int) -> HttpRespo
     query = request.META.get("QUERY_STRING", "")
     if "format" in query or region_id not in settings.MARKET_REGIONS:
         return None
-    snapshot = publish.load(region_id)
+    snapshot = books.view(region_id)
     if snapshot is None:
         return None
     meta = snapshot.meta

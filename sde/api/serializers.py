@@ -61,9 +61,10 @@ class PlaceOut(serializers.Serializer):
         choices=["region", "system", "station", "structure", "solar_system", "other"],
         help_text=(
             "region, system (a solar system), station (an NPC station), structure (an Upwell "
-            'structure: "Structure <id>" until a character\'s refresh has learned its name), '
-            'other (an id no known range holds: "Location <id>"). The characters API says '
-            'solar_system for something in space in that system ("<name> (in space)").'
+            'structure: "Structure <id>" until a member shares its market or a character\'s '
+            'refresh has learned its name), other (an id no known range holds: "Location '
+            '<id>"). The characters API says solar_system for something in space in that '
+            'system ("<name> (in space)").'
         ),
     )
     name = serializers.CharField()
@@ -78,6 +79,10 @@ class PlaceOut(serializers.Serializer):
     security = serializers.FloatField(
         allow_null=True,
         help_text="The security status the game shows for its solar system (one decimal).",
+    )
+    docking_note = serializers.CharField(
+        allow_null=True,
+        help_text="For a structure: its owner may restrict who docks there. Null otherwise.",
     )
 
 
