@@ -22,6 +22,6 @@ class MarketConfig(AppConfig):
         from market.models import Structure
         from sde import places
 
-        places.set_structure_lookup(structures.learned)
+        places.set_structures(structures)
         for signal in (post_save, post_delete):
             signal.connect(structures.forget_known, sender=Structure)

@@ -203,10 +203,20 @@ def learned(structure_id: int) -> Learned | None:
     return Learned(found.name, found.system_id)
 
 
+def names() -> dict[int, str]:
+    """Every structure with a name (told by ESI to a member who shared its market)."""
+    return {k.structure_id: k.name for k in _directory().values() if k.name}
+
+
 def shared_in(region_id: int) -> tuple[int, ...]:
     """The structures of a region whose books members share, in id order."""
     found = (k.structure_id for k in _directory().values() if k.shared and k.region_id == region_id)
     return tuple(sorted(found))
+
+
+def shared() -> list[Known]:
+    """Every structure whose market members share, in id order."""
+    return sorted((k for k in _directory().values() if k.shared), key=lambda k: k.structure_id)
 
 
 def hubs() -> list[Known]:

@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 from django.http import HttpRequest
 from rest_framework import serializers
 
+from market import structures
 from market.views import tracked_hubs
 from profit.api import serializers as s
 from profit.params import SKILL_FIELDS
 from sde.ids import is_ascii_number
+from sde.places import resolve
 from sde.search import search_items
 
 # Page fields in percent -> the API's fraction parameters.
@@ -110,13 +112,19 @@ def api_params(values: Mapping[str, str]) -> dict[str, str]:
 
 
 def places() -> dict[str, list[dict[str, Any]]]:
-    """The places the forms offer: each tracked hub station, and each tracked region."""
+    """The places the forms offer: each tracked hub station, each structure whose market
+    members share (hubs first), and each tracked region."""
     hubs = tracked_hubs()
+    shared = [k for k in structures.hubs() if k.shared] + structures.shared()
     return {
         "hubs": [
             {"id": h["hub_id"], "name": h["hub_name"], "region": h["region_name"]}
             for h in hubs
             if h["hub_id"]
+        ],
+        "structures": [
+            {"id": k.structure_id, "name": resolve(k.structure_id).name}
+            for k in dict.fromkeys(shared)
         ],
         "regions": [{"id": h["region_id"], "name": h["region_name"]} for h in hubs],
     }

@@ -246,7 +246,7 @@ def station_trading_page(request: HttpRequest) -> HttpResponse:
             context["rows"], row_html.station_row, answer["station"]["id"]
         )
     if values.get("station_id") and not any(
-        str(h["id"]) == values["station_id"] for h in offered["hubs"]
+        str(h["id"]) == values["station_id"] for h in [*offered["hubs"], *offered["structures"]]
     ):
         context["custom_station"] = context.get("station") or {"id": values["station_id"]}
     return render(request, "profit/station_trading.html", context, status=status)

@@ -1,4 +1,5 @@
-"""Place search: any NPC station, solar system or region of the installed SDE by name.
+"""Place search: any NPC station, solar system or region of the installed SDE by name, and
+the structures whose markets members share (named as ESI told them: `sde.places`).
 
 The same index as the item search (`sde.search.SearchIndex`: exact name, name prefix, word
 prefixes, substring, then a typo-tolerant fallback), built over the names `sde.places` knows,
@@ -18,7 +19,7 @@ from sde import places
 from sde.search import TIER_NAMES, SearchIndex
 from sde.selectors import per_installed_sde
 
-KINDS: tuple[str, ...] = ("station", "system", "region")
+KINDS: tuple[str, ...] = ("station", "structure", "system", "region")
 
 # The five stations where most of New Eden trades (a fact of the game, as CCP's id ranges
 # are): a trader who types "jita" means Jita 4-4 before Jita's other stations.
@@ -57,28 +58,33 @@ def parse_kinds(text: str | Iterable[str] | None) -> frozenset[str]:
 def _rows(kind: str) -> list[tuple[int, str]]:
     if kind == "station":
         return list(places.station_names().items())
+    if kind == "structure":
+        return list(places.structure_names().items())
     if kind == "system":
         return list(places.system_names().items())
     return list(places.region_names().items())
 
 
 class _Indexes:
-    """One index per set of kinds, built on first use (per installed SDE)."""
+    """One index per set of kinds, built on first use (per installed SDE); a set with
+    structures is built again when the named structures change (rarely: a member shares a
+    market)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._built: dict[frozenset[str], SearchIndex] = {}
+        self._built: dict[frozenset[str], tuple[object, SearchIndex]] = {}
 
     def get(self, kinds: frozenset[str]) -> SearchIndex:
-        index = self._built.get(kinds)
-        if index is None:
+        version = tuple(sorted(places.structure_names().items())) if "structure" in kinds else ()
+        built = self._built.get(kinds)
+        if built is None or built[0] != version:
             with self._lock:
-                index = self._built.get(kinds)
-                if index is None:
+                built = self._built.get(kinds)
+                if built is None or built[0] != version:
                     rows = [row for kind in sorted(kinds) for row in _rows(kind)]
-                    index = SearchIndex.build(rows)
-                    self._built[kinds] = index
-        return index
+                    built = (version, SearchIndex.build(rows))
+                    self._built[kinds] = built
+        return built[1]
 
 
 _indexes = per_installed_sde(_Indexes)

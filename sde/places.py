@@ -27,9 +27,9 @@ docs/places.md says how to add a new kind of place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -90,19 +90,36 @@ def is_structure(location_id: int) -> bool:
     return location_id >= STRUCTURE_ID_MIN
 
 
-# What the deployment knows of a structure (its name when a member shares its market, its
-# system when its orders or ESI placed it): a lookup the market app registers at start
-# (`market.structures.learned`), since the SDE has no structures and sde imports no app above.
-def _nothing_known(structure_id: int) -> Structure | None:
-    return None
+class StructureDirectory(Protocol):
+    """What the deployment knows of the structures (their names once a member shares their
+    markets, their systems once their orders or ESI placed them): the market app registers
+    its own at start (`market.structures`), since the SDE has no structures and sde imports
+    no app above it."""
+
+    def learned(self, structure_id: int) -> Structure | None: ...
+
+    def names(self) -> dict[int, str]: ...
 
 
-_structure_lookup: Callable[[int], Structure | None] = _nothing_known
+class _NothingKnown:
+    def learned(self, structure_id: int) -> Structure | None:
+        return None
+
+    def names(self) -> dict[int, str]:
+        return {}
 
 
-def set_structure_lookup(lookup: Callable[[int], Structure | None]) -> None:
-    global _structure_lookup
-    _structure_lookup = lookup
+_structures: StructureDirectory = _NothingKnown()
+
+
+def set_structures(directory: StructureDirectory) -> None:
+    global _structures
+    _structures = directory
+
+
+def structure_names() -> dict[int, str]:
+    """Every structure the deployment can name (the ones whose markets members share)."""
+    return _structures.names()
 
 
 # Shown with every structure: its owner decides who may dock (and so who may trade there).
@@ -342,7 +359,7 @@ def resolve(location_id: int) -> Place:
             int(m.station_regions[i]) or None,
         )
     if is_structure(location_id):
-        return structure_place(location_id, _structure_lookup(location_id))
+        return structure_place(location_id, _structures.learned(location_id))
     raise UnknownPlace(
         f"{location_id} is not a region, solar system, NPC station or structure id "
         "(regions are 10000000-13999999, systems 30000000-33999999, stations "

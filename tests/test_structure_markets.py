@@ -302,3 +302,17 @@ def test_an_untracked_region_is_the_books_of_its_shared_structures(client, marke
         reverse("api-profit-station"), {"station_id": 60003760}, HTTP_ACCEPT="application/json"
     )
     assert other.status_code == 503  # The Forge (tracked) has no snapshot in this test
+
+
+def test_the_place_search_and_pickers_offer_shared_structures(client, tower):
+    hits = api(client, "api-place-search", q="test trading", kinds="structure")["results"]
+    assert [(h["id"], h["name"], h["system"]) for h in hits] == [
+        (JITA_STRUCTURE, TOWER, "Perimeter")
+    ]
+    page = client.get(reverse("profit-station")).content.decode()
+    assert '<optgroup label="Structure markets">' in page
+    assert f'<option value="{JITA_STRUCTURE}">{TOWER}</option>' in page
+    tower.market_status = Structure.Status.DENIED  # no longer read: not offered
+    tower.name = ""
+    tower.save()
+    assert api(client, "api-place-search", q="test trading", kinds="structure")["results"] == []

@@ -162,8 +162,9 @@
 
   function placePlaceholder(wrap) {
     if (wrap.dataset.placeholder) return wrap.dataset.placeholder;
-    const kinds = (wrap.dataset.kinds || "station,system,region").split(",");
+    const kinds = (wrap.dataset.kinds || "station,structure,system,region").split(",");
     if (kinds.length === 1 && kinds[0] === "station") return "Find any station by name…";
+    if (kinds.join(",") === "station,structure") return "Find any station or shared structure by name…";
     return "Find any " + kinds.join(", ").replace(/, ([^,]*)$/, " or $1") + " by name…";
   }
 
