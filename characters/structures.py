@@ -2,12 +2,19 @@
 
 A member shares a structure (`StructureShare`) with the "structures" feature granted. Every
 minute `refresh_due()` (beat: characters.tasks.refresh_shared_structures) refreshes each
-shared structure whose book is older than ESI's cache (300 s) with one sharing character's
-token: the one used least recently, so the calls spread over the members. A 403 suspends
-that character for that structure 12 to 24 h (each 403 costs one of ESI's 100 errors a
-minute) and the next one is asked, at most MAX_TRIES a structure a run; a character whose
-token is revoked or expired leaves the pool until it logs in again (tokens.NeedsReauth marks
-it, and its page says so). A structure no sharing character may read is marked `denied`.
+shared structure whose book has passed ESI's Expires (300 s after ESI cached it; never read:
+due) with one sharing character's token: the one used least recently, so the calls spread
+over the members. A 403 suspends that character for that structure 12 to 24 h and the next
+one is asked, at most MAX_TRIES a structure a run; a character whose token is revoked or
+expired leaves the pool until it logs in again (tokens.NeedsReauth marks it, and its page
+says so). A structure no sharing character may read is marked `denied`.
+
+Each 403 costs one of ESI's 100 errors a minute, shared with every other call of the
+deployment, so structure calls have a budget of their own: a run stops after
+`ESI_STRUCTURE_REFUSALS_PER_RUN` refusals (one run a minute), and asks nothing while ESI's
+error window has `ESI_STRUCTURE_ERROR_FLOOR` errors or fewer left (above the client's own
+floor, so the structures stop long before the region books would): the structures left are
+"budget" and due again next run.
 The first refresh also asks ESI the structure's name, system, type and owner with the same
 token (`/universe/structures/{id}/`): the member shared it, so its name may be shown.
 """
@@ -19,6 +26,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import F
 
 from characters import tokens
@@ -26,6 +34,7 @@ from characters.models import Character, StructureShare
 from characters.scopes import has_feature
 from esi.client import EsiClient, shared_client
 from esi.errors import EsiError
+from market import publish
 from market.models import Structure
 from market.refresh import RefreshBusy
 from market.structure_refresh import StructureAccessDenied, refresh_structure
@@ -41,14 +50,37 @@ MAX_TRIES = 3
 TokenFor = Callable[[Character], str]
 
 
+class Budget:
+    """What one run may still spend of ESI's error limit on structures."""
+
+    def __init__(self, client: EsiClient) -> None:
+        self.client = client
+        self.refusals = int(settings.ESI_STRUCTURE_REFUSALS_PER_RUN)
+
+    def allows_a_call(self) -> bool:
+        remain = self.client.limits.error_remain()
+        floor = int(settings.ESI_STRUCTURE_ERROR_FLOOR)
+        return self.refusals > 0 and (remain is None or remain > floor)
+
+    def refused(self) -> None:
+        self.refusals -= 1
+
+
 def due(now: datetime) -> list[Structure]:
-    """Shared structures whose book is older than ESI's cache (never read: due)."""
+    """Shared structures whose book has passed ESI's Expires (never read: due)."""
     shared = Structure.objects.filter(shares__isnull=False).exclude(
         market_status=Structure.Status.SUSPENDED
     )
-    return [
-        s for s in shared.distinct() if s.last_refresh is None or s.last_refresh <= now - BOOK_AGE
-    ]
+    return [s for s in shared.distinct() if _expired(s, now)]
+
+
+def _expired(structure: Structure, now: datetime) -> bool:
+    if structure.last_refresh is None:
+        return True
+    meta = publish.current_meta(structure.structure_id)
+    if meta is None or not meta.esi_expires:
+        return structure.last_refresh <= now - BOOK_AGE
+    return datetime.fromisoformat(meta.esi_expires) <= now
 
 
 def candidates(structure: Structure, now: datetime) -> list[StructureShare]:
@@ -72,12 +104,18 @@ def refresh_shared(
     token_for: TokenFor = tokens.access_token,
     client: EsiClient | None = None,
     now: datetime | None = None,
+    budget: Budget | None = None,
 ) -> str:
-    """Refresh one shared structure through its pool: "published", "no_access", "busy"
-    (another worker is at it) or "failed" (ESI failed otherwise: asked again next run)."""
+    """Refresh one shared structure through its pool: "published" (or "not_modified": ESI
+    confirmed the same book), "no_access", "busy" (another worker is at it), "failed" (ESI
+    failed otherwise) or "budget" (the run's error budget is spent); the last three are
+    asked again next run."""
     now = now or datetime.now(UTC)
     client = client or shared_client()
+    budget = budget or Budget(client)
     for share in candidates(structure, now)[:MAX_TRIES]:
+        if not budget.allows_a_call():
+            return "budget"
         try:
             token = token_for(share.character)
         except (tokens.NeedsReauth, tokens.TokenUnavailable) as exc:
@@ -86,10 +124,11 @@ def refresh_shared(
         share.last_used_at = now
         share.save(update_fields=["last_used_at"])
         try:
-            refresh_structure(structure.structure_id, token, client=client)
+            result = refresh_structure(structure.structure_id, token, client=client)
         except RefreshBusy:
             return "busy"
         except StructureAccessDenied as exc:
+            budget.refused()
             hours = random.uniform(*SUSPEND_HOURS)
             share.suspended_until = now + timedelta(hours=hours)
             share.last_error = f"ESI refused the market: {exc}"[:300]
@@ -103,7 +142,7 @@ def refresh_shared(
             share.save(update_fields=["last_error"])
         if not structure.name:
             _learn_name(structure.structure_id, token, client)
-        return "published"
+        return result
     Structure.objects.filter(pk=structure.pk).exclude(
         market_status=Structure.Status.SUSPENDED
     ).update(market_status=Structure.Status.DENIED)
@@ -127,10 +166,20 @@ def _learn_name(structure_id: int, token: str, client: EsiClient) -> None:
         learn({structure_id: int(system_id)}, Structure.Learned.CHARACTER)
 
 
-def refresh_due(*, token_for: TokenFor = tokens.access_token) -> dict[int, str]:
-    """One run of the pool over every due structure: structure id -> outcome."""
+def refresh_due(
+    *, token_for: TokenFor = tokens.access_token, client: EsiClient | None = None
+) -> dict[int, str]:
+    """One run of the pool over every due structure, within one error budget: structure
+    id -> outcome."""
     now = datetime.now(UTC)
-    return {s.structure_id: refresh_shared(s, token_for=token_for, now=now) for s in due(now)}
+    client = client or shared_client()
+    budget = Budget(client)
+    return {
+        s.structure_id: refresh_shared(
+            s, token_for=token_for, client=client, now=now, budget=budget
+        )
+        for s in due(now)
+    }
 
 
 def share_rows(character: Character) -> list[dict[str, object]]:

@@ -222,6 +222,10 @@ ESI_BACKOFF_MAX = env.float("ESI_BACKOFF_MAX", default=8.0)
 ESI_DOWNTIME = env.str("ESI_DOWNTIME", default="11:00-11:15")
 # Pause every call when this few errors remain in ESI's error budget.
 ESI_ERROR_LIMIT_FLOOR = env.int("ESI_ERROR_LIMIT_FLOOR", default=10)
+# Structure markets (characters/structures.py): a run of the pool (one a minute) stops after
+# this many 403s, and asks nothing while this few errors (or fewer) remain in ESI's budget.
+ESI_STRUCTURE_REFUSALS_PER_RUN = env.int("ESI_STRUCTURE_REFUSALS_PER_RUN", default=10)
+ESI_STRUCTURE_ERROR_FLOOR = env.int("ESI_STRUCTURE_ERROR_FLOOR", default=50)
 # Pause a rate-limit group when this fraction of its token bucket remains.
 ESI_RATELIMIT_FLOOR = env.float("ESI_RATELIMIT_FLOOR", default=0.05)
 # Circuit breaker: open after this many failed calls in a row, probe again after this long.

@@ -207,6 +207,14 @@ class Limits:
 
     # --- deciding -----------------------------------------------------------------------
 
+    def error_remain(self) -> int | None:
+        """The errors ESI still allows in its current window (None when none is known or the
+        window has reset)."""
+        state = self._get_json(PREFIX + "error")
+        if not isinstance(state, dict) or state["reset_at"] <= self.now().timestamp():
+            return None
+        return int(state["remain"])
+
     def error_limit_resume(self) -> float | None:
         """When the error-limit pause ends (epoch seconds), or None when there is none."""
         state = self._get_json(PREFIX + "error")

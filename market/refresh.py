@@ -87,7 +87,15 @@ def refresh_region(
     started = time.monotonic()
     publish.write_status(region_id, store, running=True, last_attempt_at=utc_iso(datetime.now(UTC)))
     try:
-        outcome = _refresh(region_id, client or shared_client(), store, progress, lock)
+        outcome = fetch_book(
+            region_id,
+            f"/markets/{region_id}/orders/",
+            {"order_type": "all"},
+            client=client or shared_client(),
+            store=store,
+            progress=progress,
+            lock=lock,
+        )
     except (EsiError, InvalidOrders) as exc:
         reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, InvalidOrders) else str(exc)
         fallback = settings.MARKET_DEMO_FALLBACK if demo_fallback is None else demo_fallback
@@ -107,15 +115,27 @@ def refresh_region(
 
 
 @dataclass(frozen=True)
-class _Result:
+class Fetched:
     result: str
     meta: SnapshotMeta
 
 
-def _refresh(
-    region_id: int, client: EsiClient, store: Store, progress: Progress | None, lock: Any
-) -> _Result:
-    current = publish.load(region_id, store=store)
+def fetch_book(
+    book_id: int,
+    path: str,
+    params: dict[str, Any],
+    *,
+    client: EsiClient,
+    store: Store,
+    lock: Any,
+    progress: Progress | None = None,
+    token: str | None = None,
+    transform: Callable[[int, list[dict[str, Any]]], Arrays] = page_columns,
+) -> Fetched:
+    """Fetch a book (a region's, or a structure's with a member's `token`) and publish it
+    under `book_id`; the pages of the current snapshot are asked with their ETags, and a
+    book ESI has not changed is kept with its new Expires ("not_modified")."""
+    current = publish.load(book_id, store=store)
     reusable = current if current and current.meta.source == "esi" else None
     etags = (
         {page: etag for page, etag in enumerate(reusable.meta.page_etags, 1) if etag}
@@ -129,20 +149,19 @@ def _refresh(
         # The status page polls every second or two: a few writes a second are plenty.
         if done == total or time.monotonic() - last_write[0] >= 0.2:
             last_write[0] = time.monotonic()
-            publish.write_progress(region_id, "fetching", done, total, store)
+            publish.write_progress(book_id, "fetching", done, total, store)
         if done % 50 == 0:
             lock.extend(settings.MARKET_REFRESH_LOCK_TTL)
         if progress:
             progress(done, total)
 
-    publish.write_progress(region_id, "fetching", 0, 0, store)
-    path, params = f"/markets/{region_id}/orders/", {"order_type": "all"}
+    publish.write_progress(book_id, "fetching", 0, 0, store)
     if reusable is not None and 1 in etags:
         # ESI regenerates every page of a route together, all stamped with one Last-Modified:
         # page 1 unchanged under the same Last-Modified means no page changed.
-        probe = client.get(path, params={**params, "page": 1}, etag=etags[1])
+        probe = client.get(path, params={**params, "page": 1}, etag=etags[1], token=token)
         if probe.status == 304 and utc_iso(probe.last_modified) == reusable.meta.esi_last_modified:
-            return _unchanged(region_id, reusable, probe.expires, store)
+            return _unchanged(book_id, reusable, probe.expires, store)
     with _short_gil_turns():
         fetched = client.get_pages(
             path,
@@ -150,12 +169,13 @@ def _refresh(
             etags=etags,
             unique_key="order_id",
             progress=on_page,
-            transform=page_columns,  # in the waiting thread, as each page arrives
+            transform=transform,  # in the waiting thread, as each page arrives
+            token=token,
         )
     if fetched.not_modified and reusable is not None:
-        return _unchanged(region_id, reusable, fetched.expires, store)
+        return _unchanged(book_id, reusable, fetched.expires, store)
 
-    publish.write_progress(region_id, "building", len(fetched.pages), len(fetched.pages), store)
+    publish.write_progress(book_id, "building", len(fetched.pages), len(fetched.pages), store)
     parts: list[Arrays] = []
     for n, page in enumerate(fetched.pages, 1):
         if page.data is not None:
@@ -165,11 +185,11 @@ def _refresh(
         else:
             raise InvalidOrders(f"page {n} answered 304 but no snapshot holds it")
     columns = merge_columns(parts)
-    meta = fetched_meta(region_id, fetched, len(columns["order_id"]))
+    meta = fetched_meta(book_id, fetched, len(columns["order_id"]))
     snapshot = Snapshot.build(meta, columns)
     publish.publish(snapshot, store)
-    publish.write_progress(region_id, "published", meta.pages, meta.pages, store)
-    return _Result("published", meta)
+    publish.write_progress(book_id, "published", meta.pages, meta.pages, store)
+    return Fetched("published", meta)
 
 
 _turns_lock = threading.Lock()
@@ -200,14 +220,14 @@ def _short_gil_turns(interval: float = 0.0005) -> Iterator[None]:
 
 def _unchanged(
     region_id: int, current: Snapshot, expires: datetime | None, store: Store
-) -> _Result:
+) -> Fetched:
     """Nothing changed at ESI: keep the snapshot, with ESI's new Expires."""
     meta = _replace(
         current.meta, esi_expires=utc_iso(expires), fetched_at=utc_iso(datetime.now(UTC))
     )
     publish.update_meta(meta, store)
     publish.write_progress(region_id, "not_modified", meta.pages, meta.pages, store)
-    return _Result("not_modified", meta)
+    return Fetched("not_modified", meta)
 
 
 def publish_demo(region_id: int, store: Store | None = None) -> SnapshotMeta:

@@ -1,9 +1,11 @@
 """A structure's whole book, read with a member's token and published like a region's.
 
 `refresh_structure(structure_id, token)` fetches `GET /markets/structures/{id}/` (every page,
-the same token; the same page checks as a region book: one Last-Modified and X-Pages for the
-set, no order twice, else fetched again), and publishes it as a snapshot under the
-structure's id (`publish.load(structure_id)` reads it, as a region's). A structure's orders
+the same token) as a region book is fetched (`market.refresh.fetch_book`: one Last-Modified
+and X-Pages for the set, no order twice, else fetched again; the last book's pages asked
+with their ETags, and a book ESI has not changed kept with its new Expires), and publishes
+it as a snapshot under the structure's id (`publish.load(structure_id)` reads it, as a
+region's; market/books.py merges it into its region's market). A structure's orders
 carry no `system_id`: they are given the structure's system (market.models.Structure). The
 structure's row records the refresh: `last_refresh`, `order_count`, `market_status` shared.
 
@@ -22,10 +24,9 @@ from django.conf import settings
 
 from esi.client import EsiClient, shared_client
 from esi.errors import EsiHttpError
-from market import publish
 from market.models import Structure
-from market.refresh import RefreshBusy, fetched_meta
-from market.snapshot import Arrays, Snapshot, SnapshotMeta, merge_columns, page_columns
+from market.refresh import RefreshBusy, fetch_book
+from market.snapshot import Arrays, page_columns
 from store import get_store
 from store.base import Store
 
@@ -44,8 +45,9 @@ def refresh_structure(
     *,
     client: EsiClient | None = None,
     store: Store | None = None,
-) -> SnapshotMeta:
-    """Fetch and publish one structure's book with `token`; the published snapshot's meta."""
+) -> str:
+    """Fetch and publish one structure's book with `token`: "published", or "not_modified"
+    when ESI confirmed the book it had (kept, with ESI's new Expires)."""
     structure = Structure.objects.get(structure_id=structure_id)
     if structure.market_status == Structure.Status.SUSPENDED:
         raise StructureSuspended(f"structure {structure_id}: suspended by an operator")
@@ -62,24 +64,25 @@ def refresh_structure(
     if not lock.acquire():
         raise RefreshBusy(f"structure {structure_id} is being refreshed")
     try:
-        try:
-            fetched = client.get_pages(
-                f"/markets/structures/{structure_id}/",
-                unique_key="order_id",
-                transform=columns,
-                token=token,
-            )
-        except EsiHttpError as exc:
-            if exc.status == 403:
-                raise StructureAccessDenied(str(exc)) from exc
-            raise
-        book = merge_columns([page.data for page in fetched.pages if page.data is not None])
-        meta = fetched_meta(structure_id, fetched, len(book["order_id"]))
-        publish.publish(Snapshot.build(meta, book), store)
+        fetched = fetch_book(
+            structure_id,
+            f"/markets/structures/{structure_id}/",
+            {},
+            client=client,
+            store=store,
+            lock=lock,
+            token=token,
+            transform=columns,
+        )
+    except EsiHttpError as exc:
+        if exc.status == 403:
+            raise StructureAccessDenied(str(exc)) from exc
+        raise
     finally:
         lock.release()
+    meta = fetched.meta
     structure.last_refresh = datetime.fromisoformat(meta.fetched_at)
     structure.order_count = meta.orders
     structure.market_status = Structure.Status.SHARED
     structure.save(update_fields=["last_refresh", "order_count", "market_status"])
-    return meta
+    return fetched.result

@@ -221,3 +221,55 @@ def test_esi_failing_leaves_the_structure_for_the_next_run(market, shared):
     structure.refresh_from_db()
     assert structure.market_status == Structure.Status.NO_ACCESS  # not marked denied
     assert not StructureShare.objects.exclude(suspended_until=None).exists()
+
+
+def test_a_structure_is_due_again_when_its_book_expires(market, shared):
+    structure, token_for, _ = shared
+    assert pool.refresh_due(token_for=token_for) == {structure.structure_id: "published"}
+    meta = publish.current_meta(structure.structure_id)
+    assert meta is not None and meta.esi_expires is not None
+    expires = datetime.fromisoformat(meta.esi_expires)
+    structure.refresh_from_db()
+    assert pool.due(expires - timedelta(seconds=1)) == []
+    assert pool.due(expires) == [structure]
+
+
+def second_structure(market: EsiStandIn, structure: Structure) -> Structure:
+    """Another Forge structure with a book, shared by the same members."""
+    placed = structures_in_book(market, FORGE)
+    other = next(
+        s for s in sorted(placed) if market.structure_orders(s) and s != structure.structure_id
+    )
+    learned.learn({other: placed[other]}, Structure.Learned.REGION_BOOK)
+    for share in StructureShare.objects.filter(structure=structure):
+        StructureShare.objects.create(character=share.character, structure_id=other)
+    return Structure.objects.get(structure_id=other)
+
+
+def test_a_run_stops_asking_after_its_refusals(market, shared, settings):
+    structure, token_for, asked = shared
+    other = second_structure(market, structure)
+    settings.ESI_STRUCTURE_REFUSALS_PER_RUN = 1
+    for member in (BRUCE, CLARK):
+        for s in (structure, other):
+            market.characters.market_denied.add((member, s.structure_id))
+    outcomes = pool.refresh_due(token_for=token_for)
+    # The first 403 spends the run's budget: nobody else is asked this run.
+    assert sorted(outcomes.values()) == ["budget", "budget"]
+    assert len(asked) == 1
+    refusals = [r for r in market.requests if r.status == 403]
+    assert len(refusals) == 1
+
+
+def test_no_structure_is_asked_while_esi_errors_run_low(market, shared, settings):
+    from esi.client import shared_client
+
+    structure, token_for, asked = shared
+    # ESI said 50 errors are left in this minute's window (as its headers say it).
+    errors = {"X-ESI-Error-Limit-Remain": "50", "X-ESI-Error-Limit-Reset": "60"}
+    shared_client().limits.record("/markets/10000002/orders/", 200, errors)
+    settings.ESI_STRUCTURE_ERROR_FLOOR = 50
+    assert pool.refresh_due(token_for=token_for) == {structure.structure_id: "budget"}
+    assert asked == []
+    settings.ESI_STRUCTURE_ERROR_FLOOR = 49
+    assert pool.refresh_due(token_for=token_for) == {structure.structure_id: "published"}

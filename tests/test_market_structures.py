@@ -193,7 +193,9 @@ def test_a_structure_book_is_read_with_a_member_token_and_published(market, memb
     market.generate(FORGE, 2_000)
     structure_id, system_id = a_structure_with_sells(market, FORGE)
     structures.learn({structure_id: system_id}, Structure.Learned.REGION_BOOK)
-    meta = refresh_structure(structure_id, member_token)
+    assert refresh_structure(structure_id, member_token) == "published"
+    meta = publish.current_meta(structure_id)
+    assert meta is not None
     expected = market.structure_orders(structure_id)
     assert meta.pages == -(-len(expected) // 5) > 1
     assert meta.orders == len(expected)
@@ -208,6 +210,34 @@ def test_a_structure_book_is_read_with_a_member_token_and_published(market, memb
     row = Structure.objects.get(structure_id=structure_id)
     assert row.market_status == Structure.Status.SHARED
     assert row.order_count == len(expected) and row.last_refresh is not None
+
+
+def test_an_unchanged_structure_book_is_kept_with_its_new_expires(market, member_token):
+    from market import publish
+    from market.structure_refresh import refresh_structure
+
+    market.page_size = 5
+    market.generate(FORGE, 2_000)
+    structure_id, system_id = a_structure_with_sells(market, FORGE)
+    structures.learn({structure_id: system_id}, Structure.Learned.REGION_BOOK)
+    assert refresh_structure(structure_id, member_token) == "published"
+    first = publish.current_meta(structure_id)
+    assert first is not None and first.pages > 1
+    before = len(market.requests)
+    assert refresh_structure(structure_id, member_token) == "not_modified"
+    asked = market.requests[before:]
+    # One call: page 1 with its ETag, answered 304 under the same Last-Modified.
+    assert [(r.query.get("page"), r.status) for r in asked] == [("1", 304)]
+    assert asked[0].headers["If-None-Match"] == first.page_etags[0]
+    again = publish.current_meta(structure_id)
+    assert again is not None and again.generation == first.generation
+    assert again.fetched_at >= first.fetched_at
+    # A changed book (new orders, a new Last-Modified) is read whole and published anew.
+    market.generate(FORGE, 2_000, seed=9)
+    assert market.structure_orders(structure_id)  # the structure still has a book
+    assert refresh_structure(structure_id, member_token) == "published"
+    changed = publish.current_meta(structure_id)
+    assert changed is not None and changed.generation != first.generation
 
 
 def test_a_refused_token_publishes_nothing(market, member_token):

@@ -200,7 +200,11 @@ def test_nonsense_finds_nothing(client):
 def test_station_trading_offers_the_picker_and_the_item_filters(client, books):
     page = client.get("/profit/station-trading/").content.decode()
     picker = re.search(r"<span class=\"place-picker\" data-place-picker([^>]*)>", page)
-    assert picker and f'data-api="{SEARCH}"' in picker[1] and 'data-kinds="station,structure"' in picker[1]
+    assert (
+        picker
+        and f'data-api="{SEARCH}"' in picker[1]
+        and 'data-kinds="station,structure"' in picker[1]
+    )
     assert "Whole regions" not in page  # station trading is at one station
     assert '<select name="category_id">' in page
     assert '<option value="6">Ship</option>' in page  # category 6 holds the ships
