@@ -54,6 +54,8 @@ from esi.errors import (
     EsiInconsistent,
     EsiRateLimited,
 )
+from market.models import Structure
+from market.structures import learn
 from profit.engine import type_table
 from sde import places
 from store import Lock, Store, get_store
@@ -362,6 +364,7 @@ def _refresh(
             },
         )
         outcome.stored.append(key)
+        learn_structures(key, data)
         if fetch.expires:
             expiries.append(fetch.expires)
     outcome.next_at = _next_refresh(started, expiries, outcome)
@@ -528,6 +531,30 @@ def _structure_ids(items: list[dict[str, Any]]) -> set[int]:
         and a["location_id"] not in item_ids
         and a["location_type"] in ("other", "item")
     }
+
+
+def structures_in(group: str, data: Any) -> dict[int, dict[str, Any] | None]:
+    """The structures a stored group shows: where the assets are and where the character is
+    docked (with what ESI told this character of each: name and system, or None), where its
+    orders are (nothing told)."""
+    if group in ("assets", "location") and isinstance(data, dict):
+        return {int(i): found for i, found in (data.get("structures") or {}).items()}
+    if group == "orders" and isinstance(data, list):
+        return {int(o["location_id"]): None for o in data if places.is_structure(o["location_id"])}
+    return {}
+
+
+def learn_structures(group: str, data: Any) -> None:
+    """Tell the deployment of the structures a member's data shows (docs/structures.md): by
+    id only, since ESI told their names and systems to this character alone; a failure
+    never fails the refresh."""
+    found = structures_in(group, data)
+    if not found:
+        return
+    try:
+        learn(dict.fromkeys(found), Structure.Learned.CHARACTER)
+    except Exception:
+        log.warning("structures of a character's %s not learned", group, exc_info=True)
 
 
 def _structure(fetch: _Fetch, structure_id: int) -> dict[str, Any] | None:

@@ -25,11 +25,12 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F
 
-from characters import tokens
+from characters import data, tokens
 from characters.models import Character, StructureShare
 from characters.scopes import has_feature
 from esi.client import EsiClient, shared_client
@@ -39,6 +40,8 @@ from market.models import Structure
 from market.refresh import RefreshBusy
 from market.structure_refresh import StructureAccessDenied, refresh_structure
 from market.structures import learn, structure_json
+from sde.places import Structure as Learned
+from sde.places import structure_place
 from sde.selectors import security_band
 
 log = logging.getLogger(__name__)
@@ -184,16 +187,42 @@ def refresh_due(
 
 def share_rows(character: Character) -> list[dict[str, object]]:
     """Every known structure and whether this character shares it (the dashboard's panel):
-    shared first, then by region and id."""
+    shared first, then the ones its own data shows (assets, orders, where it is docked:
+    named and placed as ESI told this character, shown to it alone), then by region and id."""
     mine = {s.structure_id: s for s in StructureShare.objects.filter(character=character)}
+    told = own_structures(character.character_id)
     rows = []
     for structure in Structure.objects.all():
         share = mine.get(structure.structure_id)
         row = structure_json(structure)
+        own = told.get(structure.structure_id)
+        if own and not row["name"]:
+            system = own.get("solar_system_id")
+            learned = Learned(own.get("name") or None, int(system) if system else None)
+            place = structure_place(structure.structure_id, learned)
+            row.update(
+                name=place.name if learned.name else None,
+                system_name=place.system_name,
+                region_name=place.region_name,
+                security=place.security,
+            )
         band = security_band(row["security"]) if row["security"] is not None else None
-        rows.append({**row, "band": band, "share": share})
-    rows.sort(key=lambda r: (r["share"] is None, str(r["region_name"] or "~"), r["id"]))
+        rows.append({**row, "band": band, "share": share, "yours": structure.structure_id in told})
+    rows.sort(
+        key=lambda r: (r["share"] is None, not r["yours"], str(r["region_name"] or "~"), r["id"])
+    )
     return rows
+
+
+def own_structures(character_id: int) -> dict[int, dict[str, Any]]:
+    """The structures the character's own stored data shows, with what ESI told it of each."""
+    found: dict[int, dict[str, Any]] = {}
+    for group in ("assets", "location", "orders"):
+        stored = data.load_group(character_id, group)
+        for structure_id, told in data.structures_in(group, stored and stored["data"]).items():
+            if told or structure_id not in found:
+                found[structure_id] = told or {}
+    return found
 
 
 def set_shares(character: Character, structure_ids: set[int]) -> None:

@@ -18,6 +18,7 @@ from market import structures as learned
 from market.models import Structure
 from standin.esi import EsiStandIn
 from tests.characters_setup import make_character
+from tests.characters_tokens import ALL_SCOPES
 from tests.market_env import FORGE, structures_in_book
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
@@ -273,3 +274,31 @@ def test_no_structure_is_asked_while_esi_errors_run_low(market, shared, settings
     assert asked == []
     settings.ESI_STRUCTURE_ERROR_FLOOR = 49
     assert pool.refresh_due(token_for=token_for) == {structure.structure_id: "published"}
+
+
+def test_a_member_s_data_teaches_its_structures_by_id_alone(market, signer, client):
+    """Bruce's assets and docking place are in Amamake - Test Structure Alpha: the deployment
+    learns the id (to offer it for sharing); the name and system ESI told Bruce stay his."""
+    from characters import data
+
+    alpha = 1_000_000_000_001
+    market.characters.trust(signer.jwks())
+    user = get_user_model().objects.create_user("member")
+    bruce = make_character(user, BRUCE, ALL_SCOPES)
+    data.refresh_character(bruce, token_source=lambda: signer.token(BRUCE, ALL_SCOPES))
+    structure = Structure.objects.get(structure_id=alpha)
+    assert structure.learned_from == Structure.Learned.CHARACTER
+    assert (structure.name, structure.solar_system_id) == ("", None)
+    # Bruce's panel names it as ESI told him, marked as his; Clark's does not.
+    (row,) = [r for r in pool.share_rows(bruce) if r["id"] == alpha]
+    assert (row["name"], row["system_name"], row["yours"]) == (
+        "Amamake - Test Structure Alpha",
+        "Amamake",
+        True,
+    )
+    clark = make_character(user, CLARK, ALL_SCOPES)
+    (row,) = [r for r in pool.share_rows(clark) if r["id"] == alpha]
+    assert (row["name"], row["system_name"], row["yours"]) == (None, None, False)
+    # Nor does anyone else see it: the API and every place show the id alone.
+    answer = client.get(f"/api/v1/market/structures/{alpha}", HTTP_ACCEPT="application/json")
+    assert (answer.json()["name"], answer.json()["system_id"]) == (None, None)
