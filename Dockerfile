@@ -26,8 +26,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     PROMETHEUS_MULTIPROC_DIR=/run/metrics MALLOC_ARENA_MAX=2
 # The user and the two folders it writes to, made before anything else runs: a folder made
 # later by a build step would belong to root, and the app could not write there.
-RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
+RUN groupadd --gid 10001 app \
+    && useradd --uid 10001 --gid app --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin app \
     && mkdir -p /data /run/metrics \
     && chown app:app /data /run/metrics

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/evetrade
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup run test lint format browser clean bench
+.PHONY: setup run test lint format browser clean bench container-check
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -50,6 +50,11 @@ format: $(VENV)/.installed
 
 bench: setup
 	$(PY) benchmarks/search.py
+
+## Build the image, run the compose stack with the ESI stand-in and check it end to end;
+## needs a Docker engine (docs/deploy.md).
+container-check:
+	bin/container-check
 
 clean:
 	rm -rf var staticfiles .pytest_cache .mypy_cache .ruff_cache
