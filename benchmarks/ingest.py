@@ -30,7 +30,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
-def start_standin(orders: int, latency: float) -> tuple[subprocess.Popen[str], str]:
+def start_standin(
+    orders: int, latency: float, *extra: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """`python -m standin` for The Forge in its own process (with `extra` arguments); its
+    base URL once it serves."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -44,8 +48,10 @@ def start_standin(orders: int, latency: float) -> tuple[subprocess.Popen[str], s
             "10000002",
             "--page-latency",
             str(latency),
+            *extra,
         ],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -33,10 +33,11 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.conf import settings
 
 from market import publish, structures
-from market.snapshot import COLUMNS, Snapshot, SnapshotMeta
+from market.snapshot import COLUMNS, InvalidOrders, Snapshot, SnapshotMeta
 from sde.places import is_structure
 from store.base import Store
 
@@ -105,20 +106,32 @@ def _no_region_book(region_id: int, like: SnapshotMeta) -> Snapshot:
 
 
 def merge(region: Snapshot, books: list[Snapshot]) -> Snapshot:
-    """The region's orders outside the structures of `books`, and all of theirs."""
+    """The region's orders outside the structures of `books`, and all of theirs.
+
+    A structure's book holds only orders at the structure, so once the region's orders there
+    are left out no order can be in both; were one anyway (a region book and a structure
+    book fetched minutes apart, an order moved...), the structure's copy is kept."""
     at = np.array([b.meta.region_id for b in books], dtype=np.int64)
-    theirs = np.concatenate([b.book["order_id"] for b in books])
-    outside = ~np.isin(region.book["location_id"], at) & ~np.isin(region.book["order_id"], theirs)
-    columns = {
-        name: np.concatenate([values[outside], *(b.book[name] for b in books)])
-        for name, values in region.book.items()
-    }
+    outside = ~np.isin(region.book["location_id"], at)
     meta = replace(
         region.meta,
         generation="+".join([region.meta.generation, *(b.meta.generation for b in books)]),
-        orders=len(columns["order_id"]),
     )
-    return Snapshot.build(meta, columns)
+    try:
+        return _built(meta, region, outside, books)
+    except InvalidOrders:
+        theirs = np.concatenate([b.book["order_id"] for b in books])
+        return _built(meta, region, outside & ~np.isin(region.book["order_id"], theirs), books)
+
+
+def _built(
+    meta: SnapshotMeta, region: Snapshot, keep: npt.NDArray[np.bool_], books: list[Snapshot]
+) -> Snapshot:
+    columns = {
+        name: np.concatenate([values[keep], *(b.book[name] for b in books)])
+        for name, values in region.book.items()
+    }
+    return Snapshot.build(replace(meta, orders=len(columns["order_id"])), columns)
 
 
 def freshness(meta: SnapshotMeta) -> dict[str, Any]:

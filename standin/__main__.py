@@ -25,6 +25,9 @@ from market.plex import PLEX_REGION_ID
 from sde import install
 from standin.esi import EsiStandIn
 
+# Perimeter's Tranquility Trading Tower and its system: where --structure-orders puts a book.
+TTT_STRUCTURE, TTT_SYSTEM = 1028858195912, 30000144
+
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     summary = (__doc__ or "").split("\n")[0]
@@ -55,6 +58,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="every N seconds, regenerate each book (new prices, new Last-Modified); 0: never",
+    )
+    parser.add_argument(
+        "--structure-orders",
+        type=int,
+        default=0,
+        help="give a structure in the first region (Perimeter's Tranquility Trading Tower) a "
+        "whole book of N orders, served to a token the SSO stand-in at $STANDIN_SSO_URL "
+        "signed (esi-markets.structure_markets.v1)",
     )
     parser.add_argument("--no-samples", action="store_true", help="leave out the real samples")
     parser.add_argument("--log", action="store_true", help="log every request to stderr")
@@ -111,6 +122,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"region {region_id}: {len(esi.orders(region_id)):,} orders, "
             f"{esi.x_pages(region_id)} pages ({time.perf_counter() - started:.1f} s)",
+            flush=True,
+        )
+    if args.structure_orders > 0 and regions:
+        started = time.perf_counter()
+        esi.add_structure_book(
+            regions[0], TTT_STRUCTURE, TTT_SYSTEM, args.structure_orders, seed=args.seed
+        )
+        print(
+            f"structure {TTT_STRUCTURE}: {len(esi.structure_orders(TTT_STRUCTURE)):,} orders "
+            f"({time.perf_counter() - started:.1f} s)",
             flush=True,
         )
     esi.start()

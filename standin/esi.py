@@ -103,6 +103,10 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# Order ids of a book `add_structure_book` makes: past the generated and hidden ones.
+STRUCTURE_BOOK_IDS = 500_000_000_000
+
+
 @dataclass
 class Faults:
     """What goes wrong, and when. Mutable: tests set attributes while the server runs."""
@@ -353,6 +357,27 @@ class EsiStandIn(Served):
         orders = generator.generate_orders(region_id, n_orders, seed=seed)
         hidden = generator.hidden_structure_orders(region_id, n_orders, seed=seed)
         self.set_orders(region_id, orders + hidden)
+
+    def add_structure_book(
+        self, region_id: int, structure_id: int, system_id: int, n_orders: int, *, seed: int = 0
+    ) -> None:
+        """Give a structure of the region a whole book of `n_orders` generated orders (a
+        Perimeter-size market: the region's generated orders moved there), served at
+        `/markets/structures/{id}/`; its ranged bids show in the region book, as ESI's do."""
+        moved = [
+            {
+                **o,
+                "order_id": o["order_id"] + STRUCTURE_BOOK_IDS,
+                "location_id": structure_id,
+                "system_id": system_id,
+                # a quarter of the bids reach the whole region; the rest only the structure
+                "range": "region" if not o["is_buy_order"] or o["order_id"] % 4 == 0 else "station",
+            }
+            for o in generator.generate_orders(region_id, n_orders, seed=seed + 1)
+        ]
+        with self._lock:
+            given = list(self._given.get(region_id, []))
+        self.set_orders(region_id, given + moved)
 
     def touch(self, region_id: int) -> None:
         """A new ESI cache generation with the same orders: new Last-Modified, ETags, Expires."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
@@ -316,3 +317,20 @@ def test_the_place_search_and_pickers_offer_shared_structures(client, tower):
     tower.name = ""
     tower.save()
     assert api(client, "api-place-search", q="test trading", kinds="structure")["results"] == []
+
+
+def test_an_order_in_both_books_is_counted_once_the_structure_s_copy(tower):
+    """Were the region book to show an order of the structure's elsewhere (fetched minutes
+    apart), the merged market still holds it once: as the structure's book has it."""
+    moved = {**tower_orders()[0], "location_id": JITA_44, "system_id": SYSTEMS[JITA_44]}
+    structure = publish.load(JITA_STRUCTURE)
+    assert structure is not None
+    moved["order_id"] = int(structure.book["order_id"][0])
+    publish_book(FORGE, [*region_orders(), moved])
+    publish.forget_loaded()
+    view = books.view(FORGE)
+    assert view is not None
+    ids = view.book["order_id"].tolist()
+    assert ids.count(moved["order_id"]) == 1
+    (row,) = np.flatnonzero(view.book["order_id"] == moved["order_id"]).tolist()
+    assert int(view.book["location_id"][row]) == JITA_STRUCTURE
