@@ -45,7 +45,7 @@ from profit.params import SKILL_FIELDS, skills_from_request
 from profit.tables import HAULING_COLUMNS, STATION_COLUMNS, Column, sort_links, sort_options
 from sde import routes
 from sde.ids import parse_ascii_id
-from sde.places import UnknownPlace
+from sde.places import UnknownPlace, is_structure, resolve
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +105,21 @@ def _any_set(request: HttpRequest, names: Sequence[str], errors: Mapping[str, st
 def _snapshot_rows(
     blocks: Sequence[Mapping[str, Any]], *, live: bool = False
 ) -> list[dict[str, Any]]:
-    """An answer's `snapshots` block with each region's name and age, for the page. `live`:
-    the ages of the current snapshots, written as live fragments when the page is kept
-    (config/page_cache.py: the home page's boards)."""
+    """An answer's `snapshots` block with each book's name (a region's, or a shared
+    structure's) and age, for the page. `live`: the ages of the current snapshots, written
+    as live fragments when the page is kept (config/page_cache.py: the home page's boards)."""
     names = region_names()
     return [
         {
             **block,
-            "region_name": names.get(block["region_id"]) or f"Region {block['region_id']}",
-            "age": (live and page_cache.live_mark("age", str(block["region_id"])))
+            "book_name": resolve(block["structure_id"]).name
+            if block.get("structure_id")
+            else names.get(block["region_id"]) or f"Region {block['region_id']}",
+            "age": (
+                live
+                and not block.get("structure_id")
+                and page_cache.live_mark("age", str(block["region_id"]))
+            )
             or age_text(block["age_seconds"]),
             "fetched": datetime.fromisoformat(block["fetched_at"]),
         }
@@ -241,6 +247,7 @@ def station_trading_page(request: HttpRequest) -> HttpResponse:
     )
     if answer is not None:
         context["station"] = answer["station"]
+        context["docking_note"] = answer["station"]["docking_note"]
         context["api_url"] = reverse("api-profit-station")
         context["row_html"] = row_html.rendered(
             context["rows"], row_html.station_row, answer["station"]["id"]
@@ -315,6 +322,12 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
         context["same_places"] = {p["id"] for p in answer["from"]} == {
             p["id"] for p in answer["to"]
         }
+        ends = [r[f"{side}_location_id"] for r in context["rows"] for side in ("from", "to")]
+        if any(is_structure(int(i)) for i in ends):
+            context["docking_note"] = (
+                "Some rows buy or sell in player structures: their owners may restrict "
+                "docking there."
+            )
     context["custom_from"] = unlisted(offered, values.get("from"))
     context["custom_to"] = unlisted(offered, values.get("to"))
     for side in ("from", "to"):

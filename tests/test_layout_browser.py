@@ -28,6 +28,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from market import publish
+from market.models import Structure
 from market.snapshot import Snapshot
 from profit import boards, selectors
 from profit.volumes import _save as save_daily_volumes
@@ -35,7 +36,15 @@ from profit.volumes import forget_read
 from store import get_store
 from tests.browser_env import new_page, open_page, screenshot
 from tests.market_env import DOMAIN, FORGE
-from tests.profit_books import AMARR_EFA, JITA_44, columns, fresh_meta, order
+from tests.profit_books import (
+    AMARR_EFA,
+    JITA_44,
+    JITA_STRUCTURE,
+    PERIMETER,
+    columns,
+    fresh_meta,
+    order,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -115,6 +124,20 @@ def _forge_orders() -> list[dict[str, Any]]:
     return orders
 
 
+# A shared structure with a long name (names are the owner's to choose), whose book holds the
+# longest blueprint: it shows beside the hub on the item page, and station trading there.
+TOWER_NAME = "Perimeter - Tranquility Trading Tower of the Extremely Long Alliance Name Holdings"
+TOWER_BOOK = [(LONGEST, 1_100_000_000, 1_702_000_000), (NYX, 21_500_000_000, 27_990_000_000)]
+
+
+def _tower_orders() -> list[dict[str, Any]]:
+    orders = []
+    for type_id, bid, ask in TOWER_BOOK:
+        orders.append(order(type_id, bid, 3, buy=True, location=JITA_STRUCTURE))
+        orders.append(order(type_id, ask, 3, location=JITA_STRUCTURE))
+    return orders
+
+
 def _domain_orders() -> list[dict[str, Any]]:
     return [order(t, bid, units, buy=True, location=AMARR_EFA) for t, units, _, bid in HAULS]
 
@@ -128,6 +151,15 @@ def wide_books(market) -> Iterator[dict[int, Snapshot]]:
     }
     for snapshot in snapshots.values():
         publish.publish(snapshot)
+    publish.publish(_snapshot(JITA_STRUCTURE, _tower_orders()))
+    Structure.objects.create(
+        structure_id=JITA_STRUCTURE,
+        name=TOWER_NAME,
+        solar_system_id=PERIMETER,
+        region_id=FORGE,
+        learned_from=Structure.Learned.CHARACTER,
+        market_status=Structure.Status.SHARED,
+    )
     today = int(np.datetime64("today", "D").astype(int))
     nan = float("nan")
     volumes = {t: (v, today, nan, nan) for t, _, _, v in STATION_BOOK}
@@ -351,9 +383,29 @@ def test_an_item_page_fits(wide_books, browser, live_server, viewport):
     where = f"an item page at {size_name(viewport)}"
     expect(page.locator("h1")).to_contain_text("Material Efficiency I Blueprint")
     expect(page.locator("body")).to_contain_text("0.01 m³")  # a blueprint, never "0.0 m³"
+    # The shared structure beside the hub, its long name included.
+    expect(page.locator('tr[data-kind="structure"]').first).to_contain_text(TOWER_NAME[:40])
     screenshot(page, f"layout-item-{size_name(viewport)}")
     no_sideways_scroll(page, where)
     no_cut_figures(page, where)
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport", SIZES)
+def test_station_trading_at_a_structure_fits(wide_books, browser, live_server, viewport):
+    page = look(
+        browser, live_server, viewport, f"/profit/station-trading/?station_id={JITA_STRUCTURE}"
+    )
+    where = f"station trading at a structure at {size_name(viewport)}"
+    expect(page.locator("[data-results] h2")).to_contain_text(TOWER_NAME[:40])
+    expect(page.locator(f'tr[data-type="{NYX}"]')).to_be_visible()
+    expect(page.locator("[data-docking]")).to_contain_text("docking may be restricted")
+    expect(page.locator("[data-structure]")).to_contain_text(TOWER_NAME)  # its book, named
+    screenshot(page, f"layout-structure-trading-{size_name(viewport)}")
+    no_sideways_scroll(page, where)
+    no_cut_figures(page, where)
+    tables_fit(page, where)
+    in_view(page, '[data-cell="profit_per_unit"]', where)
     page.context.close()
 
 
