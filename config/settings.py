@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "sde",
     "market",
     "profit",
+    "appraisal",
     "characters",
     "allauth",
     "allauth.account",
@@ -199,6 +200,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "characters.tasks.refresh_shared_structures",
         "schedule": 60.0,
     },
+    # Stored appraisals past their expiry (docs/appraisal.md).
+    "appraisal-forget-expired": {"task": "appraisal.tasks.forget_expired", "schedule": 3600.0},
 }
 
 # The shared store (store/): Redis with REDIS_URL, else files under VAR_DIR/store.
@@ -377,7 +380,7 @@ RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATE_LIMITS = env.list(
     "RATE_LIMITS",
     default=[
-        "profit:/profit/|/api/v1/profit/:120/60",
+        "profit:/profit/|/api/v1/profit/|/appraisal|/api/v1/appraisals|/a/:120/60",
         "api:/api/:300/60",
         "accounts:/accounts/:30/60",
     ],
@@ -432,6 +435,13 @@ CONTENT_SECURITY_POLICY = {
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# --- Appraisals (appraisal/, docs/appraisal.md) ---------------------------------------------
+# Lines (or structured items) appraised at once, and how long a stored appraisal is kept by
+# default and at most (days).
+APPRAISAL_MAX_LINES = env.int("APPRAISAL_MAX_LINES", default=20_000)
+APPRAISAL_DAYS = env.int("APPRAISAL_DAYS", default=30)
+APPRAISAL_MAX_DAYS = env.int("APPRAISAL_MAX_DAYS", default=365)
 
 # --- Profit (profit/) ----------------------------------------------------------------------
 # Broker fee an Upwell structure's owner charges, percent, when a request names none (the

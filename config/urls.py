@@ -11,11 +11,13 @@ urlpatterns = [
     path("market/", include("market.urls")),
     path("profit/", include("profit.urls")),
     path("characters/", include("characters.urls")),
+    path("", include("appraisal.urls")),
     path("accounts/", include("characters.auth_urls")),  # EVE SSO login and characters
     path("api/v1/", include("sde.api.urls")),
     path("api/v1/market/", include("market.api.urls")),
     path("api/v1/profit/", include("profit.api.urls")),
     path("api/v1/characters/", include("characters.api.urls")),
+    path("api/v1/", include("appraisal.api.urls")),
     path("api/v1/health", health.HealthView.as_view(), name="api-health"),
     path("api/v1/", api_front.ApiRootView.as_view(), name="api-root"),
     path("api/schema/", api_front.CachedSchemaView.as_view(), name="api-schema"),

@@ -101,17 +101,17 @@ def calculate(
     buy_ref, sell_ref = snapshot_ref(buy_snap), snapshot_ref(sell_snap)
     both = [buy_ref] if buy_ref == sell_ref else [buy_ref, sell_ref]
 
-    sells = _orders(buy_snap, buy_place, type_id, is_buy=False)
+    sells = place_orders(buy_snap, buy_place, type_id, is_buy=False)
     available_buy = int(sells["volume_remain"].sum())
     wanted = min(quantity, available_buy)
     if mode == "instant":
-        bids = _orders(sell_snap, sell_place, type_id, is_buy=True)
+        bids = place_orders(sell_snap, sell_place, type_id, is_buy=True)
         sale = _sell_into_bids(bids, wanted, sell_ref)
     else:
-        asks = _orders(sell_snap, sell_place, type_id, is_buy=False)
+        asks = place_orders(sell_snap, sell_place, type_id, is_buy=False)
         high = _history_high(asks, sell_snap, type_id, volumes)
         sale = _sell_by_listing(asks, high, wanted, skills, schedule, sell_ref)
-        bids = _orders(sell_snap, sell_place, type_id, is_buy=True)
+        bids = place_orders(sell_snap, sell_place, type_id, is_buy=True)
         if sale.listing and len(bids["price"]) and sale.listing["price"] <= bids["price"][0]:
             sale.notes.append(
                 f"A sell order at {_isk(sale.listing['price'])} would be filled at once by the "
@@ -204,7 +204,7 @@ def _buy(sells: Columns, units: int) -> tuple[list[dict[str, Any]], float]:
 def _sell_into_bids(bids: Columns, wanted: int, sell_ref: dict[str, Any]) -> _Sale:
     """Instant mode: sell what was bought into the buy orders, dearest first (no broker
     fee)."""
-    units, fills = _sell_into(bids, wanted)
+    units, fills = sell_into(bids, wanted)
     orders = _fills(bids, fills)
     total = float((fills * bids["price"]).sum())
     line = _line(
@@ -375,7 +375,7 @@ def _snapshot_for(place: Place, pool: Sequence[Snapshot]) -> Snapshot:
     raise CalculatorError(f"No market snapshot covers {place.name}.")
 
 
-def _orders(snapshot: Snapshot, place: Place, type_id: int, *, is_buy: bool) -> Columns:
+def place_orders(snapshot: Snapshot, place: Place, type_id: int, *, is_buy: bool) -> Columns:
     """One side of a type's book inside a place, in price order (the snapshot's order); on
     the buy side at a station or structure, every buy order a seller there can fill."""
     book = snapshot.orders_of(type_id)
@@ -427,7 +427,7 @@ def _fill(volumes: np.ndarray, units: int) -> np.ndarray:
     return np.clip(units - before, 0, volumes).astype(np.int64)
 
 
-def _sell_into(bids: Columns, units: int) -> tuple[int, np.ndarray]:
+def sell_into(bids: Columns, units: int) -> tuple[int, np.ndarray]:
     """Sell `units` into buy orders dearest first, skipping an order whose minimum volume is
     more than what would go into it (or all it still wants, when that is less)."""
     volume = bids["volume_remain"].astype(np.int64).copy()

@@ -37,6 +37,7 @@ class TypeTable:
     type_ids: IntArray  # sorted
     names: list[str]
     packaged_volume: FloatArray  # m3: invVolumes when the type has a row there, else invTypes
+    volume: FloatArray  # m3 as invTypes has it: an assembled ship's, a container's
     market_group_id: IntArray  # -1 for none
     category_id: IntArray  # -1 for none
     group_id: IntArray  # -1 for none
@@ -56,6 +57,13 @@ class TypeTable:
         if not len(self.type_ids):
             return np.full(len(pos), np.nan)
         return np.where(found, self.packaged_volume[pos], np.nan)
+
+    def assembled_volumes(self, type_ids: npt.ArrayLike) -> FloatArray:
+        """Volume (m3) per type as the SDE gives it, unpackaged; NaN for an unknown type."""
+        pos, found = self.index(type_ids)
+        if not len(self.type_ids):
+            return np.full(len(pos), np.nan)
+        return np.where(found, self.volume[pos], np.nan)
 
     def name(self, type_id: int) -> str:
         pos, found = self.index([type_id])
@@ -106,6 +114,7 @@ def type_table() -> TypeTable:
             [packaged.get(r[0], r[2] if r[2] is not None else np.nan) for r in rows],
             dtype=np.float64,
         ),
+        volume=np.array([r[2] if r[2] is not None else np.nan for r in rows], dtype=np.float64),
         market_group_id=np.array([r[3] if r[3] is not None else -1 for r in rows], np.int64),
         category_id=np.array(
             [

@@ -102,7 +102,7 @@ def _any_set(request: HttpRequest, names: Sequence[str], errors: Mapping[str, st
     return any(str(request.GET.get(name, "")).strip() for name in names)
 
 
-def _snapshot_rows(
+def snapshot_rows(
     blocks: Sequence[Mapping[str, Any]], *, live: bool = False
 ) -> list[dict[str, Any]]:
     """An answer's `snapshots` block with each book's name (a region's, or a shared
@@ -133,7 +133,7 @@ def _answer_context(
     """What every answer shows: the snapshots it read, the skills, its permalink (these
     snapshots) and the same search on the current snapshots."""
     return {
-        "snapshots": _snapshot_rows(answer["snapshots"]),
+        "snapshots": snapshot_rows(answer["snapshots"]),
         "skills": answer["skills"],
         "permalink": answer["permalink"],
         "pinned": "snapshots" in data,
@@ -440,7 +440,7 @@ def boards_context(limit: int = HOME_BOARD_ROWS) -> dict[str, Any]:
             board["rows"] = [_with_systems(row) for row in board["rows"]]
     return {
         "boards": answer,
-        "snapshots": _snapshot_rows(answer["snapshots"], live=True),
+        "snapshots": snapshot_rows(answer["snapshots"], live=True),
         "published_at": datetime.fromisoformat(answer["published_at"])
         if answer["published_at"]
         else None,

@@ -1,0 +1,269 @@
+"""Appraisals (issue 17, docs/appraisal.md): prices at a market, what a list nets there,
+stored and shared, the API and evepraisal's API; figures worked out by hand from the rules.
+
+The book (The Forge): Tritanium bids at Jita 4-4 of 5.00 x 1,000 and, placed in Perimeter
+with range "region", 4.90 x 10,000 (a seller at Jita fills it); asks at Jita 4-4 of 5.50 x
+500 and 5.60 x 5,000; a Perimeter ask of 5.00 x 100 (not at Jita: outside a Jita appraisal).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from appraisal.models import Appraisal
+from appraisal.prices import side_stats
+from market import publish
+from market.snapshot import Snapshot
+from profit import selectors
+from profit.fees import Skills, broker_fee_rate, sales_tax_rate, schedule_on
+from tests.profit_books import (
+    DOMAIN,
+    FORGE,
+    JITA_44,
+    PERIMETER_STORAGE,
+    TRITANIUM,
+    columns,
+    fresh_meta,
+    order,
+)
+
+pytestmark = pytest.mark.django_db(databases=["default", "sde"])
+
+API = "/api/v1/appraisals"
+
+
+def forge_orders() -> list[dict[str, Any]]:
+    return [
+        order(TRITANIUM, 5.00, 1_000, buy=True, location=JITA_44),
+        order(TRITANIUM, 4.90, 10_000, buy=True, location=PERIMETER_STORAGE, reach="region"),
+        order(TRITANIUM, 5.50, 500, location=JITA_44),
+        order(TRITANIUM, 5.60, 5_000, location=JITA_44),
+        order(TRITANIUM, 5.00, 100, location=PERIMETER_STORAGE),
+    ]
+
+
+@pytest.fixture
+def forge(market) -> Iterator[None]:
+    publish.publish(Snapshot.build(fresh_meta(FORGE, 5), columns(forge_orders())))
+    domain = [order(TRITANIUM, 6.00, 300, buy=True, location=60008494)]
+    publish.publish(Snapshot.build(fresh_meta(DOMAIN, 1), columns(domain)))
+    selectors.computed.clear()
+    yield
+
+
+def post_text(client, text: str, **params: Any):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return client.post(f"{API}?{query}", data=text, content_type="text/plain")
+
+
+# --- The figures of one side of a book ------------------------------------------------------
+
+
+def test_a_side_in_evepraisal_s_figures():
+    # Asks: a bait of 1 unit at 5, then 99 at 6 and 900 at 7; 5 % of 1,000 units is 50:
+    # 1 at 5 and 49 at 6, so the top-5 % average is (5 + 49 x 6) / 50 = 5.98.
+    stats = side_stats([7.0, 5.0, 6.0], [900, 1, 99], is_buy=False)
+    assert stats == {
+        "min": 5.0,
+        "max": 7.0,
+        "avg": 6.0,
+        "median": 6.0,
+        "percentile": pytest.approx(5.98),
+        "stddev": pytest.approx(math.sqrt(2 / 3)),
+        "volume": 1000,
+        "order_count": 3,
+    }
+    # Bids: the dearest first; 5 % of 1,150 units is 57.5, so 58 units, all at 10.
+    assert side_stats([8.0, 10.0, 9.0], [1000, 100, 50], is_buy=True)["percentile"] == 10.0
+    assert side_stats([], [], is_buy=True)["order_count"] == 0
+
+
+# --- The API ----------------------------------------------------------------------------------
+
+
+def test_a_paste_is_priced_at_jita_and_what_it_nets(client, forge):
+    response = post_text(client, "Tritanium 1500\nnot an item at all zzz", persist="false")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["code"] is None and body["market"]["place"]["id"] == JITA_44
+    (item,) = body["items"]
+    assert (item["type_id"], item["quantity"]) == (TRITANIUM, 1500)
+    prices = item["prices"]
+    # The Perimeter bid of range "region" reaches Jita; the Perimeter ask does not count.
+    assert (prices["best_bid"], prices["best_ask"]) == (5.00, 5.50)
+    assert prices["buy"]["order_count"] == 2 and prices["sell"]["order_count"] == 2
+    assert prices["split"] == 5.25
+    assert item["values"] == {"buy": 7500.0, "sell": 8250.0, "split": 7875.0}
+    tax = sales_tax_rate(Skills())
+    # Sold now: 1,000 into the 5.00 bid, 500 into the 4.90 bid.
+    gross = 1000 * 5.00 + 500 * 4.90
+    assert item["net"]["sell_now"]["gross"] == gross
+    assert item["net"]["sell_now"]["net"] == pytest.approx(gross * (1 - tax), abs=0.01)
+    # Listed one step of the grid under 5.50: 5.49, with Jita 4-4's broker fee.
+    listed = item["net"]["list"]
+    rate = broker_fee_rate(JITA_44, Skills(), schedule_on())
+    assert listed["price"] == 5.49
+    value = 1500 * 5.49
+    fee = max(value * rate, schedule_on().broker_fee_min_charge)
+    assert listed["net"] == pytest.approx(value - fee - value * tax, abs=0.01)
+    assert body["unparsed"] == [{"line": 2, "text": "not an item at all zzz"}]
+    totals = body["totals"]
+    assert (totals["buy"], totals["sell"], totals["percentage"]) == (7500.0, 8250.0, 100.0)
+    assert totals["packaged_volume"] == pytest.approx(1500 * 0.01)
+
+
+def test_a_buyback_percentage_applies_to_every_total(client, forge):
+    body = post_text(client, "Tritanium 1500", persist="false", percentage="90").json()
+    totals = body["totals"]
+    assert totals["buy"] == pytest.approx(0.9 * 7500)
+    assert totals["sell"] == pytest.approx(0.9 * 8250)
+    assert totals["net_sell_now"] == pytest.approx(
+        0.9 * body["items"][0]["net"]["sell_now"]["net"], abs=0.01
+    )
+
+
+def test_json_bodies_and_other_markets(client, forge):
+    region = client.post(
+        API,
+        {"text": "Tritanium x 100", "market": str(FORGE), "persist": False},
+        content_type="application/json",
+    ).json()
+    # The whole region: the Perimeter ask of 5.00 is the best ask there.
+    assert region["items"][0]["prices"]["best_ask"] == 5.00
+    everywhere = client.post(
+        API,
+        {"text": "Tritanium 100", "market": "universe", "persist": False},
+        content_type="application/json",
+    ).json()
+    assert everywhere["market"]["kind"] == "universe"
+    assert everywhere["items"][0]["prices"]["best_bid"] == 6.00  # Domain's
+    assert {s["region_id"] for s in everywhere["snapshots"]} == {FORGE, DOMAIN}
+
+
+def test_a_stored_appraisal_is_shared_by_its_code(client, forge):
+    created = post_text(client, "Tritanium 1500")
+    assert created.status_code == 201
+    body = created.json()
+    code = body["code"]
+    assert created["Location"] == body["permalink"] == f"/appraisals/{code}"
+    again = client.get(f"{API}/{code}")
+    assert again.status_code == 200 and again.json() == body
+    expires = datetime.fromisoformat(body["expires_at"])
+    assert timedelta(days=29, hours=23) < expires - datetime.now(UTC) <= timedelta(days=30)
+    page = client.get(f"/appraisals/{code}")
+    assert page.status_code == 200 and "Tritanium" in page.content.decode()
+
+
+def test_a_private_appraisal_needs_its_token_and_one_expires(client, forge):
+    body = post_text(client, "Tritanium 10", private="true", expire_days="2").json()
+    code = body["code"]
+    token = body["permalink"].split("token=")[1]
+    assert client.get(f"{API}/{code}").status_code == 404
+    assert client.get(f"{API}/{code}?token=wrong").status_code == 404
+    assert client.get(f"{API}/{code}?token={token}").status_code == 200
+    Appraisal.objects.filter(code=code).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    gone = client.get(f"{API}/{code}?token={token}")
+    assert gone.status_code == 410 and "expired" in gone.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "says"),
+    [
+        ({"market": "atlantis"}, 400, "Unknown market"),
+        ({"market": "10000060"}, 404, "not tracked"),
+        ({"percentage": "-5"}, 400, "percentage"),
+        ({"expire_days": "9999"}, 400, "expire_days"),
+    ],
+)
+def test_bad_requests_say_why(client, forge, params, status, says):
+    response = post_text(client, "Tritanium 1", **params)
+    assert response.status_code == status
+    assert says in response.content.decode()
+
+
+def test_a_paste_too_long_is_refused(client, forge, settings):
+    settings.APPRAISAL_MAX_LINES = 3
+    response = post_text(client, "Tritanium 1\n" * 4)
+    assert response.status_code == 400 and "APPRAISAL_MAX_LINES" in response.json()["detail"]
+
+
+# --- evepraisal's API --------------------------------------------------------------------------
+
+
+def test_appraisal_json_answers_as_evepraisal_did(client, forge):
+    response = client.post(
+        "/appraisal.json", {"raw_textarea": "Tritanium 1500", "market": "jita", "persist": "no"}
+    )
+    assert response.status_code == 200, response.content
+    appraisal = response.json()["appraisal"]
+    assert "id" not in appraisal  # persist=no
+    assert appraisal["market_name"] == "jita"
+    (item,) = appraisal["items"]
+    assert (item["typeID"], item["typeName"], item["quantity"]) == (TRITANIUM, "Tritanium", 1500)
+    assert item["prices"]["buy"]["max"] == 5.00 and item["prices"]["sell"]["min"] == 5.50
+    assert set(item["prices"]["all"]) == {
+        "min",
+        "max",
+        "avg",
+        "median",
+        "percentile",
+        "stddev",
+        "volume",
+        "order_count",
+    }
+    assert appraisal["totals"] == {"buy": 7500.0, "sell": 8250.0, "volume": pytest.approx(15.0)}
+    # Query parameters work too, as some clients send them; price_percentage applies.
+    query = client.post(
+        "/appraisal.json?raw_textarea=Tritanium%20100&market=jita&price_percentage=50"
+    )
+    stored = query.json()["appraisal"]
+    assert stored["totals"]["buy"] == pytest.approx(0.5 * 100 * 5.00)
+    assert client.get(f"/a/{stored['id']}.json").json()["appraisal"]["id"] == stored["id"]
+
+
+def test_structured_json_takes_names_and_ids_without_a_content_type(client, forge):
+    import json
+
+    body = json.dumps(
+        {
+            "market_name": "jita",
+            "items": [
+                {"name": "Tritanium"},
+                {"type_id": 34, "quantity": 10},
+                {"name": "zzz nothing"},
+            ],
+        }
+    )
+    response = client.post("/appraisal/structured.json?persist=no", data=body, content_type="")
+    assert response.status_code == 200, response.content
+    appraisal = response.json()["appraisal"]
+    (item,) = appraisal["items"]
+    assert (item["typeID"], item["quantity"]) == (TRITANIUM, 11)
+    assert list(appraisal["unparsed"]) == ["3"]
+    bad = client.post(
+        "/appraisal/structured.json", data="{not json", content_type="application/json"
+    )
+    assert bad.status_code == 400 and "error" in bad.json()
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+def test_the_page_appraises_and_redirects_to_the_permalink(client, forge):
+    assert client.get("/appraisals/").status_code == 200
+    response = client.post(
+        "/appraisals/",
+        {"text": "Tritanium 1500", "market": "jita", "percentage": "100", "persist": "on"},
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-type="34"' in page and "data-totals" in page
+    empty = client.post("/appraisals/", {"text": "  ", "market": "jita"})
+    assert empty.status_code == 400 and "Paste a list" in empty.content.decode()
+    assert reverse("appraisals") == "/appraisals/"
