@@ -18,9 +18,10 @@ class MarketConfig(AppConfig):
         metrics.read_at_scrape(snapshot_gauges)
         metrics.read_at_scrape(budget_gauges)
         # Every place names a structure as the deployment knows it (sde sits below market).
-        from market import structures
-        from market.models import Structure
-        from sde import places
+        # Imported here: models (and the modules importing them) load once the apps are ready.
+        from market import structures  # its model: only once the apps are ready
+        from market.models import Structure  # a model: only once the apps are ready
+        from sde import places  # sde's models: only once the apps are ready
 
         places.set_structures(structures)
         for signal in (post_save, post_delete):

@@ -3,8 +3,8 @@
 Read from the source with `ast` (nothing is imported), like the reviewers' checker:
 
 - no circle between files;
-- the apps depend one way, sde <- esi <- market <- profit <- characters (an app imports only
-  those below it); `store` imports nothing of the project but itself; `config` imports no app
+- the apps depend one way, sde <- esi <- market <- profit <- appraisal <- characters (an app
+  imports only those below it); `store` imports nothing of the project but itself; `config` imports no app
   (nor `standin`), except its entry points (`CONFIG_ENTRY_POINTS`), which wire the apps
   together; `standin` is a development tool at the top: the apps never import it;
 - at most `MAX_FUNCTION_IMPORTS` imports of project modules inside functions, each carrying
@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"tests", "migrations", "benchmarks", ".venv", "node_modules", "var", "staticfiles"}
-APPS = ("sde", "esi", "market", "profit", "characters")  # lowest first
+APPS = ("sde", "esi", "market", "profit", "appraisal", "characters")  # lowest first
 FOUNDATION = {"store"}
 CONFIG_ENTRY_POINTS = {
     "config.urls",
