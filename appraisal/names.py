@@ -47,7 +47,7 @@ class NameTable:
     exact: dict[str, Match]
     folded: dict[str, Match]
     by_id: dict[int, str]
-    guesses: dict[str, Match | None] = field(default_factory=dict, compare=False)
+    guesses: dict[str, tuple[Match, float] | None] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, rows: list[tuple[int, str]]) -> NameTable:
@@ -66,6 +66,11 @@ class NameTable:
 
     def guess(self, typed: str) -> Match | None:
         """The market type whose name is closest to `typed`, if close enough."""
+        scored = self.guess_scored(typed)
+        return scored[0] if scored is not None else None
+
+    def guess_scored(self, typed: str) -> tuple[Match, float] | None:
+        """`guess` with how close it is (GUESS_SCORE to 100)."""
         key = fold(typed)
         if key in self.guesses:
             return self.guesses[key]
@@ -76,14 +81,13 @@ class NameTable:
         return found
 
 
-def _closest(key: str) -> Match | None:
-    best: Match | None = None
-    best_score = GUESS_SCORE
+def _closest(key: str) -> tuple[Match, float] | None:
+    best: tuple[Match, float] | None = None
     for hit in search_items(key, GUESS_CANDIDATES):
         name = hit.type_name.casefold()
         score = max(fuzz.ratio(key, name), fuzz.token_sort_ratio(key, name))
-        if score >= best_score and (best is None or score > best_score):
-            best, best_score = (hit.type_id, hit.type_name), score
+        if score >= GUESS_SCORE and (best is None or score > best[1]):
+            best = (hit.type_id, hit.type_name), score
     return best
 
 

@@ -73,6 +73,9 @@ LINE_READERS = (
 MAX_GUESSES = 100
 
 _BLUEPRINT = re.compile(r"\s*\((?P<kind>copy|original|bpc|bpo)\)$", re.IGNORECASE)
+_GLUED_COUNT = re.compile(
+    r"(?:[x\u00d7]\d[\d,.'\u2019]*|\s[xX\u00d7])$"
+)  # `Tritaniumx5`, `Tritanium x`
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u00b7>]+|\[\s?\]|\(\s?\))\s+")
 
 
@@ -224,25 +227,33 @@ def _heuristic(line: str, number: int, paste: _Paste) -> list[Item] | None:
         found = _first_known(ways, "heuristic", number, paste.table)
         if found is not None:
             return found
+    best: tuple[str, int, int, str, float] | None = None  # typed, count, id, name, score
     for typed, count in _guessable(text):
         key = typed.casefold()
         if key not in paste.guessed and len(paste.guessed) >= MAX_GUESSES:
-            return None
+            break
         paste.guessed.add(key)
-        guessed = paste.table.guess(typed)
-        if guessed is not None:
-            return [Item(guessed[0], guessed[1], count, "heuristic", number, typed, True)]
-    return None
+        scored = paste.table.guess_scored(typed)
+        if scored is not None and (best is None or scored[1] > best[4]):
+            (type_id, name), score = scored
+            best = (typed, count, type_id, name, score)
+    if best is None:
+        return None
+    typed, count, type_id, name, _ = best
+    return [Item(type_id, name, count, "heuristic", number, typed, guess=True)]
 
 
 def _guessable(text: str) -> Iterator[tuple[str, int]]:
-    """(name, count) splits of `text` worth a guess: with a count first, the whole line
-    last; never a name holding a figure that is no quantity (`1.5 Tritanium`)."""
+    """(name, count) readings of `text` worth a guess, with a count first, the whole line
+    last; the closest wins (`Tritanum 10` is 10 Tritanium, `Cap Boster 25` one Cap Booster
+    25). Never a name holding a figure that is no quantity (`1.5 Tritanium`) or ending in a
+    count glued to it (`Tritaniumx5`) or missing (`Tritanium x`): a guess may change the
+    name, never invent a count."""
     splits = [(rest, count) for count, rest, _ in leading_counts(text)]
     splits += [(name, count) for count, name in trailing_counts(text)]
     for typed, count in [*splits, (text, 1)]:
-        words = typed.split()
-        if not any(is_number(w) and quantity(w) is None for w in words):
+        stray = any(is_number(word) and quantity(word) is None for word in typed.split())
+        if not stray and not _GLUED_COUNT.search(typed):
             yield typed, count
 
 
