@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -173,8 +173,11 @@ def _answer(
         skills,
         schedule,
     )
-    items = [_with_lines(entry, market_lines) for entry in priced]
-    items += [_copy(entry, [i for i in read.items if i.bpc]) for entry in copies]
+    by_type: dict[tuple[int, bool], list[parsing.Item]] = {}
+    for item in read.items:
+        by_type.setdefault((item.type_id, item.bpc), []).append(item)
+    items = [_with_lines(entry, by_type[entry["type_id"], False]) for entry in priced]
+    items += [_copy(entry, by_type[entry["type_id"], True]) for entry in copies]
     return {
         "code": None,
         "permalink": None,
@@ -193,9 +196,8 @@ def _answer(
     }
 
 
-def _with_lines(entry: dict[str, Any], read: Iterable[parsing.Item]) -> dict[str, Any]:
+def _with_lines(entry: dict[str, Any], mine: Sequence[parsing.Item]) -> dict[str, Any]:
     """A priced type with the lines that named it: their numbers, parsers and names."""
-    mine = [item for item in read if item.type_id == entry["type_id"]]
     return {
         **entry,
         "lines": [item.line for item in mine],
@@ -210,10 +212,10 @@ def _with_lines(entry: dict[str, Any], read: Iterable[parsing.Item]) -> dict[str
     }
 
 
-def _copy(entry: dict[str, Any], copies: Iterable[parsing.Item]) -> dict[str, Any]:
+def _copy(entry: dict[str, Any], copies: Sequence[parsing.Item]) -> dict[str, Any]:
     """A blueprint copy: the market sells originals only, so a copy is worth nothing there."""
     shown = _with_lines(entry, copies)
-    runs = [item.runs for item in copies if item.type_id == entry["type_id"] and item.runs]
+    runs = [item.runs for item in copies if item.runs]
     zero = {"buy": 0.0, "sell": 0.0, "split": 0.0}
     return {
         **shown,

@@ -4,6 +4,7 @@ stored and shared, the API and evepraisal's API; figures worked out by hand from
 The book (The Forge): Tritanium bids at Jita 4-4 of 5.00 x 1,000 and, placed in Perimeter
 with range "region", 4.90 x 10,000 (a seller at Jita fills it); asks at Jita 4-4 of 5.50 x
 500 and 5.60 x 5,000; a Perimeter ask of 5.00 x 100 (not at Jita: outside a Jita appraisal).
+Pyerite bids at Jita 4-4 of 10.00 x 1,000 (at least 600 a sale) and 9.00 x 1,000.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
 from appraisal.models import Appraisal
-from appraisal.prices import side_stats
+from appraisal.prices import Groups, group_stats, side_stats
 from market import publish
 from market.snapshot import Snapshot
 from profit import selectors
@@ -27,6 +29,7 @@ from tests.profit_books import (
     FORGE,
     JITA_44,
     PERIMETER_STORAGE,
+    PYERITE,
     TRITANIUM,
     columns,
     fresh_meta,
@@ -45,6 +48,8 @@ def forge_orders() -> list[dict[str, Any]]:
         order(TRITANIUM, 5.50, 500, location=JITA_44),
         order(TRITANIUM, 5.60, 5_000, location=JITA_44),
         order(TRITANIUM, 5.00, 100, location=PERIMETER_STORAGE),
+        order(PYERITE, 10.00, 1_000, buy=True, location=JITA_44, min_volume=600),
+        order(PYERITE, 9.00, 1_000, buy=True, location=JITA_44),
     ]
 
 
@@ -84,6 +89,40 @@ def test_a_side_in_evepraisal_s_figures():
     assert side_stats([], [], is_buy=True)["order_count"] == 0
 
 
+def test_every_type_at_once_matches_one_side_at_a_time():
+    """The grouped figures of many types (appraisal.prices.group_stats) against
+    `side_stats` of each type alone, on random books with empty types among them."""
+    rng = np.random.default_rng(3)
+    types = np.array([10, 20, 30, 40, 50], dtype=np.int64)  # 30 and 50 have no order
+    counts = {10: 7, 20: 1, 40: 12}
+    for is_buy in (True, False):
+        prices, volumes, owners = [], [], []
+        for type_id in types.tolist():
+            p = rng.uniform(1, 100, counts.get(type_id, 0)).round(2)
+            p = np.sort(p)[::-1] if is_buy else np.sort(p)  # best first
+            prices += p.tolist()
+            volumes += rng.integers(1, 5000, len(p)).tolist()
+            owners += [type_id] * len(p)
+        owner = np.array(owners, dtype=np.int64)
+        n = len(prices)
+        groups = Groups(
+            types=types,
+            start=np.searchsorted(owner, types, "left"),
+            end=np.searchsorted(owner, types, "right"),
+            price=np.array(prices),
+            volume=np.array(volumes, dtype=np.int64),
+            min_volume=np.ones(n, dtype=np.int64),
+            location=np.zeros(n, dtype=np.int64),
+            order_id=np.arange(n, dtype=np.int64),
+        )
+        stats = group_stats(groups, ascending=not is_buy)
+        for i, type_id in enumerate(types.tolist()):
+            mine = owner == type_id
+            expected = side_stats(np.array(prices)[mine], np.array(volumes)[mine], is_buy=is_buy)
+            got = {name: values[i] for name, values in stats.items()}
+            assert got == pytest.approx(expected), (is_buy, type_id)
+
+
 # --- The API ----------------------------------------------------------------------------------
 
 
@@ -116,6 +155,17 @@ def test_a_paste_is_priced_at_jita_and_what_it_nets(client, forge):
     totals = body["totals"]
     assert (totals["buy"], totals["sell"], totals["percentage"]) == (7500.0, 8250.0, 100.0)
     assert totals["packaged_volume"] == pytest.approx(1500 * 0.01)
+
+
+def test_a_bid_wanting_more_than_is_left_is_skipped(client, forge):
+    """Pyerite: the 10.00 bid buys 600 at least; 500 units go to the 9.00 bid instead, and
+    1,200 fill the 10.00 bid (1,000) and 200 of the 9.00 one."""
+    body = post_text(client, "Pyerite 500\nPyerite x700", persist="false").json()
+    (item,) = body["items"]
+    assert item["quantity"] == 1200
+    assert item["net"]["sell_now"]["gross"] == 1000 * 10.00 + 200 * 9.00
+    alone = post_text(client, "Pyerite 500", persist="false").json()["items"][0]
+    assert alone["net"]["sell_now"]["gross"] == 500 * 9.00
 
 
 def test_a_buyback_percentage_applies_to_every_total(client, forge):
