@@ -862,6 +862,17 @@ def test_blank_lines_are_skipped_and_line_numbers_are_as_pasted() -> None:
     assert parsed.unparsed[0].text == "not an item at all"
 
 
+def test_only_line_breaks_a_text_box_shows_count_as_lines() -> None:
+    # U+2028 and U+0085 are no line breaks in a text box: they stay inside their line.
+    parsed = parse("Tritanium\rPyerite\u2028x\nMexallon\u0085\n\rIsogen 3")
+    assert summary(parsed) == [
+        (1, "listing", "Tritanium", 1),
+        (3, "listing", "Mexallon", 1),
+        (5, "listing", "Isogen", 3),
+    ]
+    assert parsed.unparsed == [parsing.Unparsed(2, "Pyerite\u2028x")]
+
+
 def test_an_empty_paste_reads_nothing() -> None:
     assert parse("") == Parsed(items=[], unparsed=[], kind="listing")
     assert parse("\n\n \n") == Parsed(items=[], unparsed=[], kind="listing")
