@@ -51,6 +51,7 @@ class Market:
     def json(self) -> dict[str, object]:
         return {
             "name": self.name,
+            "title": self.place.name if self.place else "every tracked region",
             "place": place_json(self.place) if self.place else None,
             "kind": self.place.kind if self.place else "universe",
         }

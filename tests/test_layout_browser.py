@@ -426,3 +426,32 @@ def test_the_calculator_fits(wide_books, browser, live_server, viewport):
     if viewport is PHONE:
         answer_first_on_a_phone(page, "[data-breakdown]", where)
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport", SIZES)
+def test_an_appraisal_fits(wide_books, browser, live_server, viewport):
+    """An appraisal of titans, a long blueprint and Tritanium by the million, made on the
+    page: totals in billions, every figure whole, on a phone too."""
+    paste = "\n".join(
+        [
+            "Avatar\t2",
+            "Erebus 1",
+            "Standup M-Set Basic Capital Component Manufacturing Material Efficiency I "
+            "Blueprint x3",
+            "Tritanium\t119,000,000",
+            "this line reads as nothing at all",
+        ]
+    )
+    page = look(browser, live_server, viewport, "/appraisals/")
+    page.locator("textarea[name=text]").fill(paste)
+    page.locator("[data-appraisal-form] button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/appraisals/[A-Za-z0-9]{8}$"))
+    where = f"an appraisal at {size_name(viewport)}"
+    expect(page.locator('[data-total="buy"]')).to_have_text(BILLIONS)
+    expect(page.locator(f'tr[data-type="{AVATAR}"]')).to_be_visible()
+    expect(page.locator("[data-unparsed]")).to_contain_text("reads as nothing")
+    screenshot(page, f"layout-appraisal-{size_name(viewport)}")
+    no_sideways_scroll(page, where)
+    no_cut_figures(page, where)
+    tables_fit(page, where)
+    page.context.close()

@@ -142,7 +142,8 @@ class TotalsOut(serializers.Serializer):
 
 
 class MarketOut(serializers.Serializer):
-    name = serializers.CharField()
+    name = serializers.CharField(help_text="As asked: evepraisal's name, or the place's.")
+    title = serializers.CharField(help_text="The place's name, for people.")
     kind = serializers.CharField()
     place = PlaceOut(allow_null=True)
 
