@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 REGION_IDS = range(10_000_000, 14_000_000)
 # The hauling page and its API: the places in `from` and `to` set how much work it is.
 HAULING_PATHS = ("/profit/hauling/", "/api/v1/profit/hauling")
+# Where a POST appraises a paste (appraisal/): heavier than a page, `appraisal` tokens.
+APPRAISAL_PATHS = ("/appraisals/", "/api/v1/appraisals", "/appraisal.json", "/appraisal/")
 # A hauling request names 1 to 10 places a side; more is a 400, so count no further.
 MAX_PLACES = 20
 
@@ -109,10 +111,12 @@ def wants_csv(request: HttpRequest) -> bool:
 
 
 def request_cost(request: HttpRequest) -> int:
-    """Tokens a request costs (`RATE_LIMIT_COSTS`): `request` for most; a hauling answer
-    `hauling`, plus `region` for each whole region among its places, plus `list` in list
-    mode; any CSV `csv` more."""
+    """Tokens a request costs (`RATE_LIMIT_COSTS`): `request` for most; an appraisal (a
+    POST) `appraisal`; a hauling answer `hauling`, plus `region` for each whole region among
+    its places, plus `list` in list mode; any CSV `csv` more."""
     cost = _cost("request")
+    if request.method == "POST" and request.path.startswith(APPRAISAL_PATHS):
+        cost = _cost("appraisal")
     if request.path.startswith(HAULING_PATHS):
         cost = _cost("hauling") + _cost("region") * region_places(request)
         if request.GET.get("mode") == "list":

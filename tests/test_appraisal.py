@@ -317,3 +317,14 @@ def test_the_page_appraises_and_redirects_to_the_permalink(client, forge):
     empty = client.post("/appraisals/", {"text": "  ", "market": "jita"})
     assert empty.status_code == 400 and "Paste a list" in empty.content.decode()
     assert reverse("appraisals") == "/appraisals/"
+
+
+def test_appraisals_spend_the_profit_allowance(client, forge, settings):
+    settings.RATE_LIMIT_ENABLED = True
+    settings.RATE_LIMITS = ["profit:/profit/|/appraisal|/api/v1/appraisals|/a/:7/60"]
+    settings.STORE_KEY_PREFIX += "-limits"
+    # 3 tokens an appraisal: two fit in 7, the third is refused with a wait.
+    assert post_text(client, "Tritanium 1", persist="false").status_code == 200
+    assert post_text(client, "Tritanium 1", persist="false").status_code == 200
+    refused = post_text(client, "Tritanium 1", persist="false")
+    assert refused.status_code == 429 and "Retry-After" in refused

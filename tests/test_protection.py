@@ -143,6 +143,9 @@ def test_the_default_rules_give_the_profit_pages_and_api_one_allowance(settings)
     assert profit.matches("/api/v1/profit/hauling")
     assert profit.matches("/profit/station-trading/")
     assert profit.matches("/api/v1/profit/station-trading")
+    # Appraisals, theirs and evepraisal's routes, draw on the same allowance.
+    for path in ("/appraisals/", "/api/v1/appraisals", "/appraisal.json", "/a/abc.json"):
+        assert profit.matches(path), path
 
 
 def test_pages_and_api_draw_on_one_profit_allowance(client, limited):
