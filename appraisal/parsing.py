@@ -75,7 +75,7 @@ MAX_GUESSES = 100
 # Line breaks as a text box shows them (not str.splitlines: U+0085, U+2028 and the like stay
 # inside their line, so line numbers match what the trader sees).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_BLUEPRINT = re.compile(r"\s*\((?P<kind>copy|original|bpc|bpo)\)$", re.IGNORECASE)
+_BLUEPRINT = re.compile(r"\((?P<kind>copy|original|bpc|bpo)\)$", re.IGNORECASE)
 _GLUED_COUNT = re.compile(
     r"(?:[x\u00d7]\d[\d,.'\u2019]*|\s[xX\u00d7])$"
 )  # `Tritaniumx5`, `Tritanium x`
@@ -198,7 +198,7 @@ def _known(reading: Reading, kind: str, number: int, table: NameTable) -> Item |
     found = table.lookup(typed)
     marked = _BLUEPRINT.search(typed) if found is None else None
     if marked is not None:
-        found = table.lookup(typed[: marked.start()])
+        found = table.lookup(typed[: marked.start()].rstrip())
         copy = copy or marked["kind"].casefold() in ("copy", "bpc")
     if found is None and reading.type_id in table.by_id:
         found = (reading.type_id, table.by_id[reading.type_id])  # e.g. a localised name
@@ -222,7 +222,7 @@ def _known(reading: Reading, kind: str, number: int, table: NameTable) -> Item |
 def _heuristic(line: str, number: int, paste: _Paste) -> list[Item] | None:
     """A last try at a line no format read: without a leading bullet, then with its name
     matched approximately (at most MAX_GUESSES distinct names per paste)."""
-    text = _BULLET.sub("", line.replace("\t", " ")).strip().rstrip(",;")
+    text = _BULLET.sub("", " ".join(line.split())).rstrip(",;")
     if not text:
         return None
     if text != line.strip():

@@ -582,7 +582,8 @@ def test_it_reads_a_killmail_hull_destroyed_and_dropped() -> None:
             {"dropped": 2, "location": "Drone Bay"},
         ),
         ("Damage Control II (Destroyed)", "Damage Control II", 1, {"destroyed": 1}),
-        ("Hobgoblin II, Qty: 1,000", "Hobgoblin II", 1000, {"destroyed": 1000}),
+        # Neither its section nor the line says whether it was destroyed or dropped.
+        ("Hobgoblin II, Qty: 1,000 (Cargo)", "Hobgoblin II", 1000, {"location": "Cargo"}),
     ],
 )
 def test_it_reads_killmail_item_lines_outside_a_killmail(
@@ -967,3 +968,28 @@ def test_ten_thousand_lines_are_all_read() -> None:
     assert [(item.type_id, item.quantity) for item in parsed.items] == expected
     assert [item.line for item in parsed.items] == list(range(1, 10_001))
     assert elapsed < 2.0  # a loose guard against a slow path (about 0.2 s on one core)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "a" + " " * 100_000 + "b(5 Units)",
+        "00:00:00 a" + " " * 100_000 + "b has looted 5 x c",
+        "1 " * 50_000 + "a",
+        "a" + " 1" * 50_000,
+        "1 x " * 25_000,
+        "a\tb\t1" + " " * 100_000 + "x",
+        "Tritanium" + " " * 100_000 + "(cop)\t5",
+        "[Drake, fit]\nDamage Control II" + " " * 100_000 + "/offline zzz",
+        "High power\n" + "1 " * 50_000,
+    ],
+    ids=["units", "loot", "leading", "trailing", "x", "distance", "copy", "offline", "fitting"],
+)
+def test_a_long_line_costs_time_in_proportion_to_its_length(line: str) -> None:
+    # Each of these once made a regular expression or a split backtrack over the line
+    # (minutes for a megabyte): the readers now see single spaces and try counts only
+    # where one can be.
+    started = time.process_time()
+    parsed = parse(line)
+    assert time.process_time() - started < 1.0
+    assert [u.line for u in parsed.unparsed] == [line.count("\n") + 1]

@@ -42,9 +42,7 @@ Step = tuple[list[Way], Block]  # the ways to read a line, and the block it leav
 _EFT_HEADER = re.compile(r"\[(?P<hull>[^\[\],]+),\s*(?P<fit>[^\]]*)\]")
 _EMPTY_SLOT = re.compile(r"\[empty [\w ]+ slot\]", re.IGNORECASE)
 _MUTATION = re.compile(r"\[\d+\]\s+\S.*")
-_MUTATED_REF = re.compile(r"\s*\[(\d+)\]$")
-_OFFLINE = re.compile(r"\s*/offline$", re.IGNORECASE)
-_DRONES = re.compile(r"(?P<name>.+?)\s+x\s*(?P<n>\d[\d,.'\u2019 \u00a0\u202f\u2009]*)$")
+_MUTATED_REF = re.compile(r"\[(\d+)\]$")
 
 FITTING_SECTIONS = frozenset(
     {"high power", "medium power", "low power", "rig slot", "rig slots", "sub system"}
@@ -61,15 +59,14 @@ _KILLMAIL_SECTIONS = {
     "dropped:": "dropped",
 }
 _KILLMAIL_FIELD = re.compile(r"(?P<key>[A-Z][A-Za-z ]{0,30}):(?: (?P<value>.*))?")
-_KILLMAIL_FATE = re.compile(r"\s*\((?P<fate>Destroyed|Dropped)\)$", re.IGNORECASE)
-_KILLMAIL_QTY = re.compile(r"(?P<name>.+?), Qty: (?P<n>[^()]+?)(?:\s*\((?P<where>[^()]*)\))?")
-_WHERE = re.compile(r"(?P<name>.+?)\s*\((?P<where>[^()]*)\)")
+_KILLMAIL_QTY = re.compile(r"(?P<name>.+?), Qty: (?P<n>[^()]+?)(?: ?\((?P<where>[^()]*)\))?")
+_WHERE = re.compile(r"(?P<name>.+?) ?\((?P<where>[^()]*)\)")
 
 
 def start_block(line: str) -> tuple[str, Step] | None:
     """(format, step) when `line` opens a block: an EFT header, a killmail's date line or
     section title, or a fitting's section title that is no type name."""
-    text = line.strip()
+    text = " ".join(line.split())
     header = _EFT_HEADER.fullmatch(text)
     if header is not None:
         fit = header["fit"].strip()
@@ -97,7 +94,7 @@ def read_in_block(line: str, block: Block) -> Step:
 
 
 def _eft_line(line: str, block: Block) -> Step:
-    text = line.strip()
+    text = " ".join(line.split())
     if _EMPTY_SLOT.fullmatch(text):
         return [NOTHING], block
     if _MUTATION.fullmatch(text):
@@ -106,16 +103,16 @@ def _eft_line(line: str, block: Block) -> Step:
         return [NOTHING], block  # a mutated module's mutaplasmid or its attributes
     block = replace(block, mutations=False)
     extra: dict[str, object] = {"fit": block.part}
-    if _OFFLINE.search(text):
-        text, extra["offline"] = _OFFLINE.sub("", text), True
+    if text.casefold().endswith("/offline"):
+        text, extra["offline"] = text[: -len("/offline")].rstrip(), True
     mutated = _MUTATED_REF.search(text)
     if mutated:
-        text, extra["mutated"] = text[: mutated.start()], int(mutated[1])
+        text, extra["mutated"] = text[: mutated.start()].rstrip(), int(mutated[1])
     ways: list[Way] = [(Reading(text, extra=extra),)]
-    drones = _DRONES.fullmatch(text)
-    count = quantity(drones["n"]) if drones else None
-    if drones and count:
-        ways.append((Reading(drones["name"], count, extra=extra),))
+    name, times, count_text = text.rpartition(" x")
+    count = quantity(count_text) if times else None
+    if name and count:
+        ways.append((Reading(name, count, extra=extra),))  # drones and cargo: `Warrior II x5`
     if ", " in text:
         module, charge = text.rsplit(", ", 1)
         loaded = Reading(charge.strip(), extra={**extra, "charge": True})
@@ -124,7 +121,7 @@ def _eft_line(line: str, block: Block) -> Step:
 
 
 def _fitting_line(line: str, block: Block) -> Step:
-    text = line.strip()
+    text = " ".join(line.split())
     if text.casefold() in FITTING_INNER_SECTIONS:
         return [NOTHING], Block("fitting", text)
     extra = {"section": block.part}
@@ -134,7 +131,7 @@ def _fitting_line(line: str, block: Block) -> Step:
 
 
 def _killmail_line(line: str, block: Block) -> Step:
-    text = line.strip()
+    text = " ".join(line.split())
     section = _KILLMAIL_SECTIONS.get(text.casefold())
     if section is not None:
         return [NOTHING], Block("killmail", section)
@@ -153,30 +150,31 @@ def read_killmail_item(line: str, section: str | None = None) -> list[Way]:
     """`Name`, `Name, Qty: 3`, `Name (Cargo)`, `Name, Qty: 3 (Drone Bay) (Dropped)` in a
     killmail's `section` ("destroyed" or "dropped"); outside one (None), only the lines
     that say `, Qty:` or their fate."""
-    text = line.strip()
+    text = " ".join(line.split())
     if section is None and not text.endswith(")") and "Qty:" not in text:
         return []
-    fate = _KILLMAIL_FATE.search(text)
-    if fate is not None:
-        section, text = fate["fate"].casefold(), text[: fate.start()]
+    for fate in ("destroyed", "dropped"):
+        if text.casefold().endswith(f"({fate})"):
+            section, text = fate, text[: -len(fate) - 2].rstrip()
     counted = _KILLMAIL_QTY.fullmatch(text)
     if section is None and counted is None:
         return []
-    fate_key = section or "destroyed"
     if counted is not None:
         count = quantity(counted["n"])
         if count is None:
             return []
-        return [(_lost(counted["name"], count, fate_key, counted["where"]),)]
-    ways: list[Way] = [(_lost(text, 1, fate_key, None),)]
+        return [(_lost(counted["name"], count, section, counted["where"]),)]
+    ways: list[Way] = [(_lost(text, 1, section, None),)]
     where = _WHERE.fullmatch(text)
     if where is not None:
-        ways.append((_lost(where["name"], 1, fate_key, where["where"]),))
+        ways.append((_lost(where["name"], 1, section, where["where"]),))
     return ways
 
 
-def _lost(name: str, count: int, fate: str, where: str | None) -> Reading:
-    extra: dict[str, object] = {fate: count}
+def _lost(name: str, count: int, fate: str | None, where: str | None) -> Reading:
+    """An item of a killmail: `extra` says how many were destroyed or dropped (when the
+    line or its section says which) and where they were."""
+    extra: dict[str, object] = {fate: count} if fate else {}
     if where:
         extra["location"] = where
     return Reading(name.strip(), count, extra=extra)

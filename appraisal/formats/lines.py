@@ -19,19 +19,17 @@ import re
 from collections.abc import Iterator
 
 from appraisal.formats import Reading, Way
-from appraisal.formats.numbers import quantity
+from appraisal.formats.numbers import MAX_QUANTITY_CHARS, quantity
 
 _GAPS = re.compile(r"\s+")
 _TIMES = "xX\u00d7"
 _FIGURES = "[\\d,.'\u2019\\s]"
 _FIGURES_FIRST = re.compile(rf"{_FIGURES}*[xX\u00d7]?")  # where a leading count can end
 _FIGURE_CHARS = frozenset("0123456789,.'\u2019 \t\u00a0\u202f\u2009xX\u00d7")
-_LOOT = re.compile(
-    r"\d{1,2}:\d{2}(?::\d{2})?\s+(?P<who>.+?)\s+has looted\s+(?P<n>.+?)\s+x\s+(?P<name>.+)"
-)
-_UNITS = re.compile(r"(?P<name>.+?)\s*\((?P<n>[^()]+?) Units?\)", re.IGNORECASE)
+_LOOT = re.compile(r"\d{1,2}:\d{2}(?::\d{2})? (?P<who>.+?) has looted (?P<n>.+?) x (?P<name>.+)")
+_UNITS = re.compile(r"(?P<name>.+?) ?\((?P<n>[^()]+?) Units?\)", re.IGNORECASE)
 _BILL = re.compile(r"(?P<name>.+?) - \[You: (?P<n>[^\]]+?) - Perfect: (?P<perfect>[^\]]+?)\]")
-_BRACKETED = re.compile(r"(?P<name>[^\[\]]+?)\s*\[(?P<n>[^\[\]]+)\]")
+_BRACKETED = re.compile(r"(?P<name>[^\[\]]+?) ?\[(?P<n>[^\[\]]+)\]")
 _CONTRACT_TITLE = re.compile(
     r"(?P<name>.+?) x (?P<n>\S+) \((?P<kind>Item Exchange|Auction|Courier|Want To Buy)\)",
     re.IGNORECASE,
@@ -43,7 +41,7 @@ def leading_counts(text: str) -> Iterator[tuple[int, str, bool]]:
     `10 Tritanium`, `10x Tritanium`, `1 000 x Tritanium`; shortest count first."""
     if not text[:1].isdigit():
         return
-    figures = _FIGURES_FIRST.match(text)
+    figures = _FIGURES_FIRST.match(text, 0, MAX_QUANTITY_CHARS + 2)
     reach = figures.end() if figures else 0
     for gap in _GAPS.finditer(text):
         if gap.start() > reach:
@@ -61,7 +59,8 @@ def trailing_counts(text: str) -> Iterator[tuple[int, str]]:
     if not text or not (text[-1].isdigit() or text[-1] in _TIMES):
         return
     reach = len(text)  # where a trailing count can start, scanning back over figures
-    while reach and text[reach - 1] in _FIGURE_CHARS:
+    shortest = max(len(text) - MAX_QUANTITY_CHARS - 2, 0)
+    while reach > shortest and text[reach - 1] in _FIGURE_CHARS:
         reach -= 1
     for gap in reversed(list(_GAPS.finditer(text, max(reach - 1, 0)))):
         name, tail = text[: gap.start()], text[gap.end() :]
@@ -76,14 +75,14 @@ def trailing_counts(text: str) -> Iterator[tuple[int, str]]:
 
 
 def read_cargo_scan(line: str) -> list[Way]:
-    """`10 Tritanium`, `12'000 Tengu`, `10 Plagioclase Mining Crystal I Blueprint (Copy)`."""
-    text = line.strip()
+    """`10 Tritanium`, `12'000 Tengu`, `10 Caracal Blueprint (Copy)`."""
+    text = " ".join(line.split())
     return [(Reading(rest, count),) for count, rest, times in leading_counts(text) if not times]
 
 
 def read_listing(line: str) -> list[Way]:
     """Free text: the name alone, then a count before it (`10x`), then after it."""
-    text = line.strip()
+    text = " ".join(line.split())
     if not text:
         return []
     ways: list[Way] = [(Reading(text),)]
@@ -96,7 +95,7 @@ def read_loot_history(line: str) -> list[Way]:
     """`03:21:19 Some Pilot has looted 5 x Garde II` (the fleet's loot history)."""
     if "has looted" not in line:
         return []
-    found = _LOOT.fullmatch(line.strip())
+    found = _LOOT.fullmatch(" ".join(line.split()))
     count = quantity(found["n"]) if found else None
     if found is None or count is None:
         return []
@@ -105,7 +104,7 @@ def read_loot_history(line: str) -> list[Way]:
 
 def read_industry(line: str) -> list[Way]:
     """`Tritanium (4662 Units)`, `Zydrine - [You: 12783 - Perfect: 11625]`, `Tritanium [899052]`."""
-    text = line.strip()
+    text = " ".join(line.split())
     if not text.endswith((")", "]")):
         return []
     bill = _BILL.fullmatch(text)
@@ -126,7 +125,7 @@ def read_contract_title(line: str) -> list[Way]:
     """`Zircon x 21163 (Item Exchange)`: a contract's one-item title."""
     if not line.rstrip().endswith(")"):
         return []
-    found = _CONTRACT_TITLE.fullmatch(line.strip())
+    found = _CONTRACT_TITLE.fullmatch(" ".join(line.split()))
     count = quantity(found["n"]) if found else None
     if found is None or count is None:
         return []

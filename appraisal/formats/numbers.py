@@ -21,13 +21,14 @@ from __future__ import annotations
 import re
 
 MAX_QUANTITY = 2**53 - 1
+MAX_QUANTITY_CHARS = 40  # longer text is no quantity (and is never tried as one)
 
 _GROUPED = re.compile(
     r"(\d{1,3})((?P<sep>[,.'\u2019 \u00a0\u202f\u2009])\d{3}(?:(?P=sep)\d{3})*)"
     r"(?:(?P<dec>[.,])(?P<frac>\d+))?"
 )
 _PLAIN = re.compile(r"(\d+)(?:[.,](?P<frac>\d+))?")
-_DISTANCE = re.compile(r"(?:-|\d[\d,.'\u2019\s]*\s*(?:m|km|AU))", re.IGNORECASE)
+_DISTANCE = re.compile(r"(?:-|\d[\d,.'\u2019\s]*(?:m|km|AU))", re.IGNORECASE)
 _FIGURE = re.compile(r"[-+\u2212]?[\d.,'\u2019 \u00a0\u202f\u2009]*\d")
 _DATE = re.compile(r"\d{4}[.\-/]\d{2}[.\-/]\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?")
 
@@ -35,7 +36,7 @@ _DATE = re.compile(r"\d{4}[.\-/]\d{2}[.\-/]\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?")
 def quantity(text: str) -> int | None:
     """The whole number of units `text` states, or None (see the module's rules)."""
     text = text.strip()
-    if not text or len(text) > 40 or not text[0].isdigit():
+    if not text or len(text) > MAX_QUANTITY_CHARS or not text[0].isdigit():
         return None
     if text.isascii() and text.isdigit():
         return _bounded(int(text))
