@@ -10,6 +10,7 @@ its link token. `read(code, token)` gives a stored one back.
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from profit.engine import type_table
 from profit.fees import Skills
 
 CODE_ALPHABET = string.ascii_letters + string.digits
+LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 CODE_LENGTH = 8
 
 
@@ -75,7 +77,7 @@ def check_options(options: Options) -> None:
 
 def read_text(text: str) -> parsing.Parsed:
     """The paste read, within APPRAISAL_MAX_LINES lines."""
-    lines = text.count("\n") + 1
+    lines = len(LINE_BREAKS.split(text))  # as parsing counts them (and a text box shows)
     if lines > int(settings.APPRAISAL_MAX_LINES):
         raise AppraisalError(
             f"The paste has {lines:,} lines; at most {settings.APPRAISAL_MAX_LINES:,} are "

@@ -328,3 +328,10 @@ def test_appraisals_spend_the_profit_allowance(client, forge, settings):
     assert post_text(client, "Tritanium 1", persist="false").status_code == 200
     refused = post_text(client, "Tritanium 1", persist="false")
     assert refused.status_code == 429 and "Retry-After" in refused
+
+
+def test_lines_count_as_a_text_box_shows_them(client, forge, settings):
+    settings.APPRAISAL_MAX_LINES = 3
+    # Old Mac line ends (a bare CR) are line breaks too: four lines, one too many.
+    response = post_text(client, "Tritanium 1\rTritanium 2\r\nTritanium 3\nTritanium 4")
+    assert response.status_code == 400
