@@ -47,7 +47,7 @@ USER app
 VOLUME ["/data"]
 EXPOSE 8000
 # web: /health/ready (database, store and SDE answer); a worker: it answers a ping; beat:
-# its schedule file keeps being written (deploy/healthcheck).
+# it keeps waking and holds its broker connection (deploy/healthcheck).
 HEALTHCHECK --interval=30s --timeout=20s --start-period=60s --retries=3 \
     CMD ["/app/deploy/healthcheck"]
 # Empties the metrics folder, then `web` migrates, installs the bundled SDE when none is
