@@ -61,7 +61,7 @@ def main() -> None:
     from esi.client import EsiClient
     from market import books, publish, refresh, structures
     from market.models import Structure
-    from market.snapshot import Snapshot, columns_from_pages
+    from market.snapshot import Snapshot, merge_columns, page_columns
     from market.structure_refresh import refresh_structure
     from profit.fees import Skills
     from profit.station import StationFilters, station_trading
@@ -128,11 +128,10 @@ def main() -> None:
                     for n in range(1, pages + 1)
                 ]
             cpu = time.process_time()
-            parsed = [
-                (n, [{**o, "system_id": PERIMETER} for o in orjson.loads(body)])
-                for n, body in enumerate(raw, 1)
+            pages_read = [
+                page_columns(n, orjson.loads(body), PERIMETER) for n, body in enumerate(raw, 1)
             ]
-            publish.publish(Snapshot.build(meta, columns_from_pages(parsed)), store)
+            publish.publish(Snapshot.build(meta, merge_columns(pages_read)), store)
             build_cpu = time.process_time() - cpu
         finally:
             server.terminate()

@@ -73,15 +73,23 @@ class SnapshotMeta:
         return cls(**data)
 
 
-def page_columns(page: int, orders: list[dict[str, Any]]) -> Arrays:
-    """One ESI page of order dicts as columns (each order tagged with its page number)."""
+def page_columns(page: int, orders: list[dict[str, Any]], system_id: int | None = None) -> Arrays:
+    """One ESI page of order dicts as columns (each order tagged with its page number).
+    `system_id`: the system of every order (a structure's book, whose orders carry none)."""
     n = len(orders)
+    given = (
+        ("issued", "range", "page")
+        if system_id is None
+        else ("issued", "range", "page", "system_id")
+    )
     try:
         columns: Arrays = {
             name: np.fromiter((o[name] for o in orders), dtype=COLUMNS[name], count=n)
             for name in COLUMNS
-            if name not in ("issued", "range", "page")
+            if name not in given
         }
+        if system_id is not None:
+            columns["system_id"] = np.full(n, system_id, dtype=COLUMNS["system_id"])
         # ESI writes "2025-03-28T15:14:18Z": numpy parses it without the zone designator.
         columns["issued"] = np.array([o["issued"][:19] for o in orders], dtype="datetime64[s]")
         columns["range"] = np.fromiter(

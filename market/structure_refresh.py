@@ -56,7 +56,7 @@ def refresh_structure(
     system_id = structure.solar_system_id or 0
 
     def columns(page: int, orders: list[dict[str, Any]]) -> Arrays:
-        return page_columns(page, [{**o, "system_id": system_id} for o in orders])
+        return page_columns(page, orders, system_id)
 
     lock = store.lock(
         f"market:structure-refresh:{structure_id}", ttl=settings.MARKET_REFRESH_LOCK_TTL
