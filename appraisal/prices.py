@@ -18,12 +18,13 @@ split the mean of the two. The project's own figures, `net`:
   tax; units no bid takes are `unsold`;
 - `list`: listing every unit one step of the price grid under the best ask
   (market.pricegrid), less the broker fee at that place (at a system or region: where the
-  best ask is) and the sales tax, as if it all sold.
+  best ask is) and the sales tax, as if it all sold; none (`list_note` says why) where
+  nothing is listed, where that price would not stay above the best bid (the order would
+  sell at once into the bids) or where the best ask is already the grid's lowest price.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
@@ -54,31 +55,6 @@ class Line:
 
     type_id: int
     quantity: int
-
-
-def side_stats(prices: npt.ArrayLike, volumes: npt.ArrayLike, *, is_buy: bool) -> dict[str, Any]:
-    """One side of a book in evepraisal's figures (all 0 for a side with no order)."""
-    p = np.asarray(prices, dtype=np.float64)
-    v = np.asarray(volumes, dtype=np.int64)
-    if not len(p):
-        return dict.fromkeys(
-            ("min", "max", "avg", "median", "percentile", "stddev", "volume", "order_count"), 0
-        )
-    order = np.argsort(-p if is_buy else p, kind="stable")  # best first
-    best_p, best_v = p[order], v[order]
-    wanted = max(1, math.ceil(TOP_SHARE * int(best_v.sum())))
-    before = np.cumsum(best_v) - best_v
-    taken = np.clip(wanted - before, 0, best_v)
-    return {
-        "min": float(p.min()),
-        "max": float(p.max()),
-        "avg": float(p.mean()),
-        "median": float(np.median(p)),
-        "percentile": float((best_p * taken).sum() / taken.sum()),
-        "stddev": float(p.std()),
-        "volume": int(v.sum()),
-        "order_count": len(p),
-    }
 
 
 def merge_lines(found: Iterable[tuple[int, int]]) -> list[Line]:
@@ -301,7 +277,8 @@ def price_lines(
     everything = group_stats(_both(bids, asks), ascending=True)
     units, gross = _sold_now(bids, quantities)
     tax_rate = fees.sales_tax_rate(skills, schedule)
-    listed = _listings(asks, quantities, market, skills, schedule, tax_rate)
+    best_bids = np.where(buy["order_count"] > 0, buy["max"], np.nan)
+    listed, list_notes = _listings(asks, best_bids, quantities, market, skills, schedule, tax_rate)
     table = type_table()
     positions, known = table.index(types)
     names = [
@@ -357,41 +334,60 @@ def price_lines(
                         "net": round(fetched * (1 - tax_rate), 2),
                     },
                     "list": listed[i],
+                    "list_note": list_notes[i],
                 },
             }
         )
     return priced
 
 
+NOTHING_LISTED = "Nothing is listed here to undercut."
+NO_ROOM = (
+    "No price under the best ask stays above the best bid: a listing would sell at once into "
+    "the bids (see selling now)."
+)
+LOWEST_PRICE = "The best ask is already the lowest price EVE allows (0.01 ISK)."
+
+
 def _listings(
     asks: Groups,
+    best_bids: FloatArray,
     quantities: IntArray,
     market: Market,
     skills: Skills,
     schedule: FeeScheduleData,
     tax_rate: float,
-) -> list[dict[str, Any] | None]:
-    """Each type listed one grid step under its best ask, after broker fee and tax (None
-    where nothing is listed)."""
+) -> tuple[list[dict[str, Any] | None], list[str | None]]:
+    """Each type listed one grid step under its best ask, after broker fee and tax, and why
+    a type is not (nothing listed; no room above the best bid, where the listing would fill
+    at once; the best ask already at the grid's floor): the listings and the notes."""
     some = asks.count > 0
-    if not some.any():
-        return [None] * len(quantities)
-    first = np.minimum(asks.start, len(asks.price) - 1)
-    prices = np.asarray(price_below(asks.price[first]), dtype=np.float64)
+    first = np.minimum(asks.start, max(len(asks.price) - 1, 0))
+    best_asks = asks.price[first] if len(asks.price) else np.zeros(len(quantities))
+    prices = np.asarray(price_below(best_asks), dtype=np.float64)
+    on_grid = some & np.isfinite(prices) & (prices > 0)
+    above_bids = ~(prices <= best_bids)  # a NaN best bid (no bid) leaves room
+    listable = on_grid & above_bids
     where = market.place
     at_place = where is not None and where.kind in ("station", "structure")
-    locations = np.where(some, where.id if at_place and where else asks.location[first], 0)
+    ask_locations = asks.location[first] if len(asks.location) else np.zeros(len(quantities))
+    locations = np.where(listable, where.id if at_place and where else ask_locations, 0)
     rates = np.zeros(len(quantities))
-    if some.any():
-        rates[some] = fees.broker_fee_rates(locations[some], skills, schedule)
-    gross = prices * quantities
+    if listable.any():
+        rates[listable] = fees.broker_fee_rates(locations[listable], skills, schedule)
+    gross = np.where(listable, prices, 0.0) * quantities
     broker = fees.broker_charge(gross, rates, schedule.broker_fee_min_charge)
     tax = gross * tax_rate
     listed: list[dict[str, Any] | None] = []
+    notes: list[str | None] = []
     for i in range(len(quantities)):
-        if not some[i]:
+        if not listable[i]:
             listed.append(None)
+            notes.append(
+                NOTHING_LISTED if not some[i] else LOWEST_PRICE if not on_grid[i] else NO_ROOM
+            )
             continue
+        notes.append(None)
         listed.append(
             {
                 "price": float(prices[i]),
@@ -403,7 +399,7 @@ def _listings(
                 "net": round(float(gross[i] - broker[i] - tax[i]), 2),
             }
         )
-    return listed
+    return listed, notes
 
 
 def totals(items: Sequence[dict[str, Any]], percentage: float) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,17 +23,21 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from appraisal import parsing
+from appraisal.formats.numbers import MAX_QUANTITY
 from appraisal.markets import Market, UnknownMarket, resolve_market
 from appraisal.models import Appraisal
 from appraisal.names import match_name
 from appraisal.prices import merge_lines, price_lines, totals
 from config import slots
+from market.api.serializers import MAX_ID
 from profit import fees, selectors
 from profit.engine import type_table
 from profit.fees import Skills
 
 CODE_ALPHABET = string.ascii_letters + string.digits
 LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+PRIVATE_SOURCE = re.compile(r"^character: [^,]*?(?=( with overrides|$))")
+CODE = re.compile(f"[A-Za-z0-9]{{1,{16}}}")  # what a stored appraisal's code can be
 CODE_LENGTH = 8
 
 
@@ -76,7 +80,9 @@ def check_options(options: Options) -> None:
 
 
 def read_text(text: str) -> parsing.Parsed:
-    """The paste read, within APPRAISAL_MAX_LINES lines."""
+    """The paste read, within APPRAISAL_MAX_LINES lines (NUL characters, which no game
+    window writes and the database refuses, are dropped first)."""
+    text = text.replace("\x00", "")
     lines = len(LINE_BREAKS.split(text))  # as parsing counts them (and a text box shows)
     if lines > int(settings.APPRAISAL_MAX_LINES):
         raise AppraisalError(
@@ -95,9 +101,8 @@ def structured(entries: Sequence[Mapping[str, Any]]) -> parsing.Parsed:
     for n, entry in enumerate(entries, 1):
         found = _structured_item(entry, n)
         if found is None:
-            unparsed.append(
-                parsing.Unparsed(n, str(dict(entry)) if isinstance(entry, Mapping) else str(entry))
-            )
+            shown = str(dict(entry)) if isinstance(entry, Mapping) else str(entry)
+            unparsed.append(parsing.Unparsed(n, shown.replace("\x00", "")))
         else:
             items.append(found)
     return parsing.Parsed(items=items, unparsed=unparsed, kind="structured")
@@ -107,10 +112,14 @@ def _structured_item(entry: Any, n: int) -> parsing.Item | None:
     if not isinstance(entry, Mapping):
         return None
     quantity = entry.get("quantity", 1)
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        return None
+    if not 1 <= quantity <= MAX_QUANTITY:
         return None
     type_id = entry.get("type_id", entry.get("typeID"))
     if isinstance(type_id, int) and not isinstance(type_id, bool):
+        if not 0 < type_id <= MAX_ID:
+            return None
         table = type_table()
         _, known = table.index([type_id])
         if not bool(known[0]):
@@ -163,6 +172,11 @@ def _answer(
 ) -> dict[str, Any]:
     schedule = fees.schedule_on()
     market_lines = [item for item in read.items if not item.bpc]
+    too_many = _too_many(read.items)
+    if too_many is not None:
+        raise AppraisalError(
+            f"The lines of {too_many} add up to more than {MAX_QUANTITY:,} units: appraise fewer."
+        )
     priced = price_lines(
         merge_lines((item.type_id, item.quantity) for item in market_lines),
         market,
@@ -190,12 +204,29 @@ def _answer(
         "market": market.json(),
         "kind": read.kind,
         "percentage": options.percentage,
-        "skills": {"source": skills_source, "sales_tax": fees.sales_tax_rate(skills, schedule)},
+        "skills": {
+            # a public appraisal is shown to anyone with its link: it names no character
+            "source": skills_source
+            if options.private or not options.persist
+            else PRIVATE_SOURCE.sub("character", skills_source),
+            "sales_tax": fees.sales_tax_rate(skills, schedule),
+        },
         "totals": totals(items, options.percentage),
         "items": items,
         "unparsed": [{"line": u.line, "text": u.text} for u in read.unparsed],
         "snapshots": selectors.freshness([snapshot for snapshot, _ in market.books]),
     }
+
+
+def _too_many(items: Iterable[parsing.Item]) -> str | None:
+    """The name of a type whose lines add up past MAX_QUANTITY units, else None."""
+    counted: dict[tuple[int, bool], int] = {}
+    for item in items:
+        key = (item.type_id, item.bpc)
+        counted[key] = counted.get(key, 0) + item.quantity
+        if counted[key] > MAX_QUANTITY:
+            return item.name
+    return None
 
 
 def _with_lines(entry: dict[str, Any], mine: Sequence[parsing.Item]) -> dict[str, Any]:
@@ -234,6 +265,7 @@ def _copy(entry: dict[str, Any], copies: Sequence[parsing.Item]) -> dict[str, An
                 "net": 0.0,
             },
             "list": None,
+            "list_note": "A blueprint copy is not sold on the market.",
         },
         "note": "A blueprint copy: the market trades originals only, so it is valued at 0.",
     }
@@ -261,7 +293,7 @@ def _store(answer: dict[str, Any], options: Options, raw: str) -> None:
                     token=token,
                     market_name=str(answer["market"]["name"]),
                     kind=str(answer["kind"]),
-                    raw=raw,
+                    raw=raw.replace("\x00", ""),  # PostgreSQL text holds no NUL
                     answer=answer,
                 )
             return
@@ -273,7 +305,7 @@ def _store(answer: dict[str, Any], options: Options, raw: str) -> None:
 def read(code: str, token: str | None) -> tuple[dict[str, Any], str]:
     """A stored appraisal's answer and raw text; 404 for an unknown code or a private one
     without its token, 410 once it expired."""
-    found = Appraisal.objects.filter(code=code).first()
+    found = Appraisal.objects.filter(code=code).first() if CODE.fullmatch(code) else None
     if found is None or (found.private and not secrets.compare_digest(token or "", found.token)):
         raise AppraisalError(
             f"No appraisal {code!r} (or it is private: its link has a token).", 404

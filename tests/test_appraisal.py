@@ -19,7 +19,7 @@ import pytest
 from django.urls import reverse
 
 from appraisal.models import Appraisal
-from appraisal.prices import Groups, group_stats, side_stats
+from appraisal.prices import TOP_SHARE, Groups, group_stats
 from market import publish
 from market.snapshot import Snapshot
 from profit import selectors
@@ -38,6 +38,12 @@ from tests.profit_books import (
 
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
 
+MEXALLON, ISOGEN = 36, 37
+# The seeded fee schedule (profit/migrations), as the game has them since 2024: sales tax
+# 7.5 % with no Accounting, broker fee 3 % at an NPC station with no skill or standing, at
+# least 100 ISK an order.
+TAX, NPC_BROKER, MIN_BROKER = 0.075, 0.03, 100.0
+
 API = "/api/v1/appraisals"
 
 
@@ -50,6 +56,9 @@ def forge_orders() -> list[dict[str, Any]]:
         order(TRITANIUM, 5.00, 100, location=PERIMETER_STORAGE),
         order(PYERITE, 10.00, 1_000, buy=True, location=JITA_44, min_volume=600),
         order(PYERITE, 9.00, 1_000, buy=True, location=JITA_44),
+        order(MEXALLON, 0.01, 50, location=JITA_44),  # the grid's lowest price
+        order(ISOGEN, 20.00, 10, location=JITA_44),  # one step above the best bid
+        order(ISOGEN, 19.99, 10, buy=True, location=JITA_44),
     ]
 
 
@@ -68,6 +77,32 @@ def post_text(client, text: str, **params: Any):
 
 
 # --- The figures of one side of a book ------------------------------------------------------
+
+
+def side_stats(prices: Any, volumes: Any, *, is_buy: bool) -> dict[str, Any]:
+    """The reference: one side of a book in evepraisal's figures, order by order (all 0 for
+    a side with no order): what `group_stats` computes for many types at once."""
+    p = np.asarray(prices, dtype=np.float64)
+    v = np.asarray(volumes, dtype=np.int64)
+    if not len(p):
+        return dict.fromkeys(
+            ("min", "max", "avg", "median", "percentile", "stddev", "volume", "order_count"), 0
+        )
+    order = np.argsort(-p if is_buy else p, kind="stable")  # best first
+    best_p, best_v = p[order], v[order]
+    wanted = max(1, math.ceil(TOP_SHARE * int(best_v.sum())))
+    before = np.cumsum(best_v) - best_v
+    taken = np.clip(wanted - before, 0, best_v)
+    return {
+        "min": float(p.min()),
+        "max": float(p.max()),
+        "avg": float(p.mean()),
+        "median": float(np.median(p)),
+        "percentile": float((best_p * taken).sum() / taken.sum()),
+        "stddev": float(p.std()),
+        "volume": int(v.sum()),
+        "order_count": len(p),
+    }
 
 
 def test_a_side_in_evepraisal_s_figures():
@@ -139,17 +174,18 @@ def test_a_paste_is_priced_at_jita_and_what_it_nets(client, forge):
     assert prices["buy"]["order_count"] == 2 and prices["sell"]["order_count"] == 2
     assert prices["split"] == 5.25
     assert item["values"] == {"buy": 7500.0, "sell": 8250.0, "split": 7875.0}
-    tax = sales_tax_rate(Skills())
+    tax = TAX
+    assert sales_tax_rate(Skills()) == TAX  # the schedule the answer used
     # Sold now: 1,000 into the 5.00 bid, 500 into the 4.90 bid.
     gross = 1000 * 5.00 + 500 * 4.90
     assert item["net"]["sell_now"]["gross"] == gross
     assert item["net"]["sell_now"]["net"] == pytest.approx(gross * (1 - tax), abs=0.01)
     # Listed one step of the grid under 5.50: 5.49, with Jita 4-4's broker fee.
     listed = item["net"]["list"]
-    rate = broker_fee_rate(JITA_44, Skills(), schedule_on())
-    assert listed["price"] == 5.49
+    assert broker_fee_rate(JITA_44, Skills(), schedule_on()) == NPC_BROKER
+    assert listed["price"] == 5.49 and listed["broker_fee_rate"] == NPC_BROKER
     value = 1500 * 5.49
-    fee = max(value * rate, schedule_on().broker_fee_min_charge)
+    fee = max(value * NPC_BROKER, MIN_BROKER)
     assert listed["net"] == pytest.approx(value - fee - value * tax, abs=0.01)
     assert body["unparsed"] == [{"line": 2, "text": "not an item at all zzz"}]
     totals = body["totals"]
@@ -335,3 +371,57 @@ def test_lines_count_as_a_text_box_shows_them(client, forge, settings):
     # Old Mac line ends (a bare CR) are line breaks too: four lines, one too many.
     response = post_text(client, "Tritanium 1\rTritanium 2\r\nTritanium 3\nTritanium 4")
     assert response.status_code == 400
+
+
+def test_no_listing_where_the_grid_or_the_bids_leave_no_room(client, forge):
+    body = post_text(client, "Mexallon 10\nIsogen 5", persist="false").json()
+    items = {item["type_id"]: item for item in body["items"]}
+    # Mexallon's best ask is 0.01: nothing is below it on the price grid.
+    assert items[MEXALLON]["net"]["list"] is None
+    assert "lowest price" in items[MEXALLON]["net"]["list_note"]
+    # Isogen: 19.99 is one step under 20.00 and is the best bid: it would sell at once.
+    assert items[ISOGEN]["net"]["list"] is None
+    assert "at once" in items[ISOGEN]["net"]["list_note"]
+    assert body["totals"]["net_listed"] == 0 and body["totals"]["unlisted_types"] == 2
+    stored = post_text(client, "Mexallon 10")  # stored: every figure is finite JSON
+    assert stored.status_code == 201
+
+
+def test_numbers_past_any_count_are_refused_not_crashed(client, forge):
+    import json
+
+    too_many = "\n".join(["Pyerite 9007199254740991"] * 3)
+    response = post_text(client, too_many)
+    assert response.status_code == 400 and "Pyerite" in response.json()["detail"]
+    body = json.dumps({"items": [{"type_id": 35, "quantity": 2**63 - 1}, {"type_id": 2**64 - 1}]})
+    structured = client.post("/appraisal/structured.json?persist=no", data=body, content_type="")
+    assert structured.status_code == 200
+    assert structured.json()["appraisal"]["items"] == []
+    assert sorted(structured.json()["appraisal"]["unparsed"]) == ["1", "2"]
+
+
+def test_nul_characters_and_odd_codes_are_no_error(client, forge):
+    assert post_text(client, "Tritanium\x00 10").status_code == 201
+    form = client.post("/appraisal.json", {"raw_textarea": "Trit\x00anium 5"})
+    assert form.status_code == 200
+    for path in ("/a/%00abc.json", "/appraisals/%00abc", f"{API}/%00abc", f"{API}/" + "x" * 40):
+        assert client.get(path).status_code == 404, path
+
+
+def test_a_private_appraisal_is_hidden_on_every_route(client, forge):
+    body = post_text(client, "Tritanium 10", private="true").json()
+    code, token = body["code"], body["permalink"].split("token=")[1]
+    for path in (f"/a/{code}.json", f"/appraisals/{code}"):
+        assert client.get(path).status_code == 404, path
+        assert client.get(f"{path}?token={token}").status_code == 200, path
+
+
+def test_a_public_appraisal_names_no_character(forge):
+    from appraisal import service
+
+    read = service.read_text("Tritanium 10")
+    source = "character: Bruce Wayne with overrides: accounting"
+    public = service.appraise(read, service.Options(), Skills(), source)
+    assert public["skills"]["source"] == "character with overrides: accounting"
+    private = service.appraise(read, service.Options(private=True), Skills(), source)
+    assert private["skills"]["source"] == source  # only its link shows it

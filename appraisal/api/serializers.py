@@ -91,7 +91,14 @@ class ListedOut(serializers.Serializer):
 
 class NetOut(serializers.Serializer):
     sell_now = SellNowOut()
-    list = ListedOut(allow_null=True, help_text="Null where nothing is listed to undercut.")
+    list = ListedOut(
+        allow_null=True, help_text="Null where no listing can be placed: see list_note."
+    )
+    list_note = serializers.CharField(
+        allow_null=True,
+        help_text="Why there is no listing: nothing listed, no room above the best bid, or "
+        "the best ask at the grid's lowest price.",
+    )
 
 
 class ValuesOut(serializers.Serializer):
