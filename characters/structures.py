@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,7 +39,7 @@ from market import publish
 from market.models import Structure
 from market.refresh import RefreshBusy
 from market.structure_refresh import StructureAccessDenied, refresh_structure
-from market.structures import learn, structure_json
+from market.structures import forget_known, learn, structure_json
 from sde.places import Structure as Learned
 from sde.places import structure_place
 from sde.selectors import security_band
@@ -149,6 +149,7 @@ def refresh_shared(
     Structure.objects.filter(pk=structure.pk).exclude(
         market_status=Structure.Status.SUSPENDED
     ).update(market_status=Structure.Status.DENIED)
+    forget_known()  # an update() sends no signal
     return "no_access"
 
 
@@ -164,6 +165,7 @@ def _learn_name(structure_id: int, token: str, client: EsiClient) -> None:
         type_id=body.get("type_id"),
         owner_id=body.get("owner_id"),
     )
+    forget_known()  # an update() sends no signal
     system_id = body.get("solar_system_id")
     if system_id:  # places it, keeping where it was learned first
         learn({structure_id: int(system_id)}, Structure.Learned.CHARACTER)
@@ -241,3 +243,25 @@ def set_shares(character: Character, structure_ids: set[int]) -> None:
     )
     removed = current - known
     StructureShare.objects.filter(character=character, structure_id__in=removed).delete()
+
+
+def release_unshared(structure_ids: Iterable[int]) -> int:
+    """Structures of `structure_ids` that no member shares any more are no longer read (nor
+    named, nor merged into their region's market): back to "no access". How many."""
+    ids = set(structure_ids)
+    still = set(
+        StructureShare.objects.filter(structure_id__in=ids).values_list("structure_id", flat=True)
+    )
+    released = (
+        Structure.objects.filter(structure_id__in=ids - still)
+        .exclude(market_status__in=[Structure.Status.SUSPENDED, Structure.Status.NO_ACCESS])
+        .update(market_status=Structure.Status.NO_ACCESS)
+    )
+    if released:
+        forget_known()
+    return released
+
+
+def share_removed(instance: StructureShare, **_: Any) -> None:
+    """A receiver of StructureShare's post_delete (unshared, or its character unlinked)."""
+    release_unshared([instance.structure_id])

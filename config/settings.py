@@ -256,6 +256,9 @@ MARKET_DEMO_FALLBACK = env.bool("MARKET_DEMO_FALLBACK", default=True)
 # Each process reads the known structures (names, shared books, owners' broker fees) again
 # after this many seconds (at once after a change it made itself).
 MARKET_STRUCTURES_TTL = env.float("MARKET_STRUCTURES_TTL", default=30.0)
+# A shared structure's book is no longer merged into its region's market this many seconds
+# after its Expires passed without a newer one (the pool could not read it meanwhile).
+MARKET_STRUCTURE_BOOK_MAX_AGE = env.float("MARKET_STRUCTURE_BOOK_MAX_AGE", default=3600.0)
 
 # --- Auth, i18n, static --------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -386,8 +389,9 @@ RATE_LIMITS = env.list(
     ],
 )
 # What a request costs in tokens (config/protection.py request_cost): `request` for most;
-# an appraisal (a POST) `appraisal`; a hauling page or API answer `hauling`, plus `region` per whole region among its places
-# (from and to), plus `list` in list mode; a CSV `csv` more. A cost above a rule's tokens is
+# an appraisal (a POST) `appraisal`; a hauling page or API answer `hauling`, plus `region`
+# per whole region among its places (from and to), plus `list` in list mode; a CSV `csv`
+# more. A cost above a rule's tokens is
 # charged as the rule's tokens. RATE_LIMIT_COSTS=hauling=5,csv=10 changes some of them.
 RATE_LIMIT_COSTS = {
     "request": 1,

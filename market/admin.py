@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from market.models import Structure
+from market.structures import forget_known
 from sde.places import structure_place
 
 
@@ -51,6 +52,7 @@ class StructureAdmin(admin.ModelAdmin):
     @admin.action(description="Suspend the market of the selected structures")
     def suspend(self, request: HttpRequest, queryset: QuerySet[Structure]) -> None:
         count = queryset.update(market_status=Structure.Status.SUSPENDED)
+        forget_known()  # an update() sends no signal
         self.message_user(request, f"{count} structure(s) suspended.", messages.SUCCESS)
 
     @admin.action(description="Resume the market of the selected structures")
@@ -58,6 +60,7 @@ class StructureAdmin(admin.ModelAdmin):
         count = queryset.filter(market_status=Structure.Status.SUSPENDED).update(
             market_status=Structure.Status.NO_ACCESS
         )
+        forget_known()
         self.message_user(
             request,
             f"{count} structure(s) resumed: read again once a member shares them.",

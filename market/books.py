@@ -12,12 +12,14 @@ A region this deployment does not track (a null-sec region, say) has no book of 
 here: the books of its shared structures are its whole market.
 
 A view is built once per process per combination of generations (the region's and each
-structure's) and kept, a few at a time; with no structure shared in a region, the region's
-snapshot is the view (nothing is built). The view's `meta.generation` names the combination
-("<region generation>+<structure generation>..."): every cache keyed by a generation follows
-a structure's new book as it follows a region's. `parts` holds the meta of each book it was
-made of, region first, for the `snapshots` blocks and permalinks that pin each one
-(`pinned` maps a book's id, region or structure, to a generation).
+structure's) and kept, the current and the one before per region; with no structure shared
+in a region, the region's snapshot is the view (nothing is built). The view's
+`meta.generation` names the combination ("<region generation>+<structure generation>..."):
+every cache keyed by a generation follows a structure's new book as it follows a region's.
+`parts` holds the meta of each book it was made of, region first, for the `snapshots` blocks
+and permalinks that pin each one (`pinned` maps a book's id, region or structure, to a
+generation). A structure book not read again for MARKET_STRUCTURE_BOOK_MAX_AGE seconds past
+its Expires is no longer merged.
 
 A structure's bid whose range reaches beyond it also sits in the region book; the
 structure's own book replaces every order the region book showed at a shared structure, so
@@ -27,9 +29,11 @@ no order is counted twice.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -41,11 +45,11 @@ from market.snapshot import COLUMNS, InvalidOrders, Snapshot, SnapshotMeta
 from sde.places import is_structure
 from store.base import Store
 
-KEPT_VIEWS = 8  # merged books kept per process: a region's worth of arrays each
+KEPT_VIEWS = 2  # merged books kept per region and process: the current and the one before
 NO_REGION_BOOK = "none"  # the "generation" of a region whose own book is not read here
 
 _lock = threading.Lock()
-_views: OrderedDict[tuple[str, ...], Snapshot] = OrderedDict()
+_views: dict[int, OrderedDict[tuple[str, ...], Snapshot]] = {}
 
 
 class PinnedGone(LookupError):
@@ -74,7 +78,7 @@ def view(
         book = publish.load(structure_id, generation, store)
         if book is None and generation is not None:
             raise PinnedGone(structure_id, generation)
-        if book is not None:
+        if book is not None and (generation is not None or not _abandoned(book.meta)):
             books.append(book)
     if not books:
         return region
@@ -82,21 +86,32 @@ def view(
         region = _no_region_book(region_id, books[0].meta)
     key = (region.meta.generation, *(b.meta.generation for b in books))
     with _lock:
-        merged = _views.get(key)
+        kept = _views.setdefault(region_id, OrderedDict())
+        merged = kept.get(key)
         if merged is not None:
-            _views.move_to_end(key)
+            kept.move_to_end(key)
     if merged is None:
         merged = merge(region, books)
         with _lock:
-            _views[key] = merged
-            while len(_views) > KEPT_VIEWS:
-                _views.popitem(last=False)
+            kept[key] = merged
+            while len(kept) > KEPT_VIEWS:
+                kept.popitem(last=False)
     # A book confirmed unchanged keeps its generation with a later Expires: the view's metas
     # follow the books' as loaded now.
     merged.meta = replace(region.meta, generation="+".join(key), orders=merged.meta.orders)
     region_part = (region.meta,) if region.meta.generation != NO_REGION_BOOK else ()
     merged.parts = (*region_part, *(b.meta for b in books))
     return merged
+
+
+def _abandoned(meta: SnapshotMeta) -> bool:
+    """A structure book nobody refreshed for MARKET_STRUCTURE_BOOK_MAX_AGE seconds past its
+    Expires (every sharing member refused, ESI failing...): no longer merged, so its old
+    orders do not stand for the structure's bids the region book shows fresh."""
+    if not meta.esi_expires:
+        return False
+    expires = datetime.fromisoformat(meta.esi_expires).timestamp()
+    return time.time() > expires + float(settings.MARKET_STRUCTURE_BOOK_MAX_AGE)
 
 
 def _no_region_book(region_id: int, like: SnapshotMeta) -> Snapshot:

@@ -145,6 +145,7 @@ class Known:
 _lock = threading.Lock()
 _known: dict[int, Known] = {}
 _read_at = -float("inf")
+_changes = 0  # forget_known() calls: a read that saw one begin under it is not trusted
 
 
 def _directory() -> dict[int, Known]:
@@ -157,6 +158,7 @@ def _directory() -> dict[int, Known]:
     with _lock:
         if now - _read_at < settings.MARKET_STRUCTURES_TTL:
             return _known
+        changes = _changes
         try:
             rows = Structure.objects.values_list(
                 "structure_id",
@@ -181,13 +183,16 @@ def _directory() -> dict[int, Known]:
             }
         except Exception:  # no database (yet): structures are unnamed until it answers
             log.debug("structures not readable", exc_info=True)
-        _read_at = now
+        if changes == _changes:  # else a change came during the read: read again next time
+            _read_at = now
         return _known
 
 
 def forget_known(**_: Any) -> None:
-    """Read the table again at the next question (a receiver of Structure's save/delete)."""
-    global _read_at
+    """Read the table again at the next question (a receiver of Structure's save/delete;
+    called after a bulk write or an `update()`, which send no signal)."""
+    global _read_at, _changes
+    _changes += 1
     _read_at = -float("inf")
 
 
@@ -196,16 +201,20 @@ def known(structure_id: int) -> Known | None:
 
 
 def learned(structure_id: int) -> Learned | None:
-    """What `sde.places.resolve` shows of a structure: its shared name and its system."""
+    """What `sde.places.resolve` shows of a structure: its name while a member shares its
+    market, and its system."""
     found = known(structure_id)
-    if found is None or (found.name is None and found.system_id is None):
+    if found is None:
         return None
-    return Learned(found.name, found.system_id)
+    name = found.name if found.shared else None
+    if name is None and found.system_id is None:
+        return None
+    return Learned(name, found.system_id)
 
 
 def names() -> dict[int, str]:
-    """Every structure with a name (told by ESI to a member who shared its market)."""
-    return {k.structure_id: k.name for k in _directory().values() if k.name}
+    """Every structure whose market members share now, by the name ESI told them."""
+    return {k.structure_id: k.name for k in _directory().values() if k.name and k.shared}
 
 
 def shared_in(region_id: int) -> tuple[int, ...]:
@@ -222,6 +231,13 @@ def shared() -> list[Known]:
 def hubs() -> list[Known]:
     """The structures an operator marked as hubs (they get opportunity boards)."""
     return sorted((k for k in _directory().values() if k.is_hub), key=lambda k: k.structure_id)
+
+
+def fees_version() -> list[list[float]]:
+    """Every owner's broker fee an operator set, [id, fee] by id: answers priced with them
+    are keyed by it too (a changed fee is a new answer, as a new book is)."""
+    known = _directory().values()
+    return sorted([k.structure_id, k.broker_fee] for k in known if k.broker_fee is not None)
 
 
 def owner_broker_fee(structure_id: int) -> float | None:

@@ -220,6 +220,7 @@ def publish_boards(
         "version": version,
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "snapshots": {str(r): s.meta.to_json() for r, s in sorted(snapshots.items())},
+        "structure_fees": structures.fees_version(),
         "boards": [board.describe() for board in boards],
     }
     store.set_json(POINTER, pointer)  # the swap
@@ -270,7 +271,9 @@ def recompute(
             snapshots = hub_snapshots(store)
             if not snapshots:
                 return "no_snapshots"
-            if not force and _built_from(read_pointer(store)) == _generations(snapshots):
+            pointer = read_pointer(store)
+            same_fees = (pointer or {}).get("structure_fees", []) == structures.fees_version()
+            if not force and same_fees and _built_from(pointer) == _generations(snapshots):
                 break
             started = time.monotonic()
             boards = compute(snapshots)

@@ -340,6 +340,7 @@ def station_trading(
             filters,
             snapshot.meta.generation,
             _volumes_seen(volumes),
+            structures.fees_version(),
         ),
         heavy(compute),
     )
@@ -429,6 +430,7 @@ def hauling(
             sorted(generations(used).items()),
             # the destinations' daily volumes: a column, and list mode's caps
             [_volumes_seen(v) for _, v in sorted(volumes.items())],
+            structures.fees_version(),
         ),
         heavy(compute),
     )

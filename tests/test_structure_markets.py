@@ -6,6 +6,8 @@ fee; a region nobody tracks is the books of its shared structures."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,6 @@ from market import books, publish
 from market.models import Structure
 from market.pricegrid import price_above, price_below
 from profit import boards, selectors
-from profit.fees import Skills, sales_tax_rate, schedule_on
 from tests.profit_books import (
     DOMINIX,
     FORGE,
@@ -33,6 +34,9 @@ from tests.profit_books import (
 pytestmark = pytest.mark.django_db(databases=["default", "sde"])
 
 TOWER = "Perimeter - Test Trading Tower"
+# The seeded fee schedule (profit/migrations), the game's since Viridian: sales tax 7.5 %
+# with no Accounting; the SCC's 0.5 % on top of a structure owner's broker fee.
+TAX, SCC = 0.075, 0.005
 RANGED_BID = 7_900_000_001  # a structure bid of range "region": in both books
 DELVE, ONE_DQ = 10000060, 30004759  # a null-sec region nobody tracks here
 KEEPSTAR = 1_035_000_000_001
@@ -155,9 +159,9 @@ def test_station_trading_at_a_structure_reads_its_whole_book_and_owner_fee(clien
     buy, sell = 80_010_000.0, 99_990_000.0
     assert (price_above(80_000_000.0), price_below(100_000_000.0)) == (buy, sell)
     assert (row["buy_price"], row["sell_price"]) == (buy, sell)
-    surcharge = float(schedule_on().structure_scc_surcharge)
+    surcharge = SCC
     rate = 0.02 + surcharge  # the operator's owner rate + the SCC's
-    tax = sales_tax_rate(Skills())
+    tax = TAX
     assert row["buy_broker_fee"] == pytest.approx(buy * rate)
     assert row["sell_broker_fee"] == pytest.approx(sell * rate)
     assert row["profit_per_unit"] == pytest.approx(
@@ -229,7 +233,7 @@ def test_the_calculator_prices_a_trade_at_a_structure(client, tower):
     breakdown = body["breakdown"]
     # 10 bought at Jita's 70M ask, sold at once into the tower's 80M bid (no broker fee).
     assert [o["price"] for o in breakdown["sell_orders"]] == [80_000_000]
-    tax = sales_tax_rate(Skills())
+    tax = TAX
     net = 10 * 80_000_000 * (1 - tax) - 10 * 70_000_000
     assert breakdown["totals"]["net_profit"] == pytest.approx(net, abs=0.01)
 
@@ -334,3 +338,47 @@ def test_an_order_in_both_books_is_counted_once_the_structure_s_copy(tower):
     assert ids.count(moved["order_id"]) == 1
     (row,) = np.flatnonzero(view.book["order_id"] == moved["order_id"]).tolist()
     assert int(view.book["location_id"][row]) == JITA_STRUCTURE
+
+
+# --- When access or the owner's fee changes -----------------------------------------------------
+
+
+def test_a_structure_nobody_shares_any_more_leaves_the_market(client, tower, django_user_model):
+    from characters import structures as pool
+    from characters.models import StructureShare
+    from tests.characters_setup import make_character
+
+    member = make_character(django_user_model.objects.create_user("m"), 1001)
+    StructureShare.objects.create(character=member, structure=tower)
+    assert api(client, "api-place-search", q="test trading", kinds="structure")["results"]
+    pool.set_shares(member, set())  # the member unshares it
+    tower.refresh_from_db()
+    assert tower.market_status == Structure.Status.NO_ACCESS
+    assert books.view(FORGE) is publish.load(FORGE)  # its old book is merged no more
+    assert api(client, "api-place-search", q="test trading", kinds="structure")["results"] == []
+    station = api(client, "api-profit-station", station_id=JITA_STRUCTURE)["station"]
+    assert station["name"] == f"Structure {JITA_STRUCTURE}"  # nor named
+
+
+def test_a_book_nobody_could_read_for_an_hour_is_not_merged(tower, settings):
+    settings.MARKET_STRUCTURE_BOOK_MAX_AGE = 3600
+    old = fresh_meta(JITA_STRUCTURE, 4)
+    expired = datetime.now(UTC) - timedelta(seconds=3601)
+    meta = replace(old, esi_expires=expired.isoformat(timespec="seconds"))
+    from market.snapshot import Snapshot
+
+    publish.publish(Snapshot.build(meta, columns(tower_orders())))
+    publish.forget_loaded()
+    assert books.view(FORGE) is publish.load(FORGE)
+
+
+def test_an_operator_s_new_fee_reaches_answers_at_once(client, tower):
+    def owner_rate() -> float:
+        body = api(client, "api-profit-station", station_id=JITA_STRUCTURE)
+        (statement,) = body["rates"]["locations"]
+        return float(statement["owner_rate"])
+
+    assert owner_rate() == 0.02
+    tower.broker_fee = "0.05"
+    tower.save()  # same books: the answer kept for them must not be served
+    assert owner_rate() == 0.05
