@@ -13,6 +13,7 @@ the scopes for, through the project's one ESI client, and stores each under
 | wallet    | wallet   | /wallet/, /wallet/journal/ (page 1), /wallet/transactions/     |
 | orders    | orders   | /characters/{id}/orders/                                       |
 | location  | location | /location/, /ship/ (and the structure docked at)               |
+| corp_structures | corporation_structures | /corporations/{id}/structures/ (a Station Manager's) |
 
 Every GET goes through `EsiClient.get_cached`: an answer is reused until ESI's Expires and
 revalidated with its ETag afterwards (a 304 costs one token of the route group's bucket
@@ -118,6 +119,11 @@ ORDER_FIELDS = (
 )
 
 
+# A corporation's structures refused for want of the Station_Manager role are asked again
+# after this long (each refusal costs one of ESI's errors).
+ROLE_RECHECK = timedelta(days=7)
+
+
 @dataclass(frozen=True)
 class Group:
     key: str
@@ -135,6 +141,7 @@ GROUPS: dict[str, Group] = {
         Group("wallet", "Wallet", "wallet"),
         Group("orders", "Market orders", "orders"),
         Group("location", "Location and ship", "location"),
+        Group("corp_structures", "Corporation structures", "corporation_structures"),
     )
 }
 
@@ -536,11 +543,13 @@ def _structure_ids(items: list[dict[str, Any]]) -> set[int]:
 def structures_in(group: str, data: Any) -> dict[int, dict[str, Any] | None]:
     """The structures a stored group shows: where the assets are and where the character is
     docked (with what ESI told this character of each: name and system, or None), where its
-    orders are (nothing told)."""
+    orders are and its corporation's market structures (nothing told)."""
     if group in ("assets", "location") and isinstance(data, dict):
         return {int(i): found for i, found in (data.get("structures") or {}).items()}
     if group == "orders" and isinstance(data, list):
         return {int(o["location_id"]): None for o in data if places.is_structure(o["location_id"])}
+    if group == "corp_structures" and isinstance(data, dict):
+        return dict.fromkeys(int(i) for i in data.get("structures") or [])
     return {}
 
 
@@ -593,6 +602,30 @@ def fetch_orders(fetch: _Fetch, character: Character, previous: Any) -> list[dic
     ]
 
 
+def fetch_corp_structures(fetch: _Fetch, character: Character, previous: Any) -> dict[str, Any]:
+    """The corporation's structures with a market service (ESI answers only a character
+    with the Station_Manager role: without it, none, and why). A refusal costs one of ESI's
+    errors, so it is asked again only after ROLE_RECHECK."""
+    corporation = character.corporation_id
+    if not corporation:
+        return {"structures": [], "refused": "no corporation known yet"}
+    refused_at = (previous or {}).get("refused_at")
+    if refused_at and datetime.fromisoformat(refused_at) > fetch.client.now() - ROLE_RECHECK:
+        return dict(previous)
+    try:
+        rows, _ = fetch.pages(f"/corporations/{corporation}/structures/")
+    except EsiHttpError as exc:
+        if exc.status != 403:
+            raise
+        return {"structures": [], "refused": str(exc), "refused_at": _iso(fetch.client.now())}
+    markets = [
+        int(row["structure_id"])
+        for row in rows
+        if any(s.get("name") == "market" for s in row.get("services") or [])
+    ]
+    return {"structures": sorted(markets), "refused": None}
+
+
 def fetch_location(fetch: _Fetch, character: Character, previous: Any) -> dict[str, Any]:
     cid = character.character_id
     location = fetch.private(f"/characters/{cid}/location/").data or {}
@@ -615,4 +648,5 @@ FETCHERS: dict[str, Callable[[_Fetch, Character, Any], Any]] = {
     "wallet": fetch_wallet,
     "orders": fetch_orders,
     "location": fetch_location,
+    "corp_structures": fetch_corp_structures,
 }

@@ -62,6 +62,15 @@ FEATURES: dict[str, Feature] = {
             "the structures you do not share)."
         ),
     ),
+    "corporation_structures": Feature(
+        label="Your corporation's structures",
+        scopes=("esi-corporations.read_structures.v1",),
+        grants=(
+            "Lists the Upwell structures your corporation owns (ESI answers only a Station "
+            "Manager), so their markets can be offered for sharing. Only their ids are kept "
+            "for everyone; nothing is read unless you share a market."
+        ),
+    ),
     "location": Feature(
         label="Location and ship",
         scopes=("esi-location.read_location.v1", "esi-location.read_ship_type.v1"),

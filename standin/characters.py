@@ -97,6 +97,7 @@ ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/characters/(\d+)/ship$"), "char_ship"),
     (re.compile(r"^/universe/structures/(\d+)$"), "structure"),
     (re.compile(r"^/corporations/(\d+)$"), "corporation"),
+    (re.compile(r"^/corporations/(\d+)/structures$"), "corp_structures"),
     (re.compile(r"^/alliances/(\d+)$"), "alliance"),
 ]
 ROUTE_NAMES = frozenset(name for _, name in ROUTES)
@@ -132,6 +133,7 @@ CACHE_AGE: dict[str, int] = {
     "char_location": 5,
     "char_ship": 5,
     "structure": 3600,
+    "corp_structures": 3600,
     "corporation": 3600,
     "alliance": 3600,
 }
@@ -149,6 +151,7 @@ SCOPES: dict[str, str] = {
     "char_location": "esi-location.read_location.v1",
     "char_ship": "esi-location.read_ship_type.v1",
     "structure": "esi-universe.read_structures.v1",
+    "corp_structures": "esi-corporations.read_structures.v1",
 }
 
 STRUCTURE_MARKETS_SCOPE = "esi-markets.structure_markets.v1"
@@ -369,6 +372,9 @@ class CharacterRoutes:
         # (character, structure) pairs refused a structure's market: ESI's 403 "Market access
         # denied" for a structure the character cannot dock at (every other pair may read).
         self.market_denied: set[tuple[int, int]] = set()
+        # Characters with their corporation's Station_Manager role (GET /corporations/{id}/
+        # structures/ answers only them).
+        self.station_managers: set[int] = set()
         for entry in roster:
             self.add_character(entry.character_id, template=entry.template, name=entry.name)
 
@@ -452,6 +458,8 @@ class CharacterRoutes:
             return self._public(route, ident, found, "Alliance not found", headers)
         if route == "structure":
             return self._structure(ident, headers)
+        if route == "corp_structures":
+            return self._corp_structures(ident, headers)
         with self._lock:
             character = self.characters.get(ident)
         if route == "character":
@@ -503,6 +511,35 @@ class CharacterRoutes:
             return error(403, "Forbidden")  # ESI's answer for a structure you cannot dock at
         key = (claims.get("sub"), "structure", structure_id)
         return self._cached(key, "structure", found, self.data.loaded_at, headers, private=True)
+
+    def _corp_structures(self, corporation_id: int, headers: CaseInsensitiveDict[str]) -> Answer:
+        """GET /corporations/{id}/structures/: the corporation's structures, to a member
+        with the Station_Manager role (`station_managers`); 403 for anyone else."""
+        claims = self._authorise(headers, None, SCOPES["corp_structures"])
+        character_id = int(str(claims.get("sub", "")).rsplit(":", 1)[-1] or 0)
+        with self._lock:
+            character = self.characters.get(character_id)
+            manager = character_id in self.station_managers
+        member = character is not None and character.public.get("corporation_id") == corporation_id
+        if not (member and manager):
+            return error(403, "Character does not have required role(s)")
+        owned = [
+            {
+                "corporation_id": corporation_id,
+                "structure_id": structure_id,
+                "system_id": found.get("solar_system_id"),
+                "type_id": found.get("type_id"),
+                "profile_id": 1,
+                "state": "shield_vulnerable",
+                "services": [{"name": "market", "state": "online"}],
+            }
+            for structure_id, found in sorted(self.data.structures.items())
+            if found.get("owner_id") == corporation_id
+        ]
+        key = (character_id, "corp_structures", corporation_id)
+        return self._cached(
+            key, "corp_structures", owned, self.data.loaded_at, headers, private=True
+        )
 
     def _asset_names(self, character: StandInCharacter, body: bytes) -> Answer:
         try:

@@ -27,6 +27,7 @@ ALL_SCOPES = (
     "esi-markets.structure_markets.v1",
     "esi-location.read_location.v1",
     "esi-location.read_ship_type.v1",
+    "esi-corporations.read_structures.v1",
 )
 
 

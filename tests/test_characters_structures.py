@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from characters import structures as pool
 from characters import tokens
 from characters.models import Character, StructureShare
+from esi.client import EsiClient
 from market import publish
 from market import structures as learned
 from market.models import Structure
@@ -302,3 +303,39 @@ def test_a_member_s_data_teaches_its_structures_by_id_alone(market, signer, clie
     # Nor does anyone else see it: the API and every place show the id alone.
     answer = client.get(f"/api/v1/market/structures/{alpha}", HTTP_ACCEPT="application/json")
     assert (answer.json()["name"], answer.json()["system_id"]) == (None, None)
+
+
+def test_a_station_manager_s_corporation_structures_are_learned(market, signer):
+    """Clark's corporation (2001) owns Amamake - Test Structure Alpha: with the Station
+    Manager role its market is learned by id; without it ESI refuses and nothing is."""
+    from characters import data
+
+    alpha = 1_000_000_000_001
+    scope = ("esi-corporations.read_structures.v1",)
+    market.characters.trust(signer.jwks())
+    clark = make_character(get_user_model().objects.create_user("member"), CLARK, scope)
+    clark.corporation_id = 2001
+    clark.save()
+
+    def token() -> str:
+        return signer.token(CLARK, scope)
+
+    moment = [datetime.now(UTC)]
+    esi = EsiClient.from_settings(now=lambda: moment[0])
+    outcome = data.refresh_character(clark, client=esi, token_source=token)
+    assert "corp_structures" in outcome.stored
+    stored = data.load_group(CLARK, "corp_structures")
+    assert stored is not None and stored["data"]["structures"] == []
+    assert "required role" in stored["data"]["refused"]
+    assert not Structure.objects.filter(structure_id=alpha).exists()
+
+    market.characters.station_managers.add(CLARK)
+    # A refusal costs one of ESI's errors: the role is asked about again only after a while.
+    before = len(market.requests)
+    data.refresh_character(clark, client=esi, token_source=token, groups=["corp_structures"])
+    assert len(market.requests) == before
+    moment[0] += data.ROLE_RECHECK + timedelta(minutes=1)
+    data.refresh_character(clark, client=esi, token_source=token, groups=["corp_structures"])
+    structure = Structure.objects.get(structure_id=alpha)
+    assert structure.learned_from == Structure.Learned.CHARACTER
+    assert (structure.name, structure.solar_system_id) == ("", None)  # the id alone

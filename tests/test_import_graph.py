@@ -4,9 +4,9 @@ Read from the source with `ast` (nothing is imported), like the reviewers' check
 
 - no circle between files;
 - the apps depend one way, sde <- esi <- market <- profit <- appraisal <- characters (an app
-  imports only those below it); `store` imports nothing of the project but itself; `config` imports no app
-  (nor `standin`), except its entry points (`CONFIG_ENTRY_POINTS`), which wire the apps
-  together; `standin` is a development tool at the top: the apps never import it;
+  imports only those below it); `store` imports nothing of the project but itself; `config`
+  imports no app (nor `standin`), except its entry points (`CONFIG_ENTRY_POINTS`), which wire
+  the apps together; `standin` is a development tool at the top: the apps never import it;
 - at most `MAX_FUNCTION_IMPORTS` imports of project modules inside functions, each carrying
   its reason in a comment (on its line or the line above).
 
