@@ -216,9 +216,12 @@ def template_version() -> str:
     return digest.hexdigest()
 
 
-def cacheable(request: HttpRequest) -> bool:
-    """An anonymous GET or HEAD without a query string or a message waiting to be shown."""
-    if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
+def cacheable(request: HttpRequest, query: bool = False) -> bool:
+    """An anonymous GET or HEAD without a message waiting to be shown, and without a query
+    string unless the page is keyed by it (`query`)."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if request.META.get("QUERY_STRING") and not query:
         return False
     user = getattr(request, "user", None)
     if user is None or user.is_authenticated:
@@ -234,7 +237,7 @@ def page_key(name: str, kwargs: dict[str, Any], parts: tuple[str, ...]) -> Hasha
         states = tuple(_parts[part]() for part in parts)
     except Exception:  # the store is unreachable, the SDE file is gone: render as usual
         return None
-    return (name, tuple(sorted(kwargs.items())), template_version(), states)
+    return (name, tuple(sorted(kwargs.items(), key=str)), template_version(), states)
 
 
 def etag_of(key: Hashable, values: list[bytes] | None = None) -> str:
@@ -289,21 +292,29 @@ def canonical(request: HttpRequest, reads: tuple[str, ...]) -> HttpResponseBase 
 
 
 def cached_page(
-    *parts: str, reads: tuple[str, ...] = ()
+    *parts: str, reads: tuple[str, ...] = (), query: bool = False, cookies: tuple[str, ...] = ()
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
     """Serve the view's page from memory per key (see the module's docstring). `reads`: the
     query parameters the view reads; any other sends the browser to the page without it
-    (`canonical`)."""
+    (`canonical`). `query`: the page is an answer to its query string (a form's search),
+    kept per query and per the values of the `cookies` it reads, every parameter read."""
 
     def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
         name = f"{view.__module__}.{view.__qualname__}"
 
         @functools.wraps(view)
         def serve(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
-            redirect = canonical(request, reads)
+            redirect = None if query else canonical(request, reads)
             if redirect is not None:
                 return redirect
-            key = page_key(name, kwargs, parts) if cacheable(request) else None
+            asked = kwargs
+            if query:
+                asked = {
+                    **kwargs,
+                    "?": tuple(sorted((k, tuple(v)) for k, v in request.GET.lists())),
+                    "cookies": tuple(request.COOKIES.get(c, "") for c in cookies),
+                }
+            key = page_key(name, asked, parts) if cacheable(request, query) else None
             if key is None:
                 return view(request, **kwargs)
             page = kept.get(key)

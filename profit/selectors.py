@@ -244,7 +244,7 @@ def daily_volumes(region_id: int) -> DailyVolumes:
         return DailyVolumes(region_id, np.empty(0, np.int64), np.empty(0, np.float64))
 
 
-def _volumes_seen(volumes: DailyVolumes) -> tuple[int, int, float]:
+def volumes_seen(volumes: DailyVolumes) -> tuple[int, int, float]:
     """A fingerprint of a region's stored daily volumes: they change as their task works
     through the types, so answers that use them are keyed by it too."""
     return (
@@ -339,7 +339,7 @@ def station_trading(
             skills,
             filters,
             snapshot.meta.generation,
-            _volumes_seen(volumes),
+            volumes_seen(volumes),
             structures.fees_version(),
         ),
         heavy(compute),
@@ -429,7 +429,7 @@ def hauling(
             params,
             sorted(generations(used).items()),
             # the destinations' daily volumes: a column, and list mode's caps
-            [_volumes_seen(v) for _, v in sorted(volumes.items())],
+            [volumes_seen(v) for _, v in sorted(volumes.items())],
             structures.fees_version(),
         ),
         heavy(compute),

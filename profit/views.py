@@ -23,9 +23,10 @@ from redis.exceptions import RedisError
 from rest_framework import serializers
 
 from config import page_cache, slots
+from market import publish, structures
 from market.selectors import region_names
 from market.views import age_text
-from profit import answers, boards, flags, row_html, selectors
+from profit import answers, boards, fees, flags, row_html, selectors
 from profit.api import serializers as s
 from profit.locations import resolve_place
 from profit.page_input import (
@@ -43,6 +44,7 @@ from profit.page_input import (
 )
 from profit.params import SKILL_FIELDS, skills_from_request
 from profit.tables import HAULING_COLUMNS, STATION_COLUMNS, Column, sort_links, sort_options
+from profit.volumes import volume_coverage
 from sde import routes
 from sde.ids import parse_ascii_id
 from sde.places import UnknownPlace, is_structure, resolve
@@ -133,7 +135,8 @@ def _answer_context(
     """What every answer shows: the snapshots it read, the skills, its permalink (these
     snapshots) and the same search on the current snapshots."""
     return {
-        "snapshots": snapshot_rows(answer["snapshots"]),
+        # live ages: a kept page (config/page_cache.py) says each book's age of the moment
+        "snapshots": snapshot_rows(answer["snapshots"], live=True),
         "skills": answer["skills"],
         "permalink": answer["permalink"],
         "pinned": "snapshots" in data,
@@ -232,6 +235,7 @@ def _list_page(
 
 
 @heavy_page
+@page_cache.cached_page("market", "profit", query=True)
 def station_trading_page(request: HttpRequest) -> HttpResponse:
     offered = places()
     defaults = {"station_id": default_hub(offered) or 60003760, "sort": "-daily_profit"}
@@ -297,6 +301,16 @@ def _remember_hauler(
 
 @heavy_page
 def hauling_page(request: HttpRequest) -> HttpResponse:
+    """The hauling page (kept per query and hauler cookie), and the hauler it used
+    remembered for the next visit (set on every answer, kept or not)."""
+    response = _hauling_page(request)
+    if isinstance(response, HttpResponse):
+        _remember_hauler(request, response, form_input(request, _hauler(request)))
+    return response
+
+
+@page_cache.cached_page("market", "profit", query=True, cookies=(HAULER_COOKIE,))
+def _hauling_page(request: HttpRequest) -> HttpResponse:
     offered = places()
     defaults = {
         "from": default_hub(offered, 0) or 60003760,
@@ -334,9 +348,7 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
         named = context.get(f"{side}_places")
         if named:
             context[f"{side}_label"] = ", ".join(str(p["name"]) for p in named)
-    response = render(request, "profit/hauling.html", context, status=status)
-    _remember_hauler(request, response, values)
-    return response
+    return render(request, "profit/hauling.html", context, status=status)
 
 
 # --- The trade calculator ------------------------------------------------------------------
@@ -426,6 +438,39 @@ def boards_fingerprint() -> str | None:
 
 
 page_cache.register("boards", boards_fingerprint)
+
+
+def profit_fingerprint() -> tuple[Any, ...]:
+    """What the station-trading and hauling pages show beyond the snapshots (the "market"
+    part): each tracked region's daily volumes and whether their fill runs, the structures
+    members share (names, the fees operators set, the books of untracked regions) and the
+    fee schedule of the day. A kept page (config/page_cache.py) is keyed by it."""
+    volumes = tuple(
+        (
+            region,
+            selectors.volumes_seen(selectors.daily_volumes(region)),
+            volume_coverage(region, []).filling,
+        )
+        for region in settings.MARKET_REGIONS
+    )
+    shared = structures.shared()
+    untracked = tuple(
+        (k.structure_id, publish.current_generation(k.structure_id))
+        for k in shared
+        if k.region_id not in settings.MARKET_REGIONS
+    )
+    schedule = tuple(sorted(fees.schedule_on().to_json().items()))
+    names = tuple(sorted(structures.names().items()))
+    fees_set = tuple(map(tuple, structures.fees_version()))
+    # One small read of the store: unreachable, it raises and the page renders uncached,
+    # with the banner that says so (the other parts are kept in memory for a while).
+    pointer = (
+        publish.current_generation(settings.MARKET_REGIONS[0]) if settings.MARKET_REGIONS else None
+    )
+    return (volumes, names, fees_set, untracked, schedule, pointer)
+
+
+page_cache.register("profit", profit_fingerprint)
 
 
 def boards_context(limit: int = HOME_BOARD_ROWS) -> dict[str, Any]:

@@ -391,3 +391,40 @@ def test_a_capped_answer_says_so_on_the_page(client, books, settings):
     page = html(client.get("/profit/station-trading/", {"station_id": JITA}))
     assert f"Only the top 5 of {every['truncated']['ranked']:,} ranked rows" in page
     assert len(row_types(page)) == 5
+
+
+# --- Kept pages: a search answered once per state of what it shows (config/page_cache.py) ---
+
+
+def test_a_search_page_is_kept_per_query_with_its_etag(client, books):
+    url = f"/profit/station-trading/?station_id={JITA}&sort=-margin"
+    first = client.get(url)
+    again = client.get(url)
+    assert first["ETag"] == again["ETag"] and html(first) == html(again)
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    other = client.get(f"/profit/station-trading/?station_id={JITA}&sort=-roi")
+    assert other["ETag"] != first["ETag"]
+    # A new snapshot is a new page.
+    publish.publish(build(FORGE, 12_000, seed=5))
+    publish.forget_loaded()
+    from market.views import forget_served
+
+    forget_served()
+    assert client.get(url)["ETag"] != first["ETag"]
+
+
+def test_a_kept_hauling_page_still_remembers_the_hauler(client, books):
+    url = f"/profit/hauling/?from={JITA}&to={AMARR}&cargo_m3=12345&budget=1000000"
+    first = client.get(url)
+    client.cookies.clear()
+    kept = client.get(url)  # another browser, the same search: the kept page
+    assert kept["ETag"] == first["ETag"]
+    assert "12345" in kept.cookies["hauler"].value
+
+
+def test_a_logged_in_person_gets_their_own_page(client, books, django_user_model):
+    url = f"/profit/station-trading/?station_id={JITA}"
+    anonymous = client.get(url)
+    client.force_login(django_user_model.objects.create_user("trader"))
+    mine = client.get(url)
+    assert "ETag" in anonymous and "ETag" not in mine
