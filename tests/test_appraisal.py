@@ -425,3 +425,16 @@ def test_a_public_appraisal_names_no_character(forge):
     assert public["skills"]["source"] == "character with overrides: accounting"
     private = service.appraise(read, service.Options(private=True), Skills(), source)
     assert private["skills"]["source"] == source  # only its link shows it
+
+
+def test_answers_match_the_documented_schema(client, forge):
+    from tests.schema_check import validator
+
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paste = "Tritanium 1500\nMexallon 3\nzzz not a thing"
+    loose = post_text(client, paste, persist="false")
+    validator(schema, "/api/v1/appraisals", "post", "200").validate(loose.json())
+    stored = post_text(client, paste)
+    validator(schema, "/api/v1/appraisals", "post", "201").validate(stored.json())
+    again = client.get(f"{API}/{stored.json()['code']}")
+    validator(schema, "/api/v1/appraisals/{code}", "get", "200").validate(again.json())

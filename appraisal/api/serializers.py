@@ -49,7 +49,7 @@ class AppraisalIn(AppraisalOptions):
     )
 
 
-class SideOut(serializers.Serializer):
+class AppraisalSideOut(serializers.Serializer):
     min = serializers.FloatField()
     max = serializers.FloatField()
     avg = serializers.FloatField(help_text="Mean of the orders' prices.")
@@ -62,16 +62,16 @@ class SideOut(serializers.Serializer):
     order_count = serializers.IntegerField()
 
 
-class PricesOut(serializers.Serializer):
-    buy = SideOut(help_text="The bids a seller at the market can fill.")
-    sell = SideOut(help_text="The asks at the market.")
-    all = SideOut()
+class AppraisalPricesOut(serializers.Serializer):
+    buy = AppraisalSideOut(help_text="The bids a seller at the market can fill.")
+    sell = AppraisalSideOut(help_text="The asks at the market.")
+    all = AppraisalSideOut()
     best_bid = serializers.FloatField(allow_null=True, help_text="What you get selling now.")
     best_ask = serializers.FloatField(allow_null=True, help_text="What you pay buying now.")
     split = serializers.FloatField(allow_null=True)
 
 
-class SellNowOut(serializers.Serializer):
+class AppraisalSellNowOut(serializers.Serializer):
     units = serializers.IntegerField()
     unsold = serializers.IntegerField(help_text="Units no bid here takes.")
     gross = serializers.FloatField()
@@ -79,7 +79,7 @@ class SellNowOut(serializers.Serializer):
     net = serializers.FloatField()
 
 
-class ListedOut(serializers.Serializer):
+class AppraisalListedOut(serializers.Serializer):
     price = serializers.FloatField(help_text="One step of the price grid under the best ask.")
     location_id = serializers.IntegerField()
     gross = serializers.FloatField()
@@ -89,9 +89,9 @@ class ListedOut(serializers.Serializer):
     net = serializers.FloatField()
 
 
-class NetOut(serializers.Serializer):
-    sell_now = SellNowOut()
-    list = ListedOut(
+class AppraisalNetOut(serializers.Serializer):
+    sell_now = AppraisalSellNowOut()
+    list = AppraisalListedOut(
         allow_null=True, help_text="Null where no listing can be placed: see list_note."
     )
     list_note = serializers.CharField(
@@ -101,18 +101,18 @@ class NetOut(serializers.Serializer):
     )
 
 
-class ValuesOut(serializers.Serializer):
+class AppraisalValuesOut(serializers.Serializer):
     buy = serializers.FloatField()
     sell = serializers.FloatField()
     split = serializers.FloatField()
 
 
-class PerM3Out(serializers.Serializer):
+class AppraisalPerM3Out(serializers.Serializer):
     buy = serializers.FloatField(allow_null=True)
     sell = serializers.FloatField(allow_null=True)
 
 
-class ItemOut(serializers.Serializer):
+class AppraisalItemOut(serializers.Serializer):
     type_id = serializers.IntegerField()
     name = serializers.CharField()
     typed = serializers.CharField(help_text="The name as pasted.")
@@ -129,13 +129,13 @@ class ItemOut(serializers.Serializer):
     packaged_volume = serializers.FloatField(help_text="m³ a unit, packaged.")
     total_volume = serializers.FloatField()
     total_packaged_volume = serializers.FloatField()
-    prices = PricesOut()
-    values = ValuesOut(help_text="quantity x best bid, best ask, split.")
-    isk_per_m3 = PerM3Out()
-    net = NetOut()
+    prices = AppraisalPricesOut()
+    values = AppraisalValuesOut(help_text="quantity x best bid, best ask, split.")
+    isk_per_m3 = AppraisalPerM3Out()
+    net = AppraisalNetOut()
 
 
-class TotalsOut(serializers.Serializer):
+class AppraisalTotalsOut(serializers.Serializer):
     percentage = serializers.FloatField()
     buy = serializers.FloatField()
     sell = serializers.FloatField()
@@ -148,14 +148,14 @@ class TotalsOut(serializers.Serializer):
     unlisted_types = serializers.IntegerField()
 
 
-class MarketOut(serializers.Serializer):
+class AppraisalMarketOut(serializers.Serializer):
     name = serializers.CharField(help_text="As asked: evepraisal's name, or the place's.")
     title = serializers.CharField(help_text="The place's name, for people.")
     kind = serializers.CharField()
     place = PlaceOut(allow_null=True)
 
 
-class UnparsedOut(serializers.Serializer):
+class AppraisalUnparsedOut(serializers.Serializer):
     line = serializers.IntegerField()
     text = serializers.CharField()
 
@@ -172,11 +172,11 @@ class AppraisalOut(serializers.Serializer):
     private = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
-    market = MarketOut()
+    market = AppraisalMarketOut()
     kind = serializers.CharField(help_text="The format that read most lines.")
     percentage = serializers.FloatField()
     skills = AppraisalSkillsOut()
-    totals = TotalsOut()
-    items = ItemOut(many=True)
-    unparsed = UnparsedOut(many=True, help_text="Lines no format could read.")
+    totals = AppraisalTotalsOut()
+    items = AppraisalItemOut(many=True)
+    unparsed = AppraisalUnparsedOut(many=True, help_text="Lines no format could read.")
     snapshots = SnapshotOut(many=True)
