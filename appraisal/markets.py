@@ -57,42 +57,40 @@ class Market:
         }
 
 
-def resolve_market(value: str | int | None, pinned: dict[int, str] | None = None) -> Market:
-    """The market `value` names (default Jita 4-4); `UnknownMarket` for anything else, and
-    profit's own errors (404 a place with no market here, 503 no snapshot yet)."""
-    pinned = pinned or {}
+def resolve_market(value: str | int | None) -> Market:
+    """The market `value` names (default Jita 4-4), as its books are now; `UnknownMarket`
+    for anything else, and profit's own errors (404 a place with no market here, 503 no
+    snapshot yet)."""
     text = str(value).strip().lower() if value is not None else ""
     if not text:
-        return _at(str(DEFAULT_MARKET), DEFAULT_MARKET, pinned)
+        return _at(str(DEFAULT_MARKET), DEFAULT_MARKET)
     if text in NAMED:
         place_id = NAMED[text]
         if place_id is None:
-            return _universe(text, pinned)
+            return _universe(text)
         if place_id == TTT and not ((known := structures.known(TTT)) is not None and known.shared):
             place_id = PERIMETER  # its market is not read here: the system's NPC stations
-        return _at(text, place_id, pinned)
+        return _at(text, place_id)
     if not is_ascii_number(text):
         names = ", ".join(NAMED)
         raise UnknownMarket(
             f"Unknown market {value!r}: give a station, structure, system or region id, or "
             f"one of {names}."
         )
-    return _at(text, int(text), pinned)
+    return _at(text, int(text))
 
 
-def _at(name: str, place_id: int, pinned: dict[int, str]) -> Market:
-    snapshot, where = selectors.located(selectors.place(place_id), pinned)
-    if where.kind == "other":
-        raise UnknownMarket(f"{place_id} is no station, structure, system or region.")
+def _at(name: str, place_id: int) -> Market:
+    snapshot, where = selectors.located(selectors.place(place_id), {})
     shown = where.name if name.isdigit() else name
     return Market(shown, where, [(snapshot, where)])
 
 
-def _universe(name: str, pinned: dict[int, str]) -> Market:
+def _universe(name: str) -> Market:
     books = []
     for region_id in settings.MARKET_REGIONS:
         try:
-            books.append(selectors.located(resolve(region_id), pinned))
+            books.append(selectors.located(resolve(region_id), {}))
         except selectors.NoSnapshot:
             continue  # a region still waiting for its first snapshot
     if not books:

@@ -120,7 +120,6 @@ class Groups:
     volume: IntArray
     min_volume: IntArray
     location: IntArray
-    order_id: IntArray
 
     @property
     def count(self) -> IntArray:
@@ -150,7 +149,6 @@ def grouped(market: Market, types: IntArray, *, is_buy: bool) -> Groups:
         volume=columns["volume_remain"].astype(np.int64),
         min_volume=columns["min_volume"].astype(np.int64),
         location=columns["location_id"].astype(np.int64),
-        order_id=columns["order_id"].astype(np.int64),
     )
 
 
@@ -234,7 +232,6 @@ def _both(bids: Groups, asks: Groups) -> Groups:
         volume=joined(bids.volume, asks.volume),
         min_volume=joined(bids.min_volume, asks.min_volume),
         location=joined(bids.location, asks.location),
-        order_id=joined(bids.order_id, asks.order_id),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -172,23 +172,16 @@ def _answer(
 ) -> dict[str, Any]:
     schedule = fees.schedule_on()
     market_lines = [item for item in read.items if not item.bpc]
-    too_many = _too_many(read.items)
-    if too_many is not None:
-        raise AppraisalError(
-            f"The lines of {too_many} add up to more than {MAX_QUANTITY:,} units: appraise fewer."
-        )
-    priced = price_lines(
-        merge_lines((item.type_id, item.quantity) for item in market_lines),
-        market,
-        skills,
-        schedule,
-    )
-    copies = price_lines(
-        merge_lines((item.type_id, item.quantity) for item in read.items if item.bpc),
-        market,
-        skills,
-        schedule,
-    )
+    merged = merge_lines((item.type_id, item.quantity) for item in market_lines)
+    merged_copies = merge_lines((i.type_id, i.quantity) for i in read.items if i.bpc)
+    for line in (*merged, *merged_copies):
+        if line.quantity > MAX_QUANTITY:
+            raise AppraisalError(
+                f"The lines of {type_table().name(line.type_id)} add up to more than "
+                f"{MAX_QUANTITY:,} units: appraise fewer."
+            )
+    priced = price_lines(merged, market, skills, schedule)
+    copies = price_lines(merged_copies, market, skills, schedule)
     by_type: dict[tuple[int, bool], list[parsing.Item]] = {}
     for item in read.items:
         by_type.setdefault((item.type_id, item.bpc), []).append(item)
@@ -216,17 +209,6 @@ def _answer(
         "unparsed": [{"line": u.line, "text": u.text} for u in read.unparsed],
         "snapshots": selectors.freshness([snapshot for snapshot, _ in market.books]),
     }
-
-
-def _too_many(items: Iterable[parsing.Item]) -> str | None:
-    """The name of a type whose lines add up past MAX_QUANTITY units, else None."""
-    counted: dict[tuple[int, bool], int] = {}
-    for item in items:
-        key = (item.type_id, item.bpc)
-        counted[key] = counted.get(key, 0) + item.quantity
-        if counted[key] > MAX_QUANTITY:
-            return item.name
-    return None
 
 
 def _with_lines(entry: dict[str, Any], mine: Sequence[parsing.Item]) -> dict[str, Any]:

@@ -101,17 +101,17 @@ def calculate(
     buy_ref, sell_ref = snapshot_ref(buy_snap), snapshot_ref(sell_snap)
     both = [buy_ref] if buy_ref == sell_ref else [buy_ref, sell_ref]
 
-    sells = place_orders(buy_snap, buy_place, type_id, is_buy=False)
+    sells = _orders(buy_snap, buy_place, type_id, is_buy=False)
     available_buy = int(sells["volume_remain"].sum())
     wanted = min(quantity, available_buy)
     if mode == "instant":
-        bids = place_orders(sell_snap, sell_place, type_id, is_buy=True)
+        bids = _orders(sell_snap, sell_place, type_id, is_buy=True)
         sale = _sell_into_bids(bids, wanted, sell_ref)
     else:
-        asks = place_orders(sell_snap, sell_place, type_id, is_buy=False)
+        asks = _orders(sell_snap, sell_place, type_id, is_buy=False)
         high = _history_high(asks, sell_snap, type_id, volumes)
         sale = _sell_by_listing(asks, high, wanted, skills, schedule, sell_ref)
-        bids = place_orders(sell_snap, sell_place, type_id, is_buy=True)
+        bids = _orders(sell_snap, sell_place, type_id, is_buy=True)
         if sale.listing and len(bids["price"]) and sale.listing["price"] <= bids["price"][0]:
             sale.notes.append(
                 f"A sell order at {_isk(sale.listing['price'])} would be filled at once by the "
@@ -375,7 +375,7 @@ def _snapshot_for(place: Place, pool: Sequence[Snapshot]) -> Snapshot:
     raise CalculatorError(f"No market snapshot covers {place.name}.")
 
 
-def place_orders(snapshot: Snapshot, place: Place, type_id: int, *, is_buy: bool) -> Columns:
+def _orders(snapshot: Snapshot, place: Place, type_id: int, *, is_buy: bool) -> Columns:
     """One side of a type's book inside a place, in price order (the snapshot's order); on
     the buy side at a station or structure, every buy order a seller there can fill."""
     book = snapshot.orders_of(type_id)

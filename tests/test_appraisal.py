@@ -148,7 +148,6 @@ def test_every_type_at_once_matches_one_side_at_a_time():
             volume=np.array(volumes, dtype=np.int64),
             min_volume=np.ones(n, dtype=np.int64),
             location=np.zeros(n, dtype=np.int64),
-            order_id=np.arange(n, dtype=np.int64),
         )
         stats = group_stats(groups, ascending=not is_buy)
         for i, type_id in enumerate(types.tolist()):
