@@ -5,6 +5,11 @@ renamed over the old one, so readers see the old or the new value, never half of
 expiry time is kept in the file's first 8 bytes. Locks are `flock`s on lock files: the kernel
 releases them when the holding process exits or is killed. Every process on the machine sees
 the same directory, which is all the embedded default needs (one machine).
+
+Counters (`incr`: the rate limits spend one on nearly every request) live apart, in one
+SQLite table beside the files: an upsert is a tenth of a millisecond where a locked
+rewrite of a file cost close to one, and no lock file is left behind per counter. A counter
+is only ever read and changed by `incr`.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ import fcntl
 import hashlib
 import json
 import os
+import sqlite3
 import struct
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -24,6 +31,16 @@ from store.base import Lock, Store
 
 _EXPIRY = struct.Struct("<d")  # absolute expiry, seconds since the epoch; 0 = never
 _SWEEP_EVERY = 100  # sets between two sweeps of expired files
+_COUNTER_SWEEP_EVERY = 1000  # counts between two removals of expired counters
+_COUNTERS = """CREATE TABLE IF NOT EXISTS counters (
+    key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL NOT NULL) WITHOUT ROWID"""
+# One statement, so one atomic step whichever process runs it: a counter past its expiry
+# starts again from `amount`, as a Redis key that expired would.
+_INCR = """INSERT INTO counters (key, value, expires) VALUES (:key, :amount, :expires)
+ON CONFLICT (key) DO UPDATE SET
+    value = CASE WHEN expires <= :now THEN :amount ELSE value + :amount END,
+    expires = CASE WHEN expires <= :now THEN :expires ELSE expires END
+RETURNING value"""
 
 
 class FileLock(Lock):
@@ -62,6 +79,18 @@ class FileStore(Store):
         self.values.mkdir(parents=True, exist_ok=True)
         self.locks.mkdir(parents=True, exist_ok=True)
         self._sets = 0
+        self._counts = 0
+        self._local = threading.local()  # a SQLite connection per thread and process
+
+    def _counters(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None or self._local.pid != os.getpid():  # never one inherited by a fork
+            db = sqlite3.connect(self.root / "counters.sqlite3", timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a counter may be lost to a power cut
+            db.execute(_COUNTERS)
+            self._local.db, self._local.pid = db, os.getpid()
+        return db
 
     def _path(self, key: str) -> Path:
         return self.values / hashlib.sha256(key.encode()).hexdigest()
@@ -123,16 +152,13 @@ class FileStore(Store):
         return max(expires - time.time(), 0.001) if expires else None
 
     def incr(self, key: str, ttl: float, amount: int = 1) -> int:
-        with self._guard("incr", key):
-            raw = self.get(key)
-            count = int(raw) + amount if raw is not None else amount
-            path = self._path(key)
-            if raw is None:
-                expires = time.time() + ttl
-            else:
-                (expires,) = _EXPIRY.unpack_from(path.read_bytes())
-            self.set(key, str(count).encode(), max(expires - time.time(), 0.001))
-            return count
+        db, now = self._counters(), time.time()
+        params = {"key": key, "amount": amount, "expires": now + ttl, "now": now}
+        (count,) = db.execute(_INCR, params).fetchone()
+        self._counts += 1
+        if self._counts % _COUNTER_SWEEP_EVERY == 0:
+            db.execute("DELETE FROM counters WHERE expires <= ?", (now,))
+        return int(count)
 
     # A sorted set is one value: a JSON object of member -> score.
 

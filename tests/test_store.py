@@ -106,3 +106,36 @@ def test_incr_adds_an_amount_in_one_call(store: Store) -> None:
     assert store.incr("counter", ttl=60) == 1
     assert store.incr("counter", ttl=60, amount=5) == 6  # 1 + 5
     assert store.incr("counter", ttl=60) == 7
+
+
+def _count(root: str, times: int) -> None:
+    store = FileStore(__import__("pathlib").Path(root))
+    for _ in range(times):
+        store.incr("shared", ttl=60)
+
+
+def test_file_counters_are_shared_by_processes_and_lose_no_count(tmp_path):
+    store = FileStore(tmp_path)
+    assert store.incr("shared", ttl=60) == 1  # this process's connection exists before the fork
+    workers = [
+        multiprocessing.get_context("fork").Process(target=_count, args=(str(tmp_path), 200))
+        for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    assert store.incr("shared", ttl=60) == 1 + 4 * 200 + 1
+
+
+def test_file_counters_forget_expired_ones(tmp_path, monkeypatch):
+    monkeypatch.setattr("store.file_store._COUNTER_SWEEP_EVERY", 3)
+    store = FileStore(tmp_path)
+    store.incr("a", ttl=0.01)
+    store.incr("b", ttl=0.01)
+    time.sleep(0.05)
+    store.incr("c", ttl=60)  # the third count removes the two expired counters
+    rows = store._counters().execute("SELECT key FROM counters ORDER BY key").fetchall()
+    assert rows == [("c",)]
+    assert not list((tmp_path / "locks").iterdir())  # no lock file per counter
