@@ -325,7 +325,7 @@ REST_FRAMEWORK = {
     # drf-spectacular's, with no lock on the endpoints anyone may call (config/schema.py).
     "DEFAULT_SCHEMA_CLASS": "config.schema.PublicAwareSchema",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "config.renderers.JSONRenderer",  # DRF's output, written by orjson
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

@@ -18,7 +18,9 @@ def character_switcher(context: template.Context) -> dict[str, Any]:
     request: HttpRequest | None = context.get("request")
     if request is None:
         return {"request": None}
-    characters = list(selectors.user_characters(request.user))  # one query per page
+    user = request.user
+    # one query per page for a user; none, nor a queryset, for anonymous visitors
+    characters = list(selectors.user_characters(user)) if user.is_authenticated else []
     chosen = request.session.get(selectors.SESSION_KEY) if characters else None
     # As selectors.selected_character, without a second query.
     selected = next((c for c in characters if c.character_id == chosen), None) or (

@@ -26,13 +26,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.permissions import IsAdminUser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ErrorOut, validated
 from config.clientip import client_key
+from config.renderers import JSONRenderer
 from esi.errors import EsiError, EsiHttpError
 from market import books, publish, selectors
 from market.api import serializers as s

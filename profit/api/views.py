@@ -24,7 +24,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import APIException, NotFound
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -32,6 +32,7 @@ from rest_framework.views import APIView
 
 from config import slots
 from config.api import ErrorOut, validated
+from config.renderers import JSONRenderer
 from profit import answers, boards, selectors
 from profit.api import serializers as s
 from profit.api.renderers import CSVRenderer, csv_stream
