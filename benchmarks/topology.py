@@ -67,9 +67,11 @@ class Topology:
     def esi(self, forge_orders: int, turnover: float = 0.0, expires: float = 300.0) -> str:
         """The ESI stand-in with the five hubs (the Forge, the others a fifth of it)."""
         port = free_port()
+        # It plays CCP's servers, which are not on this machine: at the lowest CPU priority
+        # it answers from the cycles the deployment leaves, never from the deployment's.
         self._start(
             "esi",
-            [sys.executable, "-m", "standin", "--port", str(port), "--orders",
+            ["nice", "-n", "19", sys.executable, "-m", "standin", "--port", str(port), "--orders",
              str(forge_orders), "--turnover", str(turnover), "--expires", str(expires)],
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"

@@ -854,19 +854,21 @@ def generate_history(
     per_trade = np.maximum(1.0, model.order_value[index] / max(mid, 0.01) / 4.0)
     volume = np.maximum(1, np.rint(trades * per_trade * rng.lognormal(0.0, 0.5, days)))
     first = today - timedelta(days=days)
-    rows = []
-    for i in np.flatnonzero(trades > 0).tolist():
-        rows.append(
-            {
-                "average": round(float(average[i]), 2),
-                "date": (first + timedelta(days=i)).isoformat(),
-                "highest": float(grid_round(np.array([highest[i]]), "up")[0]),
-                "lowest": float(grid_round(np.array([lowest[i]]), "down")[0]),
-                "order_count": int(trades[i]),
-                "volume": int(volume[i]),
-            }
-        )
-    return rows
+    traded = np.flatnonzero(trades > 0)
+    # on the price grid, a whole column at a time (one call per row cost 75 ms a history)
+    highs = grid_round(highest[traded], "up").tolist()
+    lows = grid_round(lowest[traded], "down").tolist()
+    return [
+        {
+            "average": round(float(average[i]), 2),
+            "date": (first + timedelta(days=i)).isoformat(),
+            "highest": high,
+            "lowest": low,
+            "order_count": int(trades[i]),
+            "volume": int(volume[i]),
+        }
+        for i, high, low in zip(traded.tolist(), highs, lows, strict=True)
+    ]
 
 
 def best_prices(orders: Sequence[dict[str, Any]]) -> dict[int, tuple[float | None, float | None]]:
