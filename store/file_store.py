@@ -85,7 +85,7 @@ class FileStore(Store):
     def _counters(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None or self._local.pid != os.getpid():  # never one inherited by a fork
-            db = sqlite3.connect(self.root / "counters.sqlite3", timeout=30, isolation_level=None)
+            db = sqlite3.connect(self.root / "counters.sqlite3", timeout=5, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # a counter may be lost to a power cut
             db.execute(_COUNTERS)
