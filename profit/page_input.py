@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest
 from rest_framework import serializers
 
+from config.api import field_names
 from market import structures
 from market.views import tracked_hubs
 from profit.api import serializers as s
@@ -61,7 +62,7 @@ def validate(
                 data[api_name] = float(values[page_name]) / 100
             except ValueError:
                 errors[page_name] = "Enter a number (percent)."
-    fields = params().fields
+    fields = field_names(params)
     data.update({k: v for k, v in values.items() if k in fields and k not in PERCENT_FIELDS})
     serializer = params(data=data)
     valid = serializer.is_valid()
@@ -160,7 +161,7 @@ def calculator_body(values: Mapping[str, str], type_id: int) -> dict[str, Any]:
     body: dict[str, Any] = {
         k: v
         for k, v in values.items()
-        if k in s.CalculateIn().fields and k not in ("skills", "type_id")
+        if k in field_names(s.CalculateIn) and k not in ("skills", "type_id")
     }
     body["type_id"] = type_id
     skills = {k: values[k] for k in SKILL_FIELDS if k in values}

@@ -11,11 +11,11 @@ pass ids; these name them and list the choices).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django import template
 
+from config.api import field_names
 from profit.api import serializers as api
 from sde.ids import is_ascii_number
 from sde.models import InvCategory, InvType
@@ -44,14 +44,8 @@ PAGE_PARAMS = {"station-trading": api.StationTradingParams, "hauling": api.Hauli
 @register.filter
 def accepts(page: str, field: str) -> bool:
     """Whether the API parameters of a list page ("station-trading", "hauling") have `field`."""
-    return field in _fields(page)
-
-
-@functools.cache
-def _fields(page: str) -> frozenset[str]:
-    """A serializer's field names, once: each instance deep-copies every field."""
     params = PAGE_PARAMS.get(page)
-    return frozenset(params().fields) if params is not None else frozenset()
+    return params is not None and field in field_names(params)
 
 
 @per_installed_sde
