@@ -432,3 +432,30 @@ def test_a_logged_in_person_gets_their_own_page(client, books, django_user_model
     client.force_login(django_user_model.objects.create_user("trader"))
     mine = client.get(url)
     assert "ETag" in anonymous and "ETag" not in mine
+
+
+def test_the_kept_skills_fieldset_follows_the_submitted_skills(client, books):
+    """The fieldset is kept per submitted skills and their errors: each search shows its own."""
+
+    def selected(page: str, name: str) -> list[str]:
+        select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+        assert select is not None
+        return re.findall(r'<option value="([^"]*)" selected>', select[1])
+
+    url = "/profit/station-trading/"
+    three = html(client.get(url, {"station_id": JITA, "accounting": "3"}))
+    five = html(client.get(url, {"station_id": AMARR, "accounting": "5"}))
+    again = html(client.get(url, {"station_id": AMARR, "accounting": "3"}))
+    none = html(client.get(url, {"station_id": JITA}))
+    assert selected(three, "accounting") == ["3"]
+    assert selected(five, "accounting") == ["5"]
+    assert selected(again, "accounting") == ["3"]
+    assert selected(none, "accounting") == []
+    wrong = html(client.get(url, {"station_id": JITA, "corp_standing": "11"}))
+    field = re.search(r'data-skill="corp_standing".*?</label>', wrong, re.S)
+    assert field is not None and 'class="field__error"' in field[0]
+    assert 'value="11"' in field[0]
+    assert (
+        'class="field__error"'
+        not in re.search(r'data-skill="corp_standing".*?</label>', none, re.S)[0]
+    )

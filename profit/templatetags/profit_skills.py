@@ -38,6 +38,19 @@ LABELS = {
 
 
 @register.simple_tag(takes_context=True)
+def skill_state(context: template.Context) -> tuple[tuple[str, Any, Any], ...]:
+    """What the skills fieldset shows when no provider knows the trader: each field's
+    submitted value and error. The key under which `{% kept %}` keeps that fieldset (about
+    2 ms of template a page, the same for nearly every search)."""
+    values = context.get("values") or {}
+    errors = context.get("errors") or {}
+    return tuple(
+        (field["name"], values.get(field["name"]), errors.get(field["name"]))
+        for field in context.get("skill_inputs") or ()
+    )
+
+
+@register.simple_tag(takes_context=True)
 def character_skills(context: template.Context) -> dict[str, Any] | None:
     """The provider's holder and, per skill field, what the form shows (None when no
     provider knows the trader: the fields then mean 0 when empty)."""
