@@ -74,7 +74,7 @@ MAX_GUESSES = 100
 
 # Line breaks as a text box shows them (not str.splitlines: U+0085, U+2028 and the like stay
 # inside their line, so line numbers match what the trader sees).
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLUEPRINT = re.compile(r"\((?P<kind>copy|original|bpc|bpo)\)$", re.IGNORECASE)
 _GLUED_COUNT = re.compile(
     r"(?:[x\u00d7]\d[\d,.'\u2019]*|\s[xX\u00d7])$"
@@ -125,7 +125,7 @@ def parse(text: str) -> Parsed:
     paste = _Paste(names())
     block: Block | None = None
     previous: tuple[int, str] | None = None  # the last non-blank line
-    for number, line in enumerate(_LINE_BREAK.split(text), 1):
+    for number, line in enumerate(LINE_BREAK.split(text), 1):
         if not line.strip():
             continue
         read = _read_line(line, number, block, paste.table)

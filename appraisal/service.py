@@ -35,10 +35,10 @@ from profit.engine import type_table
 from profit.fees import Skills
 
 CODE_ALPHABET = string.ascii_letters + string.digits
-LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 PRIVATE_SOURCE = re.compile(r"^character: [^,]*?(?=( with overrides|$))")
-CODE = re.compile(f"[A-Za-z0-9]{{1,{16}}}")  # what a stored appraisal's code can be
 CODE_LENGTH = 8
+# What a stored appraisal's code can be (anything else is no query: 404 at once).
+CODE = re.compile(rf"[A-Za-z0-9]{{1,{Appraisal._meta.get_field('code').max_length}}}")
 
 
 class AppraisalError(Exception):
@@ -83,7 +83,7 @@ def read_text(text: str) -> parsing.Parsed:
     """The paste read, within APPRAISAL_MAX_LINES lines (NUL characters, which no game
     window writes and the database refuses, are dropped first)."""
     text = text.replace("\x00", "")
-    lines = len(LINE_BREAKS.split(text))  # as parsing counts them (and a text box shows)
+    lines = len(parsing.LINE_BREAK.split(text))  # as parsing counts them (a text box too)
     if lines > int(settings.APPRAISAL_MAX_LINES):
         raise AppraisalError(
             f"The paste has {lines:,} lines; at most {settings.APPRAISAL_MAX_LINES:,} are "

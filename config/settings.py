@@ -391,8 +391,8 @@ RATE_LIMITS = env.list(
 # What a request costs in tokens (config/protection.py request_cost): `request` for most;
 # an appraisal (a POST) `appraisal`; a hauling page or API answer `hauling`, plus `region`
 # per whole region among its places (from and to), plus `list` in list mode; a CSV `csv`
-# more. A cost above a rule's tokens is
-# charged as the rule's tokens. RATE_LIMIT_COSTS=hauling=5,csv=10 changes some of them.
+# more. A cost above a rule's tokens is charged as the rule's tokens.
+# RATE_LIMIT_COSTS=hauling=5,csv=10 changes some of them.
 RATE_LIMIT_COSTS = {
     "request": 1,
     "appraisal": 3,

@@ -77,11 +77,7 @@ def page_columns(page: int, orders: list[dict[str, Any]], system_id: int | None 
     """One ESI page of order dicts as columns (each order tagged with its page number).
     `system_id`: the system of every order (a structure's book, whose orders carry none)."""
     n = len(orders)
-    given = (
-        ("issued", "range", "page")
-        if system_id is None
-        else ("issued", "range", "page", "system_id")
-    )
+    given = ("issued", "range", "page") + (("system_id",) if system_id is not None else ())
     try:
         columns: Arrays = {
             name: np.fromiter((o[name] for o in orders), dtype=COLUMNS[name], count=n)
