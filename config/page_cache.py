@@ -64,6 +64,9 @@ VERSION = "1"
 # Rendered pages kept per process (an item page is about 60 kB).
 MAX_BYTES = 64 * 2**20
 FRAGMENT_BYTES = 32 * 2**20  # a profit row is 2-4 kB
+ANSWER_BYTES = 16 * 2**20  # an item search's answer is about 2 kB
+# Accept headers that the API answers with compact JSON (anything else: its browsable page).
+PLAIN_JSON = frozenset({"", "*/*", "application/json"})
 CACHE_CONTROL = "no-cache"  # a browser may keep the page, and asks with If-None-Match
 
 Fingerprint = Callable[[], Hashable]
@@ -167,6 +170,8 @@ class Kept:
 kept = Kept(MAX_BYTES)
 # Rendered fragments ({% kept %}: profit/templatetags/kept.py), kept apart from the pages.
 fragments = Kept(FRAGMENT_BYTES)
+# The JSON API's kept answers (`kept_answer`).
+answers = Kept(ANSWER_BYTES)
 
 
 def digest(value: Any) -> bytes:
@@ -193,6 +198,7 @@ def forget(setting: str = "", **_: Any) -> None:
     """Drop every kept page (on a settings change: tests; a page may read any setting)."""
     kept.clear()
     fragments.clear()
+    answers.clear()
     if setting in ("TEMPLATES", "INSTALLED_APPS", "STATIC_ROOT"):
         template_version.cache_clear()
 
@@ -345,6 +351,39 @@ def cached_page(
         return serve
 
     return wrap
+
+
+def kept_answer(api_view: Callable[..., HttpResponseBase], *parts: str) -> Callable[..., Any]:
+    """`api_view` (a DRF view function) with its 200 answers in plain JSON kept per URL and
+    query string and the state of `parts`, and served from memory: only for answers that are
+    the same whoever asks and whenever (no user, no clock, no request in them). A request for
+    another format (the browsable API, `?format=`) or another method, and every answer but a
+    plain 200, go through the view each time; so do the limits (middleware, before it)."""
+    name = f"{api_view.__module__}.{api_view.__qualname__}"
+
+    @functools.wraps(api_view)
+    def serve(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
+        plain = request.META.get("HTTP_ACCEPT", "").strip() in PLAIN_JSON
+        query = request.META.get("QUERY_STRING", "")
+        key = None
+        if request.method == "GET" and plain and "format" not in request.GET:
+            key = page_key(name, {**kwargs, "path": request.path, "?": query}, parts)
+        found = answers.get(key) if key is not None else None
+        if found is not None:
+            body, headers = found
+            response = HttpResponse(body)
+            for header, value in headers:
+                response[header] = value
+            patch_vary_headers(response, ("Cookie",))  # as the view's answer (its session read)
+            return response
+        response = api_view(request, **kwargs)
+        if key is not None and response.status_code == 200 and not response.cookies:
+            response.render()  # type: ignore[attr-defined]  # a DRF Response renders late
+            body = bytes(response.content)
+            answers.put(key, (body, tuple(response.items())), len(body))
+        return response
+
+    return serve
 
 
 setting_changed.connect(forget)

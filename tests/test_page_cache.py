@@ -297,3 +297,39 @@ def test_a_kept_tag_without_arguments_is_refused():
 
     with pytest.raises(TemplateSyntaxError, match="needs the values"):
         engines["django"].from_string("{% load kept %}{% kept %}x{% endkept %}")
+
+
+def test_a_search_is_answered_from_memory_until_the_sde_changes(client, monkeypatch):
+    from config import page_cache
+    from sde.api import views as sde_api
+
+    page_cache.answers.clear()
+    searched: list[str] = []
+    search_items = sde_api.search_items
+    monkeypatch.setattr(
+        sde_api, "search_items", lambda q, limit: searched.append(q) or search_items(q, limit)
+    )
+    path = "/api/v1/items/search?q=tritan&limit=3"
+    first, again = client.get(path), client.get(path)
+    assert first.status_code == again.status_code == 200
+    assert first.json()["results"][0]["name"] == "Tritanium"
+    assert again.content == first.content
+    for header in ("Content-Type", "Vary", "Allow"):
+        assert again[header] == first[header]
+    assert searched == ["tritan"]
+
+    # Another query is another answer; the browsable API and ?format= always ask the view.
+    assert client.get("/api/v1/items/search?q=pyer").status_code == 200
+    assert client.get(path, HTTP_ACCEPT="text/html")["Content-Type"].startswith("text/html")
+    assert client.get(path + "&format=json").content == first.content
+    assert searched == ["tritan", "pyer", "tritan", "tritan"]
+
+    # A refusal is never kept: each one says why.
+    for _ in range(2):
+        refused = client.get("/api/v1/items/search?q=tritan&limit=0")
+        assert refused.status_code == 400 and "limit" in refused.json()["errors"]
+
+    # Another SDE installed: the search is asked again.
+    monkeypatch.setitem(page_cache._parts, "sde", lambda: ("another SDE",))
+    assert client.get(path).content == first.content
+    assert searched == ["tritan", "pyer", "tritan", "tritan", "tritan"]

@@ -30,6 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import page_cache
 from config.api import ErrorOut, validated
 from config.clientip import client_key
 from config.renderers import JSONRenderer
@@ -195,8 +196,6 @@ class RefreshView(APIView):
 
 # Rendered bodies kept per process (a book of 200 + 200 orders is about 120 kB).
 RENDERED_MAX_BYTES = 32 * 2**20
-# Accept headers that DRF answers with compact JSON; anything else goes to OrdersView.
-PLAIN_JSON = frozenset({"", "*/*", "application/json"})
 
 
 class RenderedBodies:
@@ -251,7 +250,8 @@ def orders_view() -> Callable[..., HttpResponseBase]:
 def fast_orders(request: HttpRequest, region_id: int, type_id: int) -> HttpResponse | None:
     """The answer OrdersView would give, from rendered bytes; None when OrdersView must
     answer (not a plain JSON GET, an untracked region, no snapshot, or bad parameters)."""
-    if request.method != "GET" or request.META.get("HTTP_ACCEPT", "").strip() not in PLAIN_JSON:
+    accept = request.META.get("HTTP_ACCEPT", "").strip()
+    if request.method != "GET" or accept not in page_cache.PLAIN_JSON:
         return None
     query = request.META.get("QUERY_STRING", "")
     if "format" in query or region_id not in settings.MARKET_REGIONS:
