@@ -220,13 +220,35 @@ def hauling_row(row: Row) -> str:
     )  # fmt: skip
 
 
-def rendered(rows: list[Row], render: Callable[..., str], *args: Any) -> list[SafeString]:
-    """Each row's HTML by `render(row, *args)`, marked safe for the template (everything in
-    it was escaped here). A row is written once per process for the same fields and
-    arguments (config/page_cache.fragment): the same row comes back on every page that
-    shows it (another sort, filter or page size) until a snapshot changes it."""
+def head_row(heads: list[dict[str, Any]]) -> SafeString:
+    """The table's header cells from profit/tables.py's `sort_links`: each column's key and
+    kind (static/js/sortable.js), its sort link and aria-sort, its explanation on hover."""
+    cells = []
+    for head in heads:
+        column, href, aria_sort = head["column"], head["href"], head["aria_sort"]
+        attributes = f'scope="col" data-key="{_e(column.key)}" data-kind="{_e(column.kind)}"'
+        if column.numeric:
+            attributes += ' class="num"'
+        if aria_sort:
+            attributes += f' aria-sort="{_e(aria_sort)}"'
+        if column.title:
+            attributes += f' title="{_e(column.title)}"'
+        label = _e(column.label)
+        if href:
+            attributes += f' data-sort="{"number" if column.numeric else "text"}"'
+            label = f'<a class="sort-link" href="{_e(href)}">{label}</a>'
+        cells.append(f"<th {attributes}>{label}</th>")
+    return mark_safe("\n".join(cells))
+
+
+def rendered(rows: list[Row], render: Callable[..., str], *args: Any) -> SafeString:
+    """The rows' HTML, each by `render(row, *args)`, one per line, marked safe for the
+    template (everything in it was escaped here). A row is written once per process for
+    the same fields and arguments (config/page_cache.fragment): the same row comes back on
+    every page that shows it (another sort, filter or page size) until a snapshot changes
+    it."""
     html = []
     for row in rows:
         key = (render.__name__, args, page_cache.digest(row))
-        html.append(mark_safe(page_cache.fragment(key, partial(render, row, *args))))
-    return html
+        html.append(page_cache.fragment(key, partial(render, row, *args)))
+    return mark_safe("\n".join(html))

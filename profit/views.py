@@ -225,7 +225,7 @@ def _list_page(
                 "truncated": answer.get("truncated"),
                 "rates": answer["rates"],
                 "permalink": request.path + answer["permalink"],
-                "heads": sort_links(columns, values, data["sort"]),
+                "head_row": row_html.head_row(sort_links(columns, values, data["sort"])),
                 "csv_href": reverse(api_name)
                 + "?"
                 + query(api_params(limited), page=None, page_size=None, format="csv"),

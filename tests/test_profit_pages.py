@@ -459,3 +459,38 @@ def test_the_kept_skills_fieldset_follows_the_submitted_skills(client, books):
         'class="field__error"'
         not in re.search(r'data-skill="corp_standing".*?</label>', none, re.S)[0]
     )
+
+
+def test_the_kept_form_fields_follow_each_search(client, books):
+    """The form's fields are kept per their values and errors ({% kept %}): every search
+    shows its own places, numbers, sort, route and errors, never another search's."""
+
+    def selected(page: str, name: str) -> list[str]:
+        select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+        assert select is not None
+        return re.findall(r'<option value="([^"]*)" selected>', select[1])
+
+    def number(page: str, name: str) -> tuple[str, bool]:
+        field = re.search(rf'<input type="number" name="{name}".*?</label>', page, re.S)
+        assert field is not None
+        value = re.search(r'value="([^"]*)"', field[0])
+        return (value[1] if value else ""), 'class="field__error"' in field[0]
+
+    url = "/profit/hauling/"
+    first = html(client.get(url, {"from": JITA, "to": AMARR, "cargo_m3": "5000", "sort": "-roi"}))
+    back = {"from": AMARR, "to": JITA, "cargo_m3": "30000", "sort": "jumps"}
+    second = html(client.get(url, {**back, "preference": "safer"}))
+    wrong = html(client.get(url, {"from": JITA, "to": AMARR, "cargo_m3": "-5", "sort": "-roi"}))
+    for page, (source, target, cargo, sort, preference) in [
+        (first, (JITA, AMARR, "5000", "-roi", "shortest")),
+        (second, (AMARR, JITA, "30000", "jumps", "safer")),
+        (wrong, (JITA, AMARR, "-5", "-roi", "shortest")),
+    ]:
+        assert selected(page, "from") == [str(source)]
+        assert selected(page, "to") == [str(target)]
+        assert selected(page, "sort") == [sort]
+        assert selected(page, "preference") == [preference]
+        assert number(page, "cargo_m3") == (cargo, page is wrong)
+    # and the same values again show the same fields
+    again = html(client.get(url, {"from": JITA, "to": AMARR, "cargo_m3": "5000", "sort": "-roi"}))
+    assert number(again, "cargo_m3") == ("5000", False) and selected(again, "to") == [str(AMARR)]

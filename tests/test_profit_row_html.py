@@ -148,3 +148,24 @@ def test_a_row_is_written_once_per_process_for_the_same_fields(settings):
 def test_flags_are_listed_on_the_row(flags):
     html = row_html.station_row({**STATION_ROW, "flags": flags}, JITA)
     assert html.count('class="flag flag--') == len(flags)
+
+
+def test_the_header_cells_link_each_sort_and_say_the_current_one():
+    from profit.tables import STATION_COLUMNS, sort_links
+
+    values = {"station_id": str(JITA), "sort": "-roi", "q": "a<b"}
+    html = row_html.head_row(sort_links(STATION_COLUMNS, values, "-roi"))
+    cells = re.findall(r"<th ([^>]*)>(.*?)</th>", html)
+    assert len(cells) == len(STATION_COLUMNS)
+    by_key = {re.search(r'data-key="([^"]+)"', attrs)[1]: (attrs, text) for attrs, text in cells}
+    roi_attrs, roi_text = by_key["roi"]
+    # the current sort: descending, and its link turns it around; the other fields stay
+    assert 'aria-sort="descending"' in roi_attrs and 'class="num"' in roi_attrs
+    assert 'data-sort="number"' in roi_attrs
+    assert roi_text.startswith('<a class="sort-link" href="?station_id=60003760&amp;sort=roi')
+    assert "q=a%3Cb" in roi_text and "<b" not in roi_text
+    item_attrs, item_text = by_key["type_name"]
+    assert "aria-sort" not in item_attrs and 'class="num"' not in item_attrs
+    assert 'data-sort="text"' in item_attrs and "sort=type_name" in item_text
+    daily = STATION_COLUMNS[1]
+    assert f'title="{daily.title}"' in by_key[daily.key][0]
