@@ -38,8 +38,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
@@ -353,12 +355,18 @@ def cached_page(
     return wrap
 
 
-def kept_answer(api_view: Callable[..., HttpResponseBase], *parts: str) -> Callable[..., Any]:
+def kept_answer(
+    api_view: Callable[..., HttpResponseBase],
+    *parts: str,
+    ttl: Callable[..., float | None] | None = None,
+) -> Callable[..., Any]:
     """`api_view` (a DRF view function) with its 200 answers in plain JSON kept per URL and
     query string and the state of `parts`, and served from memory: only for answers that are
-    the same whoever asks and whenever (no user, no clock, no request in them). A request for
-    another format (the browsable API, `?format=`) or another method, and every answer but a
-    plain 200, go through the view each time; so do the limits (middleware, before it)."""
+    the same whoever asks (no user, no request in them). `ttl(**kwargs)`, asked after the
+    view answered, says for how many seconds such an answer stays true (None: not kept);
+    without it, until a part changes. A request for another format (the browsable API,
+    `?format=`) or another method, and every answer but a plain 200, go through the view
+    each time; so do the limits (middleware, before it)."""
     name = f"{api_view.__module__}.{api_view.__qualname__}"
 
     @functools.wraps(api_view)
@@ -369,18 +377,21 @@ def kept_answer(api_view: Callable[..., HttpResponseBase], *parts: str) -> Calla
         if request.method == "GET" and plain and "format" not in request.GET:
             key = page_key(name, {**kwargs, "path": request.path, "?": query}, parts)
         found = answers.get(key) if key is not None else None
-        if found is not None:
-            body, headers = found
-            response = HttpResponse(body)
+        if found is not None and time.monotonic() < found[2]:
+            body, headers, _ = found
+            kept_response = HttpResponse(body)
             for header, value in headers:
-                response[header] = value
-            patch_vary_headers(response, ("Cookie",))  # as the view's answer (its session read)
-            return response
+                kept_response[header] = value
+            patch_vary_headers(kept_response, ("Cookie",))  # as the view's (its session read)
+            return kept_response
         response = api_view(request, **kwargs)
         if key is not None and response.status_code == 200 and not response.cookies:
-            response.render()  # type: ignore[attr-defined]  # a DRF Response renders late
-            body = bytes(response.content)
-            answers.put(key, (body, tuple(response.items())), len(body))
+            seconds = ttl(**kwargs) if ttl is not None else math.inf
+            if seconds is not None and seconds > 0:
+                response.render()  # type: ignore[attr-defined]  # a DRF Response renders late
+                body = bytes(response.content)  # type: ignore[attr-defined]
+                until = time.monotonic() + seconds
+                answers.put(key, (body, tuple(response.items()), until), len(body))
         return response
 
     return serve

@@ -126,6 +126,16 @@ def cached_history(
     return None if response is None else list(response.data or [])
 
 
+def fresh_for(region_id: int, type_id: int) -> float | None:
+    """Seconds the cached history stays fresh (ESI's Expires: the next daily update), None
+    when it is not cached or no longer fresh."""
+    client = shared_client()
+    response = client.fresh_response(_path(region_id), params={"type_id": type_id})
+    if response is None or response.expires is None:
+        return None
+    return (response.expires - client.now()).total_seconds()
+
+
 def history_or_ask(
     region_id: int, type_id: int, *, for_client: str | None = None
 ) -> list[dict[str, Any]]:

@@ -114,3 +114,12 @@ def django_db_setup(django_test_environment: None, django_db_blocker: object) ->
     yield
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def no_kept_answers() -> None:
+    """Each test's API answers come from its own store: a history kept while fresh by an
+    earlier test (its own recorded days) must not answer in the next one."""
+    from config import page_cache
+
+    page_cache.answers.clear()

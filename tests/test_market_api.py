@@ -746,3 +746,30 @@ def test_an_unreachable_store_is_a_503_with_a_message(client, market, store_down
     response = client.get(url, HTTP_ACCEPT="application/json")
     assert response.status_code == 503  # never a 500
     assert response.json()["detail"]
+
+
+def test_a_fresh_history_is_answered_from_memory_until_esi_would_update_it(
+    client, market, eager_celery, monkeypatch
+):
+    import time
+
+    from market import history
+
+    market.set_history(FORGE, TRITANIUM, HISTORY)
+    url = f"/api/v1/market/history/{FORGE}/{TRITANIUM}"
+    first = get(client, url)
+    reads: list[tuple[int, int]] = []
+    cached_history = history.cached_history
+    monkeypatch.setattr(
+        history, "cached_history", lambda *a, **k: reads.append(a) or cached_history(*a, **k)
+    )
+    again = get(client, url)
+    assert again.status_code == 200 and again.content == first.content
+    assert reads == []  # not even the store was read
+    # kept as long as ESI said its answer holds (its Expires), then read again
+    fresh = history.fresh_for(FORGE, TRITANIUM)
+    assert fresh is not None and 0 < fresh <= 86_400
+    later = time.monotonic() + fresh + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    assert get(client, url).content == first.content
+    assert reads == [(FORGE, TRITANIUM)]

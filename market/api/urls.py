@@ -1,7 +1,9 @@
 from django.urls import path
 
 import sde.converters  # noqa: F401  (registers the <eveid:...> converter)
+from config.page_cache import kept_answer
 from market.api import views
+from market.history import fresh_for
 
 urlpatterns = [
     path(
@@ -11,7 +13,9 @@ urlpatterns = [
     ),
     path(
         "history/<eveid:region_id>/<eveid:type_id>",
-        views.HistoryView.as_view(),
+        # Kept while ESI's answer is fresh (until its next daily update): a chart opened
+        # again, or by another person, costs no read of the store.
+        kept_answer(views.HistoryView.as_view(), "sde", ttl=fresh_for),
         name="api-market-history",
     ),
     path("compare", views.CompareView.as_view(), name="api-market-compare"),
