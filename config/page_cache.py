@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 import re
 import threading
@@ -61,16 +62,23 @@ from django.http import (
 )
 from django.utils.cache import patch_vary_headers
 
+from store import get_store
+
 # Bumped when a change of code (not templates) changes what a cached page shows.
 VERSION = "1"
 # Rendered pages kept per process (an item page is about 60 kB).
 MAX_BYTES = 64 * 2**20
 FRAGMENT_BYTES = 32 * 2**20  # a profit row is 2-4 kB
 ANSWER_BYTES = 16 * 2**20  # an item search's answer is about 2 kB
+# Pages are also offered to the other processes through the shared store: a page is rendered
+# once per deployment, not once per process (an item page costs 20-30 ms to render).
+SHARED_TTL = 600
+SHARED_MAX_BYTES = 1 * 2**20
 # Accept headers that the API answers with compact JSON (anything else: its browsable page).
 PLAIN_JSON = frozenset({"", "*/*", "application/json"})
 CACHE_CONTROL = "no-cache"  # a browser may keep the page, and asks with If-None-Match
 
+log = logging.getLogger(__name__)
 Fingerprint = Callable[[], Hashable]
 _parts: dict[str, Fingerprint] = {}
 _live: dict[str, Callable[[str], str]] = {}
@@ -283,6 +291,35 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
+def _shared_key(key: Hashable) -> str:
+    return "page:" + hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+
+
+def _shared_page(key: Hashable) -> tuple[bytes, str] | None:
+    """The page another process rendered for `key` (its bytes with their marks, its content
+    type), from the shared store; None when there is none or the store cannot say."""
+    try:
+        stored = get_store().get(_shared_key(key))
+    except Exception:  # the store unreachable: this process renders the page itself
+        log.warning("page cache: the shared store is unreachable", exc_info=True)
+        return None
+    if stored is None:
+        return None
+    content_type, _, body = stored.partition(b"\n")
+    return body, content_type.decode()
+
+
+def _share_page(key: Hashable, body: bytes, content_type: str) -> None:
+    """Offer a rendered page to the other processes (kept SHARED_TTL seconds: a new snapshot
+    makes new keys, and the old pages go out of the store by themselves)."""
+    if len(body) > SHARED_MAX_BYTES:
+        return
+    try:
+        get_store().set(_shared_key(key), content_type.encode() + b"\n" + body, ttl=SHARED_TTL)
+    except Exception:
+        log.warning("page cache: the shared store is unreachable", exc_info=True)
+
+
 def canonical(request: HttpRequest, reads: tuple[str, ...]) -> HttpResponseBase | None:
     """A 301 to the same page without the query parameters the view does not read (a
     tracking tag, or a parameter added to defeat the cache: each such request would render
@@ -327,18 +364,22 @@ def cached_page(
                 return view(request, **kwargs)
             page = kept.get(key)
             if page is None:
-                marking = _marking.set(True)
-                try:
-                    response = view(request, **kwargs)
-                finally:
-                    _marking.reset(marking)
-                if not _keepable(request, response):
-                    if not response.streaming and MARK.search(response.content):
-                        pieces = split_marks(response.content)
-                        response.content = joined(pieces, live_values(pieces))
-                    return response
-                body = bytes(response.content)
-                page = (split_marks(body), response["Content-Type"])
+                found = _shared_page(key)
+                if found is None:
+                    marking = _marking.set(True)
+                    try:
+                        response = view(request, **kwargs)
+                    finally:
+                        _marking.reset(marking)
+                    if not _keepable(request, response):
+                        if not response.streaming and MARK.search(response.content):
+                            pieces = split_marks(response.content)
+                            response.content = joined(pieces, live_values(pieces))
+                        return response
+                    found = (bytes(response.content), response["Content-Type"])
+                    _share_page(key, *found)
+                body, content_type = found
+                page = (split_marks(body), content_type)
                 kept.put(key, page, len(body))
             pieces, content_type = page
             values = live_values(pieces)

@@ -333,3 +333,23 @@ def test_a_search_is_answered_from_memory_until_the_sde_changes(client, monkeypa
     monkeypatch.setitem(page_cache._parts, "sde", lambda: ("another SDE",))
     assert client.get(path).content == first.content
     assert searched == ["tritan", "pyer", "tritan", "tritan", "tritan"]
+
+
+def test_a_page_rendered_by_one_process_is_served_by_the_others(client, books, renders):
+    """Another process (here: this one with its memory emptied) finds the page in the shared
+    store: the same bytes and ETag, no render; a page the store no longer has is rendered."""
+    from config import page_cache
+
+    page_cache.kept.clear()
+    first = client.get(ITEM)
+    (key,) = list(page_cache.kept._values)
+    page_cache.kept.clear()  # as another process, which has rendered nothing
+    other = client.get(ITEM)
+    assert other.status_code == 200 and other.content == first.content
+    assert other["ETag"] == first["ETag"] and other["Content-Type"] == first["Content-Type"]
+    assert renders == [TRITANIUM]
+
+    page_cache.kept.clear()
+    page_cache.get_store().delete(page_cache._shared_key(key))  # gone from the store
+    assert client.get(ITEM).content == first.content
+    assert renders == [TRITANIUM, TRITANIUM]
