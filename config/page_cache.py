@@ -30,6 +30,12 @@ does) is answered 301 to the page without it: a `?nocache=17` never costs a rend
 `fragment(key, render)` keeps smaller pieces the same way, by a key the caller makes from
 what the piece shows (profit/row_html.py's rows, profit/templatetags/kept.py's `{% kept %}`).
 
+A page one process rendered is also offered to the others through the shared store (key
+`page:<digest of the key>`, SHARED_TTL seconds, with its live marks), so a deployment
+renders each page once, not once per process; a store that cannot answer leaves each
+process rendering its own. `kept_answer` keeps the JSON API's answers that are the same for
+everyone (the searches, a history while ESI's answer is fresh) the same way, per process.
+
 config imports no app: the apps register their parts (sde/views.py, market/views.py,
 profit/views.py).
 """
