@@ -31,7 +31,7 @@ does) is answered 301 to the page without it: a `?nocache=17` never costs a rend
 what the piece shows (profit/row_html.py's rows, profit/templatetags/kept.py's `{% kept %}`).
 
 A page one process rendered is also offered to the others through the shared store (key
-`page:<digest of the key>`, SHARED_TTL seconds, with its live marks), so a deployment
+`page:<digest of the key>`, PAGE_SHARED_TTL seconds, with its live marks), so a deployment
 renders each page once, not once per process; a store that cannot answer leaves each
 process rendering its own. `kept_answer` keeps the JSON API's answers that are the same for
 everyone (the searches, a history while ESI's answer is fresh) the same way, per process.
@@ -76,9 +76,9 @@ VERSION = "1"
 MAX_BYTES = 64 * 2**20
 FRAGMENT_BYTES = 32 * 2**20  # a profit row is 2-4 kB
 ANSWER_BYTES = 16 * 2**20  # an item search's answer is about 2 kB
-# Pages are also offered to the other processes through the shared store: a page is rendered
-# once per deployment, not once per process (an item page costs 20-30 ms to render).
-SHARED_TTL = 600
+# Pages are also offered to the other processes through the shared store for
+# settings.PAGE_SHARED_TTL seconds: a page is rendered once per deployment, not once per
+# process (an item page costs 20-30 ms to render).
 SHARED_MAX_BYTES = 1 * 2**20
 # Accept headers that the API answers with compact JSON (anything else: its browsable page).
 PLAIN_JSON = frozenset({"", "*/*", "application/json"})
@@ -304,6 +304,8 @@ def _shared_key(key: Hashable) -> str:
 def _shared_page(key: Hashable) -> tuple[bytes, str] | None:
     """The page another process rendered for `key` (its bytes with their marks, its content
     type), from the shared store; None when there is none or the store cannot say."""
+    if settings.PAGE_SHARED_TTL <= 0:
+        return None
     try:
         stored = get_store().get(_shared_key(key))
     except Exception:  # the store unreachable: this process renders the page itself
@@ -316,12 +318,13 @@ def _shared_page(key: Hashable) -> tuple[bytes, str] | None:
 
 
 def _share_page(key: Hashable, body: bytes, content_type: str) -> None:
-    """Offer a rendered page to the other processes (kept SHARED_TTL seconds: a new snapshot
-    makes new keys, and the old pages go out of the store by themselves)."""
-    if len(body) > SHARED_MAX_BYTES:
+    """Offer a rendered page to the other processes for PAGE_SHARED_TTL seconds (a new
+    snapshot makes new keys; the old pages go out of the store by themselves)."""
+    ttl = settings.PAGE_SHARED_TTL
+    if ttl <= 0 or len(body) > SHARED_MAX_BYTES:
         return
     try:
-        get_store().set(_shared_key(key), content_type.encode() + b"\n" + body, ttl=SHARED_TTL)
+        get_store().set(_shared_key(key), content_type.encode() + b"\n" + body, ttl=ttl)
     except Exception:
         log.warning("page cache: the shared store is unreachable", exc_info=True)
 

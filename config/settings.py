@@ -459,6 +459,10 @@ PROFIT_BOARD_BUDGET = env.float("PROFIT_BOARD_BUDGET", default=500_000_000.0)
 # Rows kept on each opportunity board, and how often an open page asks whether they changed.
 PROFIT_BOARD_SIZE = env.int("PROFIT_BOARD_SIZE", default=50)
 PROFIT_BOARD_POLL_MS = env.int("PROFIT_BOARD_POLL_MS", default=15_000)
+# Seconds a read page one web process rendered stays in the shared store for the others
+# (config/page_cache.py): long enough for every process to meet a popular page, short enough
+# that a crawl of every item page holds at most a minute of renders there. 0: no sharing.
+PAGE_SHARED_TTL = env.float("PAGE_SHARED_TTL", default=60.0)
 # Profit answers each web process keeps (least recently used first out), bounded by count and
 # by the rows they hold (a region-to-region haul is thousands of rows).
 PROFIT_COMPUTED_KEEP = env.int("PROFIT_COMPUTED_KEEP", default=64)

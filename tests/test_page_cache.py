@@ -353,3 +353,13 @@ def test_a_page_rendered_by_one_process_is_served_by_the_others(client, books, r
     page_cache.get_store().delete(page_cache._shared_key(key))  # gone from the store
     assert client.get(ITEM).content == first.content
     assert renders == [TRITANIUM, TRITANIUM]
+
+
+def test_pages_are_not_shared_when_the_setting_says_so(client, books, renders, settings):
+    from config import page_cache
+
+    settings.PAGE_SHARED_TTL = 0
+    first = client.get(ITEM)
+    page_cache.kept.clear()  # as another process
+    assert client.get(ITEM).content == first.content
+    assert renders == [TRITANIUM, TRITANIUM]  # rendered by each
