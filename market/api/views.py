@@ -15,9 +15,7 @@ Everything else (a first answer, errors, the browsable API, other methods) goes 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -194,40 +192,10 @@ class RefreshView(APIView):
 
 # --- The order book's fast path ------------------------------------------------------------
 
-# Rendered bodies kept per process (a book of 200 + 200 orders is about 120 kB).
+# Rendered bodies kept per process (a book of 200 + 200 orders is about 120 kB), one set per
+# installed SDE: type and station names are part of the bodies.
 RENDERED_MAX_BYTES = 32 * 2**20
-
-
-class RenderedBodies:
-    """Least recently used rendered bodies, bounded by their total size."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._bodies: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> bytes | None:
-        with self._lock:
-            body = self._bodies.get(key)
-            if body is not None:
-                self._bodies.move_to_end(key)
-            return body
-
-    def put(self, key: Hashable, body: bytes) -> None:
-        if len(body) > self.max_bytes:
-            return
-        with self._lock:
-            old = self._bodies.pop(key, None)
-            self._size += len(body) - (len(old) if old is not None else 0)
-            self._bodies[key] = body
-            while self._size > self.max_bytes:
-                _, dropped = self._bodies.popitem(last=False)
-                self._size -= len(dropped)
-
-
-# One set per installed SDE: type and station names are part of the bodies.
-rendered_bodies = per_installed_sde(lambda: RenderedBodies(RENDERED_MAX_BYTES))
+rendered_bodies = per_installed_sde(lambda: page_cache.Kept(RENDERED_MAX_BYTES))
 
 
 def orders_view() -> Callable[..., HttpResponseBase]:
@@ -267,7 +235,7 @@ def fast_orders(request: HttpRequest, region_id: int, type_id: int) -> HttpRespo
         body = render_book(request, snapshot, type_id)
         if body is None:
             return None
-        bodies.put(key, body)
+        bodies.put(key, body, len(body))
     # `snapshot` is the answer's first key: its block, then the rest of the rendered object.
     content = b'{"snapshot":' + orjson.dumps(publish.freshness(meta)) + b"," + body
     response = HttpResponse(content, content_type="application/json")
