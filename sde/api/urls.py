@@ -4,13 +4,13 @@ import sde.converters  # noqa: F401  (registers the <eveid:...> converter)
 from config.page_cache import kept_answer
 from sde.api import places, views
 
-# The searches answer from the installed SDE alone: kept per query (typing asks again and again).
+# The item search answers from the installed SDE alone: kept per query (typing asks again
+# and again). The place search is not: it also finds the structures whose markets are shared.
 item_search = kept_answer(views.ItemSearchView.as_view(), "sde")
-place_search = kept_answer(places.PlaceSearchView.as_view(), "sde")
 
 urlpatterns = [
     path("items/search", item_search, name="api-item-search"),
-    path("places/search", place_search, name="api-place-search"),
+    path("places/search", places.PlaceSearchView.as_view(), name="api-place-search"),
     path("items/<eveid:type_id>", views.ItemDetailView.as_view(), name="api-item"),
     path("regions", views.RegionListView.as_view(), name="api-regions"),
     path("regions/<eveid:region_id>", views.RegionDetailView.as_view(), name="api-region"),
