@@ -58,3 +58,16 @@ def test_messages_keep_their_order(connection):
         channel._put("celery", {"n": number})
         time.sleep(0.002)  # kombu orders the queue by the millisecond in the name
     assert [channel._get("celery")["n"] for _ in range(3)] == [0, 1, 2]
+
+
+def test_a_message_that_is_not_json_is_dropped_and_the_next_one_delivered(connection, caplog):
+    from queue import Empty
+
+    conn, queue = connection
+    channel = conn.default_channel
+    (queue / "0_bad.celery.msg").write_bytes(b"")  # first in the queue, empty
+    channel._put("celery", {"n": 1})
+    with pytest.raises(Empty):
+        channel._get("celery")
+    assert "not JSON" in caplog.text
+    assert channel._get("celery") == {"n": 1}
