@@ -70,7 +70,8 @@ from django.utils.cache import patch_vary_headers
 
 from store import get_store
 
-# Bumped when a change of code (not templates) changes what a cached page shows.
+# Bumped when what a cached page shows changes with nothing in the project's files (a
+# library's output, say); a change of templates or code makes new keys by itself.
 VERSION = "1"
 # Rendered pages kept per process (an item page is about 60 kB).
 MAX_BYTES = 64 * 2**20
@@ -219,10 +220,26 @@ def forget(setting: str = "", **_: Any) -> None:
         template_version.cache_clear()
 
 
+# The project's packages left out of the code digest: they never render a page.
+NOT_RENDERING = frozenset({"tests", "benchmarks", "standin"})
+
+
+def code_files() -> list[Path]:
+    """The project's Python files that can change what a page shows."""
+    packages = [
+        d
+        for d in sorted(Path(settings.BASE_DIR).iterdir())
+        if (d / "__init__.py").is_file() and d.name not in NOT_RENDERING
+    ]
+    return [f for package in packages for f in sorted(package.rglob("*.py"))]
+
+
 @functools.cache
 def template_version() -> str:
-    """A digest of every template file and the static files' manifest, read once per process:
-    a deploy with other templates gives other ETags, so a browser never keeps an old page."""
+    """A digest of every template file, the static files' manifest and the project's code,
+    read once per process: a deploy with other templates or code gives other ETags, so a
+    browser never keeps an old page, and other keys, so no process takes an old page from
+    the shared store."""
     digest = hashlib.blake2b(VERSION.encode(), digest_size=8)
     engines: list[dict[str, Any]] = list(settings.TEMPLATES)
     folders = [Path(d) for engine in engines for d in engine.get("DIRS", [])]
@@ -231,7 +248,7 @@ def template_version() -> str:
     folders += [Path(app.path) / "templates" for app in apps.get_app_configs()]
     manifest = Path(str(getattr(settings, "STATIC_ROOT", "") or "")) / "staticfiles.json"
     files = [f for folder in folders if folder.is_dir() for f in sorted(folder.rglob("*.html"))]
-    for path in [*files, manifest]:
+    for path in [*files, *code_files(), manifest]:
         if path.is_file():
             digest.update(str(path).encode())
             digest.update(path.read_bytes())

@@ -40,5 +40,9 @@ def kept(parser: Parser, token: Token) -> KeptNode:
         raise template.TemplateSyntaxError("{% kept %} needs the values its fragment shows")
     nodelist = parser.parse(("endkept",))
     parser.delete_first_token()
+    # The tag's place in its template: its number there (Django gives tokens a position in
+    # debug mode only, so two tags of one template would otherwise share their fragments).
+    number = getattr(parser, "kept_tags", 0) + 1
+    parser.kept_tags = number  # type: ignore[attr-defined]
     origin = getattr(parser, "origin", None)
-    return KeptNode(nodelist, args, f"{getattr(origin, 'name', '')}:{token.position}")
+    return KeptNode(nodelist, args, f"{getattr(origin, 'name', '')}:{number}")
