@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/users.py [--deployment default|postgres] [--users 1000]
         [--ramp 30] [--alone 30] [--duration 60] [--abusers 4] [--forge-orders 100000]
+        [--turnover 0] [--expires 300]
 
 Starts a throw-away deployment the way `make run` does (bin/run-all: gunicorn with the
 project's config, a Celery worker and beat) on the ESI stand-in with the five hub books (The
@@ -458,7 +459,7 @@ def deploy(args: argparse.Namespace, folder: Path) -> tuple[Topology, str]:
             "PROFIT_BOARD_CARGO_M3": "60000",
         }
     )
-    topology.esi(args.forge_orders)
+    topology.esi(args.forge_orders, turnover=args.turnover, expires=args.expires)
     topology.migrate()
     topology.refresh_all()
     port = free_port()
@@ -537,6 +538,16 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds with the abusers")
     parser.add_argument("--forge-orders", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--turnover",
+        type=float,
+        default=0.0,
+        help="seconds between two new books of every hub at the ESI stand-in (0: they never "
+        "change); with --expires as short, the deployment publishes new snapshots meanwhile",
+    )
+    parser.add_argument(
+        "--expires", type=float, default=300.0, help="seconds ESI says a book stays fresh"
+    )
     parser.add_argument(
         "--no-history",
         dest="history",

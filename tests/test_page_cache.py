@@ -363,3 +363,47 @@ def test_pages_are_not_shared_when_the_setting_says_so(client, books, renders, s
     page_cache.kept.clear()  # as another process
     assert client.get(ITEM).content == first.content
     assert renders == [TRITANIUM, TRITANIUM]  # rendered by each
+
+
+def test_a_deploy_with_other_code_makes_other_keys():
+    """The key's version covers the project's code, not only its templates: a page kept in
+    the shared store by the old code is never served by the new."""
+    from django.conf import settings
+
+    from config import page_cache
+
+    names = {str(p.relative_to(settings.BASE_DIR)) for p in page_cache.code_files()}
+    assert {"profit/row_html.py", "sde/views.py", "config/page_cache.py"} <= names
+    assert not any(n.startswith(("tests/", "benchmarks/", "standin/")) for n in names)
+
+
+def test_two_kept_tags_of_one_template_keep_their_own_fragments(settings):
+    from django.template import engines
+
+    settings.DEBUG = False
+    template = engines["django"].from_string(
+        "{% load kept %}{% kept a %}first {{ a }}{% endkept %}|{% kept a %}second{% endkept %}"
+    )
+    assert template.render({"a": 1}) == "first 1|second"
+
+
+def test_the_item_pages_sde_part_is_read_once_per_item(
+    client, books, renders, settings, monkeypatch
+):
+    """A new render of the page (a new snapshot) reads the market again, not the SDE."""
+    from config import page_cache
+    from sde import selectors as sde_selectors
+    from sde import views as sde_views
+
+    settings.PAGE_SHARED_TTL = 0
+    sde_views.item_context().cache_clear()
+    read: list[int] = []
+    item_detail = sde_selectors.item_detail
+    monkeypatch.setattr(
+        sde_selectors, "item_detail", lambda type_id: read.append(type_id) or item_detail(type_id)
+    )
+    first = client.get(ITEM)
+    page_cache.kept.clear()  # as after a new snapshot: the page renders again
+    again = client.get(ITEM)
+    assert again.content == first.content and "<h1>Tritanium</h1>" in again.content.decode()
+    assert renders == [TRITANIUM, TRITANIUM] and read == [TRITANIUM]
