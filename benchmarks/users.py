@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/users.py [--deployment default|postgres] [--users 1000]
         [--ramp 30] [--alone 30] [--duration 60] [--abusers 4] [--forge-orders 100000]
-        [--turnover 0] [--expires 300]
+        [--turnover 0] [--expires 300] [--timeline 5]
 
 Starts a throw-away deployment the way `make run` does (bin/run-all: gunicorn with the
 project's config, a Celery worker and beat) on the ESI stand-in with the five hub books (The
@@ -53,6 +53,7 @@ import random
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,6 +155,7 @@ class Run:
     phase: str = "ramp"
     stop_at: float = 0.0
     abusers_on: asyncio.Event = field(default_factory=asyncio.Event)
+    published: list[tuple[float, int]] = field(default_factory=list)  # (seen at, region)
 
     def record(self, result: Result) -> None:
         if self.phase != "ramp":
@@ -407,6 +409,52 @@ def report(run: Run, phases: dict[str, float]) -> dict[str, dict[str, float]]:
     return summary
 
 
+async def watch_snapshots(run: Run) -> None:
+    """Note when a region's published snapshot changes (the market status, every 2 s, as an
+    operator's client of its own)."""
+    url = run.base + "/api/v1/market/status"
+    request = urllib.request.Request(url, headers={"X-Forwarded-For": "10.255.255.254"})
+    known: dict[int, str] = {}
+    while time.monotonic() < run.stop_at:
+        try:
+            body = await asyncio.to_thread(
+                lambda: urllib.request.urlopen(request, timeout=10).read()
+            )
+            for region in json.loads(body)["regions"]:
+                generation = (region.get("snapshot") or {}).get("generation")
+                if generation and known.setdefault(region["region_id"], generation) != generation:
+                    known[region["region_id"]] = generation
+                    run.published.append((time.monotonic(), region["region_id"]))
+        except (OSError, ValueError, KeyError):
+            pass
+        await asyncio.sleep(2.0)
+
+
+def timeline(run: Run, window: float) -> None:
+    """The people's p95 per `window` seconds of the measured phases, and the new snapshots
+    seen in each window: whether slow answers follow the publications."""
+    people = [r for r in run.results if r.group == "people"]
+    if not people:
+        return
+    start = min(r.started for r in people)
+    buckets: dict[int, list[float]] = defaultdict(list)
+    for r in people:
+        buckets[int((r.started - start) // window)].append(r.ms)
+    landed: dict[int, list[int]] = defaultdict(list)
+    for at, region in run.published:
+        if at >= start:
+            landed[int((at - start) // window)].append(region)
+    print(f"timeline (people, {window:g} s windows; new snapshots as the status showed them):")
+    for index in sorted(buckets):
+        ms = buckets[index]
+        regions = " ".join(str(r) for r in landed.get(index, []))
+        print(
+            f"  {index * window:6.0f} s  {len(ms):6d} req  p50 {percentile(ms, 50):7.1f}  "
+            f"p95 {percentile(ms, 95):7.1f}  max {max(ms):7.1f} ms"
+            + (f"  new snapshots: {regions}" if regions else "")
+        )
+
+
 # A deployment that has run for a day holds the histories people open (the volume fill and
 # earlier visitors fetched them; ESI keeps them a day). Fetched here straight into the cache,
 # past the minute's budget of 300 (the stand-in has none), so the measured run starts in
@@ -486,6 +534,7 @@ async def simulate(
         asyncio.create_task(abuser(run, n, random.Random(rng.random())))
         for n in range(args.abusers)
     ]
+    tasks.append(asyncio.create_task(watch_snapshots(run)))
     await asyncio.sleep(max(0.0, started + args.ramp - time.monotonic()))
     print(f"ramp: {cores.line()}")
     run.phase = "people alone"
@@ -499,6 +548,8 @@ async def simulate(
     print(f"with abusers: {cores.line()}")
     phases = {"people alone": args.alone, "with abusers": args.duration}
     summary = report(run, phases)
+    if args.timeline:
+        timeline(run, args.timeline)
     print(json.dumps(summary, indent=None))
     for phase in phases:
         people = summary.get(f"{phase} people", {})
@@ -547,6 +598,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--expires", type=float, default=300.0, help="seconds ESI says a book stays fresh"
+    )
+    parser.add_argument(
+        "--timeline",
+        type=float,
+        default=0.0,
+        help="print the people's p95 per window of this many seconds, with the new snapshots",
     )
     parser.add_argument(
         "--no-history",
