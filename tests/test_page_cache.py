@@ -303,7 +303,6 @@ def test_a_search_is_answered_from_memory_until_the_sde_changes(client, monkeypa
     from config import page_cache
     from sde.api import views as sde_api
 
-    page_cache.answers.clear()
     searched: list[str] = []
     search_items = sde_api.search_items
     monkeypatch.setattr(
@@ -365,7 +364,7 @@ def test_pages_are_not_shared_when_the_setting_says_so(client, books, renders, s
     assert renders == [TRITANIUM, TRITANIUM]  # rendered by each
 
 
-def test_a_deploy_with_other_code_makes_other_keys():
+def test_a_deploy_with_other_code_makes_other_keys(tmp_path, monkeypatch):
     """The key's version covers the project's code, not only its templates: a page kept in
     the shared store by the old code is never served by the new."""
     from django.conf import settings
@@ -375,6 +374,18 @@ def test_a_deploy_with_other_code_makes_other_keys():
     names = {str(p.relative_to(settings.BASE_DIR)) for p in page_cache.code_files()}
     assert {"profit/row_html.py", "sde/views.py", "config/page_cache.py"} <= names
     assert not any(n.startswith(("tests/", "benchmarks/", "standin/")) for n in names)
+
+    code = tmp_path / "views.py"
+    monkeypatch.setattr(page_cache, "code_files", lambda: [code])
+    versions = []
+    try:
+        for text in ("A = 1\n", "A = 2\n"):  # the same templates, a line of code changed
+            code.write_text(text)
+            page_cache.template_version.cache_clear()
+            versions.append(page_cache.template_version())
+    finally:
+        page_cache.template_version.cache_clear()  # the real files again after the patch
+    assert versions[0] != versions[1]
 
 
 def test_two_kept_tags_of_one_template_keep_their_own_fragments(settings):

@@ -42,6 +42,13 @@ def link(page: str, marker: str) -> str:
     return unescape(match.group(1))
 
 
+def selected(page: str, name: str) -> list[str]:
+    """The values a select of the page has selected."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert select is not None
+    return re.findall(r'<option value="([^"]*)" selected>', select[1])
+
+
 def api(client, url: str, **params: Any) -> dict[str, Any]:
     return dict(client.get(url, params, HTTP_ACCEPT="application/json").json())
 
@@ -437,11 +444,6 @@ def test_a_logged_in_person_gets_their_own_page(client, books, django_user_model
 def test_the_kept_skills_fieldset_follows_the_submitted_skills(client, books):
     """The fieldset is kept per submitted skills and their errors: each search shows its own."""
 
-    def selected(page: str, name: str) -> list[str]:
-        select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
-        assert select is not None
-        return re.findall(r'<option value="([^"]*)" selected>', select[1])
-
     url = "/profit/station-trading/"
     three = html(client.get(url, {"station_id": JITA, "accounting": "3"}))
     five = html(client.get(url, {"station_id": AMARR, "accounting": "5"}))
@@ -464,11 +466,6 @@ def test_the_kept_skills_fieldset_follows_the_submitted_skills(client, books):
 def test_the_kept_form_fields_follow_each_search(client, books):
     """The form's fields are kept per their values and errors ({% kept %}): every search
     shows its own places, numbers, sort, route and errors, never another search's."""
-
-    def selected(page: str, name: str) -> list[str]:
-        select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
-        assert select is not None
-        return re.findall(r'<option value="([^"]*)" selected>', select[1])
 
     def number(page: str, name: str) -> tuple[str, bool]:
         field = re.search(rf'<input type="number" name="{name}".*?</label>', page, re.S)
