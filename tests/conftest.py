@@ -9,6 +9,7 @@ read-only. Tests that read it are marked `django_db(databases=["default", "sde"]
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -98,11 +99,17 @@ def structures_read_afresh() -> None:
     books.forget_views()
 
 
+# One second into a one-minute rate-limit window: a test's requests never straddle two.
+RATE_LIMIT_CLOCK = 1_800_000_001.0
+
+
 @pytest.fixture(autouse=True)
-def no_rate_limits(settings: object) -> None:
+def no_rate_limits(settings: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """The suite sends many requests from one address; tests/test_protection.py turns the
-    rate limits back on."""
+    rate limits back on. The limits count in fixed windows, so their clock stands still: a
+    test that crossed a window's edge would find its allowance refilled."""
     settings.RATE_LIMIT_ENABLED = False  # type: ignore[attr-defined]
+    monkeypatch.setattr("config.protection.time", SimpleNamespace(time=lambda: RATE_LIMIT_CLOCK))
 
 
 @pytest.fixture(scope="session")
