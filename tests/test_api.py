@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.db import connections
 
 from tests.conftest import sde_db
 
@@ -97,6 +98,28 @@ def test_regions_list_k_space_first(client):
     forge = next(r for r in body["results"] if r["region_id"] == 10000002)
     assert forge["name"] == "The Forge"
     assert forge["system_count"] == 88
+    # Each count by itself, straight from the SDE's tables.
+    with connections["sde"].cursor() as cursor:
+        for table, field in (("mapSolarSystems", "system_count"), ("staStations", "station_count")):
+            cursor.execute(f'SELECT "regionID", COUNT(*) FROM "{table}" GROUP BY "regionID"')
+            counted = dict(cursor.fetchall())
+            assert {r["region_id"]: r[field] for r in body["results"] if r[field]} == counted
+
+
+def test_static_data_is_answered_from_memory(client, monkeypatch):
+    from sde.api import views as sde_api
+
+    asked: list[int] = []
+    region_detail = sde_api.selectors.region_detail
+    monkeypatch.setattr(
+        sde_api.selectors,
+        "region_detail",
+        lambda region_id: asked.append(region_id) or region_detail(region_id),
+    )
+    first, again = (get(client, "/api/v1/regions/10000002") for _ in range(2))
+    assert first.content == again.content and asked == [10000002]
+    assert get(client, "/api/v1/regions/10000043").json()["name"] == "Domain"
+    assert asked == [10000002, 10000043]
 
 
 def test_region_detail_lists_its_systems_and_bands(client):
