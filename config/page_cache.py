@@ -53,8 +53,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import orjson
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.signals import setting_changed
@@ -87,6 +88,7 @@ CACHE_CONTROL = "no-cache"  # a browser may keep the page, and asks with If-None
 
 log = logging.getLogger(__name__)
 Fingerprint = Callable[[], Hashable]
+T = TypeVar("T")
 _parts: dict[str, Fingerprint] = {}
 _live: dict[str, Callable[[str], str]] = {}
 _marking: ContextVar[bool] = ContextVar("page_cache_marking", default=False)
@@ -209,6 +211,34 @@ def fragment(key: Hashable, render: Callable[[], str]) -> str:
         text = render()
         fragments.put(full, text, len(text))
     return text
+
+
+def shared(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`'s value for `key`, computed once per deployment: taken from the shared
+    store when another process offered it in the last PAGE_SHARED_TTL seconds, else computed
+    here and offered. For plain JSON data (dicts, lists, text, numbers) whose key names
+    everything it depends on; the template version is added. A store that cannot answer, or
+    a value JSON cannot hold, leaves each process computing its own."""
+    ttl = settings.PAGE_SHARED_TTL
+    if ttl <= 0 or settings.DEBUG:
+        return compute()
+    full = repr((template_version(), key)).encode()
+    stored_key = "shared:" + hashlib.blake2b(full, digest_size=16).hexdigest()
+    try:
+        stored = get_store().get(stored_key)
+    except Exception:
+        log.warning("page cache: the shared store is unreachable", exc_info=True)
+        return compute()
+    if stored is not None:
+        return cast(T, orjson.loads(stored))
+    value = compute()
+    try:
+        get_store().set(stored_key, orjson.dumps(value), ttl=ttl)
+    except TypeError:  # not plain JSON data: this process keeps its own
+        pass
+    except Exception:
+        log.warning("page cache: the shared store is unreachable", exc_info=True)
+    return value
 
 
 def forget(setting: str = "", **_: Any) -> None:

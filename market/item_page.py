@@ -32,7 +32,7 @@ from market.display import age_text, compact, integer, plural, price, range_text
 from market.snapshot import Snapshot
 from market.views import tracked_hubs
 from sde.places import DOCKING_NOTE
-from sde.selectors import per_installed_sde
+from sde.selectors import installed_sde, per_installed_sde
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,12 @@ def _market(hub: dict[str, Any], type_id: int, type_name: str) -> dict[str, Any]
     kept = kept_markets()
     readings = kept.get(key)
     if readings is None:
-        readings = _readings(snapshot, hub, type_id, type_name)
+        # Once per deployment: whichever process renders the page next finds it shared.
+        readings = page_cache.shared(
+            ("item market", *key, installed_sde()),
+            lambda: _readings(snapshot, hub, type_id, type_name),
+        )
+        readings["books_html"] = SafeString(readings["books_html"])
         kept.put(key, readings)
     return {
         "hub": hub,

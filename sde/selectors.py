@@ -41,14 +41,19 @@ class SdeNotFound(Exception):
         super().__init__(f"No {kind} with id {ident} in the installed SDE.")
 
 
+def installed_sde() -> tuple[int, int]:
+    """The installed SDE file, told apart from the one it replaces: inode and mtime."""
+    stat = os.stat(Path(settings.SDE_PATH))
+    return (stat.st_ino, stat.st_mtime_ns)
+
+
 def per_installed_sde(load: Callable[[], T]) -> Callable[[], T]:
-    """Memoise `load()` until the SDE file is replaced (by inode and modification time)."""
+    """Memoise `load()` until the SDE file is replaced (`installed_sde`)."""
     lock = threading.Lock()
     memo: dict[tuple[int, int], T] = {}
 
     def cached() -> T:
-        stat = os.stat(Path(settings.SDE_PATH))
-        key = (stat.st_ino, stat.st_mtime_ns)
+        key = installed_sde()
         if key not in memo:
             with lock:
                 if key not in memo:

@@ -5,11 +5,8 @@ the template (display formatting lives in sde/display.py).
 """
 
 import functools
-import os
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -27,13 +24,7 @@ MAX_QUERY_LENGTH = 100
 CACHED_PARTS = ("sde", "market")
 
 
-def installed_sde() -> tuple[int, int]:
-    """The installed SDE file as `per_installed_sde` tells it apart: inode and mtime."""
-    stat = os.stat(Path(settings.SDE_PATH))
-    return (stat.st_ino, stat.st_mtime_ns)
-
-
-page_cache.register("sde", installed_sde)
+page_cache.register("sde", selectors.installed_sde)
 
 REGION_KINDS = [
     ("k-space", "Known space"),

@@ -354,6 +354,61 @@ def test_a_page_rendered_by_one_process_is_served_by_the_others(client, books, r
     assert renders == [TRITANIUM, TRITANIUM]
 
 
+def test_a_market_panel_is_read_once_per_deployment(client, books, monkeypatch):
+    """A page rendered by another process than the one that read a market's figures and
+    books takes them from the shared store: after one region's new snapshot each item page
+    re-renders, and only that region's panel is read again."""
+    from config import page_cache
+
+    read: list[int] = []
+    readings = item_page._readings
+    monkeypatch.setattr(
+        item_page,
+        "_readings",
+        lambda snapshot, *args: read.append(snapshot.meta.region_id) or readings(snapshot, *args),
+    )
+    page_cache.kept.clear()
+    first = client.get(ITEM)
+    assert sorted(read) == [FORGE, DOMAIN]
+
+    # Another process: nothing in its memory, and the page itself no longer in the store.
+    (key,) = list(page_cache.kept._values)
+    page_cache.kept.clear()
+    page_cache.get_store().delete(page_cache._shared_key(key))
+    monkeypatch.setattr(item_page, "kept_markets", lambda: item_page.Kept(8))
+    again = client.get(ITEM)
+    assert again.content == first.content
+    assert sorted(read) == [FORGE, DOMAIN]  # both panels from the store
+
+
+def test_a_shared_value_is_computed_once(settings):
+    import uuid
+
+    from config import page_cache
+
+    key = ("a test's value", uuid.uuid4().hex)
+    value = {"rows": [{"price": 5.01, "volume": 2_000_000_000, "best": None}], "html": "<b>"}
+    computed: list[int] = []
+
+    def compute() -> dict:
+        computed.append(1)
+        return value
+
+    assert page_cache.shared(key, compute) == value
+    assert page_cache.shared(key, compute) == value and computed == [1]
+    # Not plain JSON data: computed by each, never wrong.
+    odd = ("another", uuid.uuid4().hex)
+    assert [page_cache.shared(odd, lambda: {1, 2}) for _ in range(2)] == [{1, 2}, {1, 2}]
+    settings.PAGE_SHARED_TTL = 0
+    assert page_cache.shared(key, compute) == value and computed == [1, 1]
+
+
+def test_a_shared_value_without_a_store_is_computed_here(store_down):
+    from config import page_cache
+
+    assert page_cache.shared(("no store",), lambda: [1, 2]) == [1, 2]
+
+
 def test_pages_are_not_shared_when_the_setting_says_so(client, books, renders, settings):
     from config import page_cache
 
