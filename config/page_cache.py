@@ -393,12 +393,18 @@ def canonical(request: HttpRequest, reads: tuple[str, ...]) -> HttpResponseBase 
 
 
 def cached_page(
-    *parts: str, reads: tuple[str, ...] = (), query: bool = False, cookies: tuple[str, ...] = ()
+    *parts: str,
+    reads: tuple[str, ...] = (),
+    query: bool = False,
+    cookies: tuple[str, ...] = (),
+    scope: Callable[[HttpRequest], Hashable] | None = None,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
     """Serve the view's page from memory per key (see the module's docstring). `reads`: the
     query parameters the view reads; any other sends the browser to the page without it
     (`canonical`). `query`: the page is an answer to its query string (a form's search),
-    kept per query and per the values of the `cookies` it reads, every parameter read."""
+    kept per query and per the values of the `cookies` it reads, every parameter read.
+    `scope(request)`: a key part of this request's own (the state of what this request
+    reads of a part that is otherwise too broad); when it raises, the page renders uncached."""
 
     def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
         name = f"{view.__module__}.{view.__qualname__}"
@@ -415,7 +421,14 @@ def cached_page(
                     "?": tuple(sorted((k, tuple(v)) for k, v in request.GET.lists())),
                     "cookies": tuple(request.COOKIES.get(c, "") for c in cookies),
                 }
-            key = page_key(name, asked, parts) if cacheable(request, query) else None
+            key = None
+            if cacheable(request, query):
+                try:
+                    asked = {**asked, "scope": scope(request)} if scope is not None else asked
+                except Exception:  # the store is unreachable: render as usual
+                    log.warning("page cache: no scope for %s", request.path, exc_info=True)
+                else:
+                    key = page_key(name, asked, parts)
             if key is None:
                 return view(request, **kwargs)
             page = kept.get(key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,6 +133,37 @@ def banner_state() -> dict[str, Any]:
     }
 
 
+def _banner_state(region_id: int, meta: SnapshotMeta | None, now: datetime) -> tuple[Any, ...]:
+    """What the banner and the pages' notices show of one market besides its figures."""
+    if meta is None:
+        return (region_id, None)
+    fresh = publish.freshness(meta, now)
+    banner_age = age_text(fresh["age_seconds"]) if fresh["stale"] and meta.source != "demo" else ""
+    return (region_id, meta.source, fresh["stale"], banner_age)
+
+
+def banner_fingerprint() -> tuple[Any, ...]:
+    """`pages_fingerprint` without the snapshots' generations: what a page that reads only
+    some of the markets shows of the others (the banner's demo and stale notices). Such a
+    page adds the generations it reads to its key (`generations_of`)."""
+    now = datetime.now(UTC)
+    states = [
+        _banner_state(region_id, meta, now)
+        for region_id, meta in zip(settings.MARKET_REGIONS, served_metas(), strict=True)
+    ]
+    return (*states, publish.store_down())
+
+
+def generations_of(region_ids: Iterable[int]) -> tuple[tuple[int, str | None], ...]:
+    """The generation this process serves of each of these regions (None: no snapshot, or a
+    region not tracked here)."""
+    metas = dict(zip(settings.MARKET_REGIONS, served_metas(), strict=True))
+    return tuple(
+        (region_id, meta.generation if (meta := metas.get(region_id)) else None)
+        for region_id in sorted(set(region_ids))
+    )
+
+
 def pages_fingerprint() -> tuple[Any, ...]:
     """What the read pages show of the market, as a key part of their cache
     (config/page_cache.py): per tracked region, its snapshot's generation and source and
@@ -142,16 +174,10 @@ def pages_fingerprint() -> tuple[Any, ...]:
     snapshot or a snapshot going stale makes a new key. Raises when the store cannot be read
     (`served_metas`): the pages then render uncached."""
     now = datetime.now(UTC)
-    states: list[Any] = []
-    for region_id, meta in zip(settings.MARKET_REGIONS, served_metas(), strict=True):
-        if meta is None:
-            states.append((region_id, None))
-            continue
-        fresh = publish.freshness(meta, now)
-        banner_age = (
-            age_text(fresh["age_seconds"]) if fresh["stale"] and meta.source != "demo" else ""
-        )
-        states.append((region_id, meta.generation, meta.source, fresh["stale"], banner_age))
+    states = [
+        (*_banner_state(region_id, meta, now), meta.generation if meta else None)
+        for region_id, meta in zip(settings.MARKET_REGIONS, served_metas(), strict=True)
+    ]
     return (*states, publish.store_down())  # the banner says when the store is unreachable
 
 
@@ -164,6 +190,7 @@ def snapshot_age(region_id: str) -> str:
 
 
 page_cache.register("market", pages_fingerprint)
+page_cache.register("banner", banner_fingerprint)
 page_cache.register_live("age", snapshot_age)
 
 

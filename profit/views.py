@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,7 @@ from rest_framework import serializers
 from config import page_cache, slots
 from market import publish, structures
 from market.selectors import region_names
-from market.views import age_text
+from market.views import age_text, generations_of, pages_fingerprint
 from profit import answers, boards, fees, flags, row_html, selectors
 from profit.api import serializers as s
 from profit.locations import resolve_place
@@ -234,8 +234,31 @@ def _list_page(
     return values, context, answer, status
 
 
+# The place parameters of the list pages: the markets a page reads are those of its places.
+PLACE_PARAMS = ("station_id", "from", "to")
+
+
+def markets_read(request: HttpRequest) -> Hashable:
+    """The state of the markets a list page reads, as a key part of the kept page: the
+    generations of the regions its places are in, so another region's new snapshot leaves
+    the page as it is. Every tracked market's state when a place is missing (the page's
+    default), malformed or not placed in a region (a structure found by its orders)."""
+    regions = set()
+    for name in PLACE_PARAMS:
+        for value in request.GET.getlist(name):
+            for text in value.split(","):
+                try:
+                    where = resolve(parse_ascii_id(text))
+                except (ValueError, UnknownPlace):
+                    return pages_fingerprint()
+                if where.region_id is None:
+                    return pages_fingerprint()
+                regions.add(where.region_id)
+    return generations_of(regions) if regions else pages_fingerprint()
+
+
 @heavy_page
-@page_cache.cached_page("market", "profit", query=True)
+@page_cache.cached_page("banner", "profit", query=True, scope=markets_read)
 def station_trading_page(request: HttpRequest) -> HttpResponse:
     offered = places()
     defaults = {"station_id": default_hub(offered) or 60003760, "sort": "-daily_profit"}
@@ -309,7 +332,9 @@ def hauling_page(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@page_cache.cached_page("market", "profit", query=True, cookies=(HAULER_COOKIE,))
+@page_cache.cached_page(
+    "banner", "profit", query=True, cookies=(HAULER_COOKIE,), scope=markets_read
+)
 def _hauling_page(request: HttpRequest) -> HttpResponse:
     offered = places()
     defaults = {
@@ -441,8 +466,8 @@ page_cache.register("boards", boards_fingerprint)
 
 
 def profit_fingerprint() -> tuple[Any, ...]:
-    """What the station-trading and hauling pages show beyond the snapshots (the "market"
-    part): each tracked region's daily volumes and whether their fill runs, the structures
+    """What the station-trading and hauling pages show beyond the snapshots they read
+    (`markets_read`) and the banner: each tracked region's daily volumes and whether their fill runs, the structures
     members share (names, the fees operators set, the books of untracked regions) and the
     fee schedule of the day. A kept page (config/page_cache.py) is keyed by it."""
     volumes = tuple(

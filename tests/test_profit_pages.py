@@ -424,6 +424,49 @@ def test_a_search_page_is_kept_per_query_with_its_etag(client, books):
     assert client.get(url)["ETag"] != first["ETag"]
 
 
+def new_snapshot(region_id: int, seed: int) -> None:
+    from market.views import forget_served
+
+    publish.publish(build(region_id, 4_000, seed=seed))
+    publish.forget_loaded()
+    forget_served()
+
+
+def test_a_kept_page_follows_only_the_markets_it_reads(client, books, monkeypatch):
+    """Jita's page reads the Forge alone: Domain's new snapshot leaves it as it was kept;
+    a haul from Jita to Amarr reads both; a page without its place (the default) or with a
+    place that is not one follows every market."""
+    from profit import views
+
+    rendered: list[str] = []
+    render = views.render
+    monkeypatch.setattr(
+        views,
+        "render",
+        lambda request, *args, **kwargs: (
+            rendered.append(request.get_full_path()) or render(request, *args, **kwargs)
+        ),
+    )
+    jita = f"/profit/station-trading/?station_id={JITA}"
+    haul = f"/profit/hauling/?from={JITA}&to={AMARR}"
+    default = "/profit/station-trading/?sort=-roi"
+    pages = (jita, haul, default)
+    for url in pages:
+        client.get(url)
+    assert rendered == list(pages)
+
+    new_snapshot(DOMAIN, seed=11)
+    for url in pages:
+        assert client.get(url).status_code == 200
+    assert rendered == [*pages, haul, default]
+
+    new_snapshot(FORGE, seed=12)
+    client.get(jita)
+    assert rendered[-1] == jita
+    # A malformed place id is answered (400), never kept under a narrower key.
+    assert client.get("/profit/station-trading/?station_id=x1").status_code == 400
+
+
 def test_a_kept_hauling_page_still_remembers_the_hauler(client, books):
     url = f"/profit/hauling/?from={JITA}&to={AMARR}&cargo_m3=12345&budget=1000000"
     first = client.get(url)
