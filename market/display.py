@@ -25,6 +25,13 @@ def price(value: float | None) -> str:
     return f"{value:,.2f}" if value is not None and _finite(value) else NOTHING
 
 
+def isk(value: float | None) -> str:
+    """4.2 -> "4.20", 1234567.891 -> "1,234,567.89", 65100000000 -> "65,100,000,000": cents
+    only where there are any (EVE's prices of 1,000 ISK and more have none)."""
+    text = price(value)
+    return text.removesuffix(".00") if text != "-0.00" else "0"
+
+
 def integer(value: float | None) -> str:
     """2000 -> "2,000"."""
     return f"{value:,.0f}" if value is not None and _finite(value) else NOTHING

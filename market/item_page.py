@@ -23,12 +23,12 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from config import page_cache
 from market import plex, publish, selectors
-from market.display import age_text, compact, integer, plural, price, range_text, utc
+from market.display import age_text, compact, integer, isk, plural, price, range_text, utc
 from market.snapshot import Snapshot
 from market.views import tracked_hubs
 from sde.places import DOCKING_NOTE
@@ -346,12 +346,13 @@ def book_view(book: dict[str, Any], scope: str, hub: dict[str, Any]) -> dict[str
             summary += f", {integer(far)} of them from other stations that reach it"
         if len(shown[side]) < info["total_orders"]:
             summary += f" · best {len(shown[side])} shown"
+        rows = _rows(shown[side], scale)
         sides.append(
             {
                 "side": side,
                 "summary": summary,
-                "empty": f"No {side} orders {near}.",
-                "rows": _rows(shown[side], scale),
+                "rows": rows,
+                "rows_html": rows_html(rows, f"No {side} orders {near}."),
             }
         )
     return {
@@ -381,6 +382,31 @@ def _rows(orders: list[dict[str, Any]], scale: int) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def rows_html(rows: list[dict[str, Any]], empty: str) -> SafeString:
+    """A book side's rows, written here rather than in the template: forty rows of four
+    cells cost 13 ms as template lookups and filters, the most of an item page's render
+    after a new snapshot. Every text from a row is escaped."""
+    if not rows:
+        return format_html('<tr><td colspan="4" class="muted">{}</td></tr>', empty)
+    lines = []
+    for row in rows:
+        elsewhere = row["elsewhere"]
+        lines.append(
+            f'<tr data-order="{int(row["order_id"])}"'
+            + (' data-elsewhere="true" class="book__row--elsewhere">' if elsewhere else ">")
+            + f'<td class="num book__price">{escape(isk(row["price"]))}</td>'
+            f'<td class="num" title="{escape(integer(row["volume"]))} units">'
+            f"{escape(compact(row['volume']))}</td>"
+            f'<td class="num depth" title="{escape(integer(row["depth"]))} units up to this '
+            f'price"><svg class="depth__bar" width="{int(row["share"])}%" aria-hidden="true" '
+            f'focusable="false"></svg><span class="depth__num">{escape(compact(row["depth"]))}'
+            "</span></td>"
+            f'<td class="book__location{" book__location--elsewhere" if elsewhere else ""}" '
+            f'title="{escape(row["title"])}">{escape(row["location"])}</td></tr>'
+        )
+    return mark_safe("\n".join(lines))  # every value above is escaped
 
 
 def elsewhere_text(order: dict[str, Any]) -> str:

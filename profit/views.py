@@ -467,9 +467,10 @@ page_cache.register("boards", boards_fingerprint)
 
 def profit_fingerprint() -> tuple[Any, ...]:
     """What the station-trading and hauling pages show beyond the snapshots they read
-    (`markets_read`) and the banner: each tracked region's daily volumes and whether their fill runs, the structures
-    members share (names, the fees operators set, the books of untracked regions) and the
-    fee schedule of the day. A kept page (config/page_cache.py) is keyed by it."""
+    (`markets_read`) and the banner: each tracked region's daily volumes and whether their
+    fill runs, the structures members share (names, the fees operators set, the books of
+    untracked regions) and the fee schedule of the day. A kept page (config/page_cache.py)
+    is keyed by it."""
     volumes = tuple(
         (
             region,

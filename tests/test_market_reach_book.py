@@ -177,3 +177,28 @@ def test_the_hub_book_on_the_item_page_says_which_bids_reach_it(snapshot) -> Non
     )
     assert html.count('data-elsewhere="true" class="book__row--elsewhere"') == 3
     assert "region bid at Perimeter — reaches here" in html
+
+
+def test_book_rows_are_written_escaped():
+    from market.item_page import rows_html
+
+    row = {
+        "order_id": 7,
+        "price": 1234567.891,
+        "volume": 1500,
+        "depth": 2_500_000,
+        "share": 40,
+        "elsewhere": False,
+        "location": '<script>alert("x")</script> & Co',
+        "title": 'A "quoted" station',
+    }
+    html = str(rows_html([row], "none"))
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&amp; Co" in html
+    assert 'title="A &quot;quoted&quot; station"' in html
+    # The figures as the template's filters wrote them: cents kept below 1,000 ISK only.
+    assert '<td class="num book__price">1,234,567.89</td>' in html
+    assert 'title="1,500 units">1.5k</td>' in html and 'width="40%"' in html
+    assert 'title="2,500,000 units up to this price"' in html and ">2.5M</span>" in html
+    assert str(rows_html([], "No sell orders at Jita.")) == (
+        '<tr><td colspan="4" class="muted">No sell orders at Jita.</td></tr>'
+    )

@@ -34,10 +34,8 @@ def snapshot_line(snapshot: dict[str, Any], compact: bool = False) -> str:
 
 @register.filter
 def isk(value: float | None) -> str:
-    """4.2 -> "4.20", 1234567.891 -> "1,234,567.89", 65100000000 -> "65,100,000,000": cents
-    only where there are any (EVE's prices of 1,000 ISK and more have none)."""
-    text = display.price(value)
-    return text.removesuffix(".00") if text != "-0.00" else "0"
+    """`display.isk`: 1234567.891 -> "1,234,567.89", 65100000000 -> "65,100,000,000"."""
+    return display.isk(value)
 
 
 @register.filter
