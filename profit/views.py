@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -240,9 +240,17 @@ PLACE_PARAMS = ("station_id", "from", "to")
 
 def markets_read(request: HttpRequest) -> Hashable:
     """The state of the markets a list page reads, as a key part of the kept page: the
-    generations of the regions its places are in, so another region's new snapshot leaves
-    the page as it is. Every tracked market's state when a place is missing (the page's
-    default), malformed or not placed in a region (a structure found by its orders)."""
+    generations and daily volumes of the regions its places are in, so another region's new
+    snapshot or volumes leave the page as it is. Every tracked market's state when a place
+    is missing (the page's default), malformed or not placed in a region (a structure found
+    by its orders)."""
+    regions = _regions_read(request)
+    if regions is None:
+        return (pages_fingerprint(), _volumes_state(settings.MARKET_REGIONS))
+    return (generations_of(regions), _volumes_state(sorted(regions)))
+
+
+def _regions_read(request: HttpRequest) -> set[int] | None:
     regions = set()
     for name in PLACE_PARAMS:
         for value in request.GET.getlist(name):
@@ -250,11 +258,24 @@ def markets_read(request: HttpRequest) -> Hashable:
                 try:
                     where = resolve(parse_ascii_id(text))
                 except (ValueError, UnknownPlace):
-                    return pages_fingerprint()
+                    return None
                 if where.region_id is None:
-                    return pages_fingerprint()
+                    return None
                 regions.add(where.region_id)
-    return generations_of(regions) if regions else pages_fingerprint()
+    return regions or None
+
+
+def _volumes_state(region_ids: Iterable[int]) -> tuple[Any, ...]:
+    """Each region's daily volumes as the pages show them: a column, the filters' and the
+    notice's counts, and whether their fill runs."""
+    return tuple(
+        (
+            region,
+            selectors.volumes_seen(selectors.daily_volumes(region)),
+            volume_coverage(region, []).filling,
+        )
+        for region in region_ids
+    )
 
 
 @heavy_page
@@ -466,19 +487,10 @@ page_cache.register("boards", boards_fingerprint)
 
 
 def profit_fingerprint() -> tuple[Any, ...]:
-    """What the station-trading and hauling pages show beyond the snapshots they read
-    (`markets_read`) and the banner: each tracked region's daily volumes and whether their
-    fill runs, the structures members share (names, the fees operators set, the books of
-    untracked regions) and the fee schedule of the day. A kept page (config/page_cache.py)
-    is keyed by it."""
-    volumes = tuple(
-        (
-            region,
-            selectors.volumes_seen(selectors.daily_volumes(region)),
-            volume_coverage(region, []).filling,
-        )
-        for region in settings.MARKET_REGIONS
-    )
+    """What the station-trading and hauling pages show beyond the markets they read
+    (`markets_read`) and the banner: the structures members share (names, the fees
+    operators set, the books of untracked regions) and the fee schedule of the day. A kept
+    page (config/page_cache.py) is keyed by it."""
     shared = structures.shared()
     untracked = tuple(
         (k.structure_id, publish.current_generation(k.structure_id))
@@ -489,11 +501,11 @@ def profit_fingerprint() -> tuple[Any, ...]:
     names = tuple(sorted(structures.names().items()))
     fees_set = tuple(map(tuple, structures.fees_version()))
     # One small read of the store: unreachable, it raises and the page renders uncached,
-    # with the banner that says so (the other parts are kept in memory for a while).
-    pointer = (
-        publish.current_generation(settings.MARKET_REGIONS[0]) if settings.MARKET_REGIONS else None
-    )
-    return (volumes, names, fees_set, untracked, schedule, pointer)
+    # with the banner that says so (the other parts are kept in memory for a while). Its
+    # value is left out: a page follows only the generations of the markets it reads.
+    if settings.MARKET_REGIONS:
+        publish.current_generation(settings.MARKET_REGIONS[0])
+    return (names, fees_set, untracked, schedule)
 
 
 page_cache.register("profit", profit_fingerprint)

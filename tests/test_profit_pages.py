@@ -463,6 +463,22 @@ def test_a_kept_page_follows_only_the_markets_it_reads(client, books, monkeypatc
     new_snapshot(FORGE, seed=12)
     client.get(jita)
     assert rendered[-1] == jita
+
+    # A daily volume saved for Domain: the haul into Domain shows it, Jita's page does not.
+    from datetime import UTC, datetime
+
+    from profit import volumes
+    from store import get_store
+
+    today = datetime.now(UTC).date().toordinal()
+    volumes._save(DOMAIN, {TRITANIUM: (1e6, today, float("nan"), float("nan"))}, get_store())
+    volumes.forget_read()
+    try:
+        client.get(jita), client.get(haul)
+        assert rendered[-1] == haul and rendered.count(jita) == 2
+    finally:
+        get_store().delete(f"profit:daily-volumes:{DOMAIN}")
+        volumes.forget_read()
     # A malformed place id is answered (400), never kept under a narrower key.
     assert client.get("/profit/station-trading/?station_id=x1").status_code == 400
 
