@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import SafeString
 
 from config import page_cache
 from sde import selectors
@@ -64,7 +65,16 @@ def item_page(request: HttpRequest, type_id: int) -> HttpResponse:
 
 
 def _item_context(type_id: int) -> dict[str, Any]:
-    """What the item page shows of the SDE (its market panels come from the market)."""
+    """What the item page shows of the SDE (its market panels come from the market): read
+    once per deployment and SDE (the store offers it to the other processes)."""
+    context = page_cache.shared(
+        ("item context", type_id, selectors.installed_sde()), lambda: _read_item(type_id)
+    )
+    context["description"] = SafeString(context["description"])  # description_html's
+    return context
+
+
+def _read_item(type_id: int) -> dict[str, Any]:
     item = selectors.item_detail(type_id)
     industry = selectors.item_industry(type_id)
     made_by = [

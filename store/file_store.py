@@ -30,7 +30,9 @@ from pathlib import Path
 from store.base import Lock, Store
 
 _EXPIRY = struct.Struct("<d")  # absolute expiry, seconds since the epoch; 0 = never
-_SWEEP_EVERY = 100  # sets between two sweeps of expired files
+# Seconds between two sweeps of expired files by one process: a sweep reads the head of
+# every file (a few thousand with the shared pages), so it goes by the clock, not by sets.
+_SWEEP_SECONDS = 60.0
 _COUNTER_SWEEP_EVERY = 1000  # counts between two removals of expired counters
 _COUNTERS = """CREATE TABLE IF NOT EXISTS counters (
     key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL NOT NULL) WITHOUT ROWID"""
@@ -78,7 +80,7 @@ class FileStore(Store):
         self.locks = root / "locks"
         self.values.mkdir(parents=True, exist_ok=True)
         self.locks.mkdir(parents=True, exist_ok=True)
-        self._sets = 0
+        self._swept = time.monotonic()
         self._counts = 0
         self._local = threading.local()  # a SQLite connection per thread and process
 
@@ -117,8 +119,9 @@ class FileStore(Store):
             with suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        self._sets += 1
-        if self._sets % _SWEEP_EVERY == 0:
+        now = time.monotonic()
+        if now - self._swept >= _SWEEP_SECONDS:
+            self._swept = now
             self.sweep()
 
     def delete(self, *keys: str) -> None:

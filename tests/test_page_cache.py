@@ -275,6 +275,7 @@ class Counter:
 
 def test_a_kept_fragment_renders_once_for_the_same_arguments(settings):
     settings.DEBUG = False
+    settings.PAGE_SHARED_TTL = 0  # this process's memory alone (the store: the test below)
     template, counter = kept_template(), Counter()
     row = {"type_id": 34, "price": 5.5}
     first = template.render({"row": row, "counter": counter})
@@ -379,6 +380,57 @@ def test_a_market_panel_is_read_once_per_deployment(client, books, monkeypatch):
     again = client.get(ITEM)
     assert again.content == first.content
     assert sorted(read) == [FORGE, DOMAIN]  # both panels from the store
+
+
+def test_an_item_pages_sde_part_is_read_and_rendered_once_per_deployment(
+    client, books, monkeypatch
+):
+    """The SDE's part of an item page (its context and kept fragments) is offered through
+    the store: a process that never rendered the item reads no SDE table for it."""
+    from config import page_cache
+    from sde import selectors, views
+
+    read: list[int] = []
+    item_detail = selectors.item_detail
+    monkeypatch.setattr(
+        selectors, "item_detail", lambda type_id: read.append(type_id) or item_detail(type_id)
+    )
+    page_cache.kept.clear()
+    first = client.get(ITEM)  # read here, or taken from an earlier test's
+    assert read in ([], [TRITANIUM])
+    (key,) = list(page_cache.kept._values)
+    for _ in range(2):  # another process: nothing in its memory, the page gone from the store
+        page_cache.get_store().delete(page_cache._shared_key(key))
+        page_cache.kept.clear()
+        page_cache.fragments.clear()
+        views.item_context().cache_clear()
+        assert client.get(ITEM).content == first.content
+    assert read in ([], [TRITANIUM])  # never read again
+
+
+def test_a_kept_fragment_is_rendered_once_per_deployment():
+    import uuid
+
+    from django.template import engines
+
+    from config import page_cache
+
+    class Counted:
+        reads = 0
+
+        @property
+        def text(self) -> str:
+            Counted.reads += 1
+            return "<b>bold</b>"
+
+    template = engines["django"].from_string(
+        "{% load kept %}{% kept tag %}{{ counted.text }}{% endkept %}"
+    )
+    tag = uuid.uuid4().hex  # a key no earlier run left in the store
+    first = template.render({"tag": tag, "counted": Counted()})
+    page_cache.fragments.clear()  # as another process
+    assert template.render({"tag": tag, "counted": Counted()}) == first
+    assert Counted.reads == 1 and first == "&lt;b&gt;bold&lt;/b&gt;"
 
 
 def test_a_shared_value_is_computed_once(settings):

@@ -96,6 +96,20 @@ def test_file_store_sweeps_expired_values(tmp_path):
     assert store.get("kept") == b"y"
 
 
+def test_a_set_sweeps_once_a_while(tmp_path, monkeypatch):
+    """A set sweeps the expired files when _SWEEP_SECONDS have passed since the last sweep."""
+    store = FileStore(tmp_path)
+    store.set("gone", b"x", ttl=0.01)
+    time.sleep(0.05)
+    store.set("another", b"y")  # within the interval: no sweep
+    assert len(list(store.values.iterdir())) == 2
+    monkeypatch.setattr("store.file_store._SWEEP_SECONDS", 0.0)
+    store.set("third", b"z")
+    assert sorted(p.name for p in store.values.iterdir()) == sorted(
+        store._path(key).name for key in ("another", "third")
+    )
+
+
 def test_counters_count_and_expire(store):
     assert [store.incr("hits", ttl=0.3) for _ in range(3)] == [1, 2, 3]
     time.sleep(0.45)

@@ -1,5 +1,6 @@
-"""`{% kept a b ... %}...{% endkept %}`: a template fragment rendered once per process for the
-same values of its arguments, then served from memory (config/page_cache.fragment).
+"""`{% kept a b ... %}...{% endkept %}`: a template fragment rendered once per deployment for
+the same values of its arguments, then served from memory (config/page_cache.fragment, and
+config/page_cache.shared for the other processes).
 
 For the parts of a page that cost a render and change rarely: the item filters' selects
 (hundreds of options, by the submitted values and the SDE build) and the boards' grid (by
@@ -30,7 +31,15 @@ class KeptNode(template.Node):
         values = [arg.resolve(context) for arg in self.args]
         page = context.template.name if context.template is not None else ""
         key = (page, self.where, page_cache.digest(values))
-        return mark_safe(page_cache.fragment(key, lambda: self.nodelist.render(context)))
+        # Kept in this process, and offered to the others through the store: after a new
+        # snapshot a page is rendered by whichever process is asked first, which may never
+        # have rendered this fragment (an item page's SDE parts).
+        return mark_safe(
+            page_cache.fragment(
+                key,
+                lambda: page_cache.shared(("fragment", key), lambda: self.nodelist.render(context)),
+            )
+        )
 
 
 @register.tag
