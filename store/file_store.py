@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import random
 import sqlite3
 import struct
 import tempfile
@@ -80,7 +81,8 @@ class FileStore(Store):
         self.locks = root / "locks"
         self.values.mkdir(parents=True, exist_ok=True)
         self.locks.mkdir(parents=True, exist_ok=True)
-        self._swept = time.monotonic()
+        # A random start, so the processes of a deployment do not all sweep at once.
+        self._swept = time.monotonic() - random.uniform(0, _SWEEP_SECONDS)
         self._counts = 0
         self._local = threading.local()  # a SQLite connection per thread and process
 

@@ -424,13 +424,22 @@ def test_a_kept_fragment_is_rendered_once_per_deployment():
             return "<b>bold</b>"
 
     template = engines["django"].from_string(
-        "{% load kept %}{% kept tag %}{{ counted.text }}{% endkept %}"
+        "{% load kept %}{% kept shared tag %}{{ counted.text }}{% endkept %}"
     )
     tag = uuid.uuid4().hex  # a key no earlier run left in the store
     first = template.render({"tag": tag, "counted": Counted()})
     page_cache.fragments.clear()  # as another process
     assert template.render({"tag": tag, "counted": Counted()}) == first
     assert Counted.reads == 1 and first == "&lt;b&gt;bold&lt;/b&gt;"
+    # Without `shared`, each process renders its own.
+    mine = engines["django"].from_string(
+        "{% load kept %}{% kept tag %}{{ counted.text }}{% endkept %}"
+    )
+    other = uuid.uuid4().hex
+    mine.render({"tag": other, "counted": Counted()})
+    page_cache.fragments.clear()
+    mine.render({"tag": other, "counted": Counted()})
+    assert Counted.reads == 3
 
 
 def test_a_shared_value_is_computed_once(settings):

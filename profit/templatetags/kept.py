@@ -1,6 +1,9 @@
-"""`{% kept a b ... %}...{% endkept %}`: a template fragment rendered once per deployment for
-the same values of its arguments, then served from memory (config/page_cache.fragment, and
-config/page_cache.shared for the other processes).
+"""`{% kept a b ... %}...{% endkept %}`: a template fragment rendered once per process for the
+same values of its arguments, then served from memory (config/page_cache.fragment).
+`{% kept shared a b ... %}` also offers it to the other processes through the store
+(config/page_cache.shared): for a fragment that costs a render, is read by many processes
+and has few values (an item page's SDE parts, per item), not for one per search (each would
+be a file written in the embedded default's store).
 
 For the parts of a page that cost a render and change rarely: the item filters' selects
 (hundreds of options, by the submitted values and the SDE build) and the boards' grid (by
@@ -22,29 +25,34 @@ register = template.Library()
 
 
 class KeptNode(template.Node):
-    def __init__(self, nodelist: NodeList, args: list[FilterExpression], where: str) -> None:
+    def __init__(
+        self, nodelist: NodeList, args: list[FilterExpression], where: str, shared: bool
+    ) -> None:
         self.nodelist = nodelist
         self.args = args
         self.where = where  # the tag's template and place in it
+        self.shared = shared  # offered to the other processes through the store
 
     def render(self, context: Context) -> SafeString:
         values = [arg.resolve(context) for arg in self.args]
         page = context.template.name if context.template is not None else ""
         key = (page, self.where, page_cache.digest(values))
-        # Kept in this process, and offered to the others through the store: after a new
-        # snapshot a page is rendered by whichever process is asked first, which may never
-        # have rendered this fragment (an item page's SDE parts).
-        return mark_safe(
-            page_cache.fragment(
-                key,
-                lambda: page_cache.shared(("fragment", key), lambda: self.nodelist.render(context)),
-            )
-        )
+
+        def render() -> str:
+            # Shared: after a new snapshot a page is rendered by whichever process is asked
+            # first, which may never have rendered this fragment.
+            if self.shared:
+                return page_cache.shared(("fragment", key), lambda: self.nodelist.render(context))
+            return self.nodelist.render(context)
+
+        return mark_safe(page_cache.fragment(key, render))
 
 
 @register.tag
 def kept(parser: Parser, token: Token) -> KeptNode:
-    args = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    bits = token.split_contents()[1:]
+    shared = bits[:1] == ["shared"]
+    args = [parser.compile_filter(bit) for bit in bits[shared:]]
     if not args:
         raise template.TemplateSyntaxError("{% kept %} needs the values its fragment shows")
     nodelist = parser.parse(("endkept",))
@@ -54,4 +62,4 @@ def kept(parser: Parser, token: Token) -> KeptNode:
     number = getattr(parser, "kept_tags", 0) + 1
     parser.kept_tags = number  # type: ignore[attr-defined]
     origin = getattr(parser, "origin", None)
-    return KeptNode(nodelist, args, f"{getattr(origin, 'name', '')}:{number}")
+    return KeptNode(nodelist, args, f"{getattr(origin, 'name', '')}:{number}", shared)
