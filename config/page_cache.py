@@ -51,6 +51,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextlib import suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -219,25 +220,15 @@ def shared(key: Hashable, compute: Callable[[], T]) -> T:
     here and offered. For plain JSON data (dicts, lists, text, numbers) whose key names
     everything it depends on; the template version is added. A store that cannot answer, or
     a value JSON cannot hold, leaves each process computing its own."""
-    ttl = settings.PAGE_SHARED_TTL
-    if ttl <= 0 or settings.DEBUG:
+    if settings.PAGE_SHARED_TTL <= 0 or settings.DEBUG:
         return compute()
-    full = repr((template_version(), key)).encode()
-    stored_key = "shared:" + hashlib.blake2b(full, digest_size=16).hexdigest()
-    try:
-        stored = get_store().get(stored_key)
-    except Exception:
-        log.warning("page cache: the shared store is unreachable", exc_info=True)
-        return compute()
+    name = _shared_key((template_version(), key), "shared")
+    stored = _offered(name)
     if stored is not None:
         return cast(T, orjson.loads(stored))
     value = compute()
-    try:
-        get_store().set(stored_key, orjson.dumps(value), ttl=ttl)
-    except TypeError:  # not plain JSON data: this process keeps its own
-        pass
-    except Exception:
-        log.warning("page cache: the shared store is unreachable", exc_info=True)
+    with suppress(TypeError):  # not plain JSON data: this process keeps its own
+        _offer(name, orjson.dumps(value))
     return value
 
 
@@ -344,20 +335,38 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
-def _shared_key(key: Hashable) -> str:
-    return "page:" + hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+def _shared_key(key: Hashable, kind: str = "page") -> str:
+    return f"{kind}:" + hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+
+
+def _offered(name: str) -> bytes | None:
+    """What another process offered under `name` in the shared store; None when nothing
+    is, sharing is off (PAGE_SHARED_TTL 0) or the store cannot say (logged)."""
+    if settings.PAGE_SHARED_TTL <= 0:
+        return None
+    try:
+        return get_store().get(name)
+    except Exception:  # the store unreachable: this process does the work itself
+        log.warning("page cache: the shared store is unreachable", exc_info=True)
+        return None
+
+
+def _offer(name: str, value: bytes) -> None:
+    """Offer `value` to the other processes for PAGE_SHARED_TTL seconds (new states make new
+    names; old values go out of the store by themselves)."""
+    ttl = settings.PAGE_SHARED_TTL
+    if ttl <= 0:
+        return
+    try:
+        get_store().set(name, value, ttl=ttl)
+    except Exception:
+        log.warning("page cache: the shared store is unreachable", exc_info=True)
 
 
 def _shared_page(key: Hashable) -> tuple[bytes, str] | None:
     """The page another process rendered for `key` (its bytes with their marks, its content
     type), from the shared store; None when there is none or the store cannot say."""
-    if settings.PAGE_SHARED_TTL <= 0:
-        return None
-    try:
-        stored = get_store().get(_shared_key(key))
-    except Exception:  # the store unreachable: this process renders the page itself
-        log.warning("page cache: the shared store is unreachable", exc_info=True)
-        return None
+    stored = _offered(_shared_key(key))
     if stored is None:
         return None
     content_type, _, body = stored.partition(b"\n")
@@ -365,15 +374,9 @@ def _shared_page(key: Hashable) -> tuple[bytes, str] | None:
 
 
 def _share_page(key: Hashable, body: bytes, content_type: str) -> None:
-    """Offer a rendered page to the other processes for PAGE_SHARED_TTL seconds (a new
-    snapshot makes new keys; the old pages go out of the store by themselves)."""
-    ttl = settings.PAGE_SHARED_TTL
-    if ttl <= 0 or len(body) > SHARED_MAX_BYTES:
-        return
-    try:
-        get_store().set(_shared_key(key), content_type.encode() + b"\n" + body, ttl=ttl)
-    except Exception:
-        log.warning("page cache: the shared store is unreachable", exc_info=True)
+    """Offer a rendered page to the other processes (not one past SHARED_MAX_BYTES)."""
+    if len(body) <= SHARED_MAX_BYTES:
+        _offer(_shared_key(key), content_type.encode() + b"\n" + body)
 
 
 def canonical(request: HttpRequest, reads: tuple[str, ...]) -> HttpResponseBase | None:
