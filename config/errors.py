@@ -64,9 +64,15 @@ def request_for_log(request: HttpRequest) -> str:
 
 class HideRequestSecrets(logging.Filter):
     """Replaces a record's attached request by `request_for_log(request)`, and drops the
-    traceback of a template's missing variable (its text is the whole context)."""
+    traceback of a template's missing variable (its text is the whole context).
+
+    Drops Django's line about a 429 as well: the request log (`config.requests`) has one line
+    per request with its status and client already, and a client past its allowance can send
+    a thousand requests a second, each of which would be written twice."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "django.request" and getattr(record, "status_code", None) == 429:
+            return False
         request = getattr(record, "request", None)
         if isinstance(request, HttpRequest):
             record.request = request_for_log(request)

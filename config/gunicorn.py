@@ -15,10 +15,14 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
-# Recycling a worker costs its loaded snapshots (tens of MB each, read again from the store),
-# so recycle rarely; post_worker_init loads them before the new worker takes requests.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
-max_requests_jitter = 5000
+# Workers are not recycled by default. Recycling throws away a worker's loaded snapshots
+# and everything it keeps, and the workers, which share requests evenly, reach the count
+# together: the abusive clients of benchmarks/users.py (1,200 refused requests a second)
+# recycled all five within 5 s, and the people's p95 went to 1.1 s while they warmed up.
+# Every cache a worker holds is bounded (docs/benchmarks.md, Soak). An operator who wants
+# recycling sets a count; a jitter of half of it keeps the workers apart.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 2
 # Requests are logged by the app (JSON, with the request id); "-" adds gunicorn's own lines.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "") or None
 preload_app = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -235,3 +236,17 @@ def test_ctrl_c_on_run_all_stops_all_three_within_10_s_and_keeps_the_queued_task
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+@pytest.mark.parametrize(
+    ("environment", "recycle", "jitter"),
+    [({}, 0, 0), ({"GUNICORN_MAX_REQUESTS": "10000"}, 10000, 5000)],
+)
+def test_workers_are_recycled_only_when_an_operator_asks(monkeypatch, environment, recycle, jitter):
+    """A flood of refused requests must not recycle every worker at once (each throws away
+    what it keeps): off by default, and spread by half the count when set."""
+    monkeypatch.delenv("GUNICORN_MAX_REQUESTS", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    config = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    assert (config["max_requests"], config["max_requests_jitter"]) == (recycle, jitter)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -92,6 +93,19 @@ def test_a_page_past_its_limit_is_a_friendly_429_page(client, limited):
     refused = client.get("/regions/")
     assert refused.status_code == 429 and "Retry-After" in refused
     assert "Slow down a little" in refused.content.decode()
+
+
+def test_a_refused_request_is_logged_once_by_the_request_log(client, limited, caplog):
+    """A client past its allowance may send a thousand requests a second: each 429 is one
+    request log line (status and client), not Django's warning as well."""
+    caplog.set_level(logging.INFO)
+    answers = [client.get("/api/v1/regions") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    logged = [(r.name, getattr(r, "status", None)) for r in caplog.records]
+    assert logged.count(("config.requests", 429)) == 1
+    assert not [r for r in caplog.records if r.name == "django.request"]
+    client.get("/api/v1/items/999999999")  # another 4xx is still Django's warning too
+    assert [r.status_code for r in caplog.records if r.name == "django.request"] == [404]
 
 
 def test_the_limit_is_shared_by_every_instance(client, limited):
