@@ -9,9 +9,9 @@ so a scan never touches the ORM per row. Places and their names are `sde.places`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -327,6 +327,53 @@ def rows_from_columns(
             as_list = values.astype(np.int64).tolist()
         lists.append(as_list)
     return [dict(zip(fields, row, strict=True)) for row in zip(*lists, strict=True)]
+
+
+class LazyRows(Sequence[dict[str, Any]]):
+    """Ranked result columns made into rows (`make(columns)`: a list of dicts) only for the
+    positions read: a search ranks thousands of rows and an answer shows a page of them
+    (`rows[a:b]`; iterating makes them all, a thousand at a time)."""
+
+    CHUNK = 1000
+
+    def __init__(
+        self,
+        columns: Mapping[str, npt.NDArray[Any]],
+        make: Callable[[dict[str, npt.NDArray[Any]]], list[dict[str, Any]]],
+    ) -> None:
+        self._columns = columns
+        self._make_part = make
+        self._n = len(columns["type_id"])
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._n)
+            rows = self._make(start, max(stop, start))
+            return rows[::step] if step != 1 else rows
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError("row index out of range")
+        return self._make(index, index + 1)[0]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for start in range(0, self._n, self.CHUNK):
+            yield from self._make(start, min(start + self.CHUNK, self._n))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _make(self, start: int, stop: int) -> list[dict[str, Any]]:
+        return self._make_part({name: values[start:stop] for name, values in self._columns.items()})
 
 
 # --- Sorting result columns ----------------------------------------------------------------

@@ -28,10 +28,11 @@ one set of numpy operations over all pairs at once (see docs/profit-engine.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, overload
+from functools import partial
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +45,7 @@ from profit.engine import (
     Columns,
     FloatArray,
     IntArray,
+    LazyRows,
     cross_join,
     exclusive_cumsum,
     group_starts,
@@ -189,12 +191,37 @@ class HaulRates:
 
 @dataclass(frozen=True)
 class Haul:
-    rows: Sequence[dict[str, Any]]  # a HaulRows: rows are made when read
+    rows: Sequence[dict[str, Any]]  # a LazyRows: rows are made when read
     total: int  # rows that passed the filters, before `limit`
     rates: dict[str, Any]  # statement of the rates used
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     params: HaulingParams = field(default_factory=HaulingParams)
     hidden: dict[str, int] = field(default_factory=dict)  # rows each `hide` flag left out
+
+
+# What only ranks the routes found: `found` is the same for every value of these.
+RANKING = ("min_profit", "min_roi", "sort", "limit", "hide")
+
+
+def finding(params: HaulingParams) -> HaulingParams:
+    """`params` with the ranking ones at their defaults: what `found` depends on."""
+    defaults = HaulingParams()
+    return replace(params, **{name: getattr(defaults, name) for name in RANKING})
+
+
+@dataclass(frozen=True)
+class Found:
+    """Every route with a profit, before the ranking parameters (`RANKING`): the costly part
+    of a haul, one per question whatever the filters, sort and page."""
+
+    columns: Columns  # one row per route, flags included
+    sold: _Sold | None  # None: no route
+    snapshots: list[dict[str, Any]]
+    rates: HaulRates
+    mode: str
+
+    def __len__(self) -> int:
+        return len(self.columns["type_id"])
 
 
 def hauling(
@@ -214,17 +241,46 @@ def hauling(
     for `skills`. `volumes`: daily volumes per region for "list" mode (default: stored).
     """
     params = params or HaulingParams()
+    found = find(sources, destinations, skills, params, rates=rates, volumes=volumes, on=on)
+    return rank(found, params)
+
+
+def find(
+    sources: Sequence[Entry],
+    destinations: Sequence[Entry],
+    skills: Skills,
+    params: HaulingParams,
+    *,
+    rates: HaulRates | None = None,
+    volumes: Mapping[int, Mapping[int, float] | DailyVolumes] | None = None,
+    on: date | None = None,
+) -> Found:
+    """Every route with a profit above 0 and its flags; the ranking parameters are not read."""
     params.check()
     rates = rates or HaulRates.for_skills(skills, on)
     snapshots = list(dict.fromkeys([s for s, _ in sources] + [s for s, _ in destinations]))
     pairs = _candidates(sources, destinations, snapshots, params, rates, volumes)
     pairs, src_books, dst_books = _with_jumps(pairs, snapshots, params, rates.sales_tax)
     result, sold = _walk(pairs, snapshots, src_books, dst_books, params, rates, volumes)
-    keep = _filter(result, params)
-    result["flags"] = _flags(result, pairs, snapshots, params, volumes, np.flatnonzero(keep))
-    counts = flags.hidden_counts(result["flags"][keep], params.hide)
-    keep &= ~flags.hidden_rows(result["flags"], params.hide)
-    columns = {name: values[keep] for name, values in result.items()}
+    net = result["net_profit"]
+    profitable = np.flatnonzero((result["quantity"] > 0) & (net > 0))
+    result["flags"] = _flags(result, pairs, snapshots, params, volumes, profitable)
+    return Found(
+        columns={name: values[profitable] for name, values in result.items()},
+        sold=sold,
+        snapshots=[snapshot_ref(snapshot) for snapshot in snapshots],
+        rates=rates,
+        mode=params.mode,
+    )
+
+
+def rank(found: Found, params: HaulingParams) -> Haul:
+    """The routes `params` keep (min_profit, min_roi, hide), sorted, the first `limit`."""
+    columns = found.columns
+    keep = _filter(columns, params)
+    counts = flags.hidden_counts(columns["flags"][keep], params.hide)
+    keep &= ~flags.hidden_rows(columns["flags"], params.hide)
+    columns = {name: values[keep] for name, values in columns.items()}
     total = len(columns["type_id"])
     sort_name = params.sort.removeprefix("-")
     if sort_name in ("type_name", "from_name", "to_name"):
@@ -233,13 +289,12 @@ def hauling(
     if params.limit is not None:
         order = order[: max(params.limit, 0)]
     picked = {name: values[order] for name, values in columns.items()}
-    rows = HaulRows(picked, sold)
-    listed = sorted(set(picked["to_location_id"].tolist())) if params.mode == "list" else []
+    listed = sorted(set(picked["to_location_id"].tolist())) if found.mode == "list" else []
     return Haul(
-        rows=rows,
+        rows=LazyRows(picked, partial(_make_rows, sold=found.sold)),
         total=total,
-        rates={"mode": params.mode, **rates.describe(listed)},
-        snapshots=[snapshot_ref(snapshot) for snapshot in snapshots],
+        rates={"mode": found.mode, **found.rates.describe(listed)},
+        snapshots=found.snapshots,
         params=params,
         hidden=counts,
     )
@@ -1096,54 +1151,15 @@ _DECIMALS = {
 }
 
 
-class HaulRows(Sequence[dict[str, Any]]):
-    """The ranked rows of a haul, made into JSON-ready dicts (names, the orders sold into)
-    only for the positions read: a region-to-region haul ranks thousands of routes, an answer
-    shows a page of them (`rows[a:b]`; iterating makes them all, a thousand at a time)."""
-
-    CHUNK = 1000
-
-    def __init__(self, columns: Columns, sold: _Sold | None) -> None:
-        self._columns = columns
-        self._sold = sold
-        self._n = len(columns["type_id"])
-
-    def __len__(self) -> int:
-        return self._n
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            start, stop, step = index.indices(self._n)
-            rows = self._make(start, max(stop, start))
-            return rows[::step] if step != 1 else rows
-        if index < 0:
-            index += self._n
-        if not 0 <= index < self._n:
-            raise IndexError("haul row index out of range")
-        return self._make(index, index + 1)[0]
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for start in range(0, self._n, self.CHUNK):
-            yield from self._make(start, min(start + self.CHUNK, self._n))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def _make(self, start: int, stop: int) -> list[dict[str, Any]]:
-        part = {name: values[start:stop] for name, values in self._columns.items()}
-        if "type_name" not in part:
-            _add_names(part)
-        rows = rows_from_columns(
-            part, FIELDS, _DECIMALS, ("type_name", "from_name", "to_name", "list_price_basis")
-        )
-        if self._sold is not None:
-            _name_orders_sold(rows, part["pair"], self._sold)
-        for row in rows:
-            row["flags"] = flags.names(row["flags"])
-        return rows
+def _make_rows(part: Columns, sold: _Sold | None) -> list[dict[str, Any]]:
+    """JSON-ready rows of some ranked routes: names, and the orders each sold into."""
+    if "type_name" not in part:
+        _add_names(part)
+    rows = rows_from_columns(
+        part, FIELDS, _DECIMALS, ("type_name", "from_name", "to_name", "list_price_basis")
+    )
+    if sold is not None:
+        _name_orders_sold(rows, part["pair"], sold)
+    for row in rows:
+        row["flags"] = flags.names(row["flags"])
+    return rows

@@ -3,8 +3,9 @@ calculator over published snapshots (never ESI), each answer naming the snapshot
 
 The engines (profit/station.py, profit/hauling.py, profit/calculator.py) do the math; this
 module finds the places and snapshots a request names, pins generations for permalinks,
-keeps the computed rows per snapshot generation (so paging and re-sorting the same search
-cost nothing), and raises one `ProfitError` subclass per HTTP status for the callers.
+keeps the computed answers per snapshot generation (a search's trades or routes apart from
+its filters, sort and limit, so re-sorting or filtering it ranks them anew and computes
+nothing), and raises one `ProfitError` subclass per HTTP status for the callers.
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ from market import books, structures
 from market.selectors import MarketNotFound
 from market.selectors import market_type as name_of
 from market.snapshot import Snapshot, SnapshotMeta
+from profit import hauling as haul
+from profit import station as scan
 from profit.calculator import CalculatorError
 from profit.calculator import calculate as price_trade
 from profit.fees import Skills, rates_used
 from profit.hauling import HaulingParams
-from profit.hauling import hauling as haul
 from profit.locations import place_mask, resolve_place
 from profit.params import snapshots_param
 from profit.station import StationFilters
-from profit.station import station_trading as scan
 from profit.volumes import DailyVolumes, daily_volume_table, volume_coverage
 from sde import routes
 from sde.places import Place, UnknownPlace, place_json
@@ -200,7 +201,7 @@ class Computed:
 
     @staticmethod
     def _weight(value: Any) -> int:
-        rows = value.get("rows") if isinstance(value, dict) else None
+        rows = value.get("rows") if isinstance(value, dict) else value
         return max(1, len(rows)) if isinstance(rows, Sized) else 1
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
@@ -322,10 +323,24 @@ def station_trading(
     snapshot, where = located(where, pinned)
     volumes = daily_volumes(snapshot.meta.region_id)
 
+    # Every trade at the station, kept apart from the filters, the sort and the limit: the
+    # people's few hundred station-trading questions are a few stations' scans ranked anew.
+    found = computed.get_or_compute(
+        _key(
+            "station trades",
+            station_id,
+            skills,
+            snapshot.meta.generation,
+            volumes_seen(volumes),
+            structures.fees_version(),
+        ),
+        heavy(lambda: scan.find(snapshot, station_id, skills, volumes=volumes)),
+    )
+
     def compute() -> dict[str, Any]:
-        result = scan(snapshot, station_id, skills, filters, volumes=volumes)
+        result = scan.rank(found, filters)
         return {
-            "rows": list(result.rows),
+            "rows": result.rows,  # made into dicts as pages read them
             "total": int(result.total),
             "hidden": result.hidden,
             "volumes": {"known": result.volumes_known, "total": result.volumes_total},
@@ -342,7 +357,7 @@ def station_trading(
             volumes_seen(volumes),
             structures.fees_version(),
         ),
-        heavy(compute),
+        compute,
     )
     # Read apart from the cached answer: the fill can finish without changing the volumes.
     filling = volume_coverage(snapshot.meta.region_id, []).filling
@@ -411,8 +426,27 @@ def hauling(
     # every region's: the destinations' for volumes, and both ends' for the history check
     volumes = {s.meta.region_id: daily_volumes(s.meta.region_id) for s in used}
 
+    def key(*parts: Any) -> str:
+        return _key(
+            *parts,
+            [p.id for _, p in sources],
+            [p.id for _, p in destinations],
+            skills,
+            sorted(generations(used).items()),
+            # the destinations' daily volumes: a column, and list mode's caps
+            [volumes_seen(v) for _, v in sorted(volumes.items())],
+            structures.fees_version(),
+        )
+
+    # Every route, kept apart from the ranking parameters (haul.RANKING): another sort,
+    # filter or limit of the same question ranks the same routes anew.
+    found = computed.get_or_compute(
+        key("hauling routes", haul.finding(params)),
+        heavy(lambda: haul.find(sources, destinations, skills, params, volumes=volumes)),
+    )
+
     def compute() -> dict[str, Any]:
-        result = haul(sources, destinations, skills, params, volumes=volumes)
+        result = haul.rank(found, params)
         return {
             "rows": result.rows,  # made into dicts as pages read them
             "total": int(result.total),
@@ -420,20 +454,7 @@ def hauling(
             "rates": dict(result.rates),
         }
 
-    answer = computed.get_or_compute(
-        _key(
-            "hauling",
-            [p.id for _, p in sources],
-            [p.id for _, p in destinations],
-            skills,
-            params,
-            sorted(generations(used).items()),
-            # the destinations' daily volumes: a column, and list mode's caps
-            [volumes_seen(v) for _, v in sorted(volumes.items())],
-            structures.fees_version(),
-        ),
-        heavy(compute),
-    )
+    answer = computed.get_or_compute(key("hauling", params), compute)
     return {
         "snapshots": used,
         "from": [place_json(p) for _, p in sources],

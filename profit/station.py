@@ -42,7 +42,7 @@ of the bids reaching the station, as numpy columns; rows are made only for the p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -56,6 +56,7 @@ from profit import fees, flags
 from profit.engine import (
     Columns,
     FloatArray,
+    LazyRows,
     in_item_filters,
     listing_prices,
     rows_from_columns,
@@ -120,7 +121,7 @@ class StationFilters:
 
 @dataclass(frozen=True)
 class Scan:
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]  # a LazyRows: rows are made when read
     rates: Rates
     total: int  # rows that passed the filters, before `limit`
     hidden: dict[str, int] = field(default_factory=dict)  # rows each `hide` flag left out
@@ -160,7 +161,32 @@ def station_trading(
     station's share of them is estimated from the snapshot.
     `rates`: the station's rates for these skills (None: looked up in the fee schedule).
     """
-    filters = filters or StationFilters()
+    found = find(snapshot, station_id, skills, volumes=volumes, rates=rates, on=on)
+    return rank(found, filters or StationFilters())
+
+
+@dataclass(frozen=True)
+class Found:
+    """Every trade at a station with its figures and flags, before any filter: the costly
+    part of a scan, one per station and snapshot whatever the filters, sort and page."""
+
+    columns: Columns
+    rates: Rates
+
+    def __len__(self) -> int:
+        return len(self.columns["type_id"])
+
+
+def find(
+    snapshot: Snapshot,
+    station_id: int,
+    skills: Skills,
+    *,
+    volumes: Mapping[int, float] | DailyVolumes | None = None,
+    rates: Rates | None = None,
+    on: date | None = None,
+) -> Found:
+    """Every type traded both ways at the station, with what a trade earns and its flags."""
     if rates is None:
         rates = fees.rates_for(station_id, skills, on)
     columns = _trades(snapshot, station_id, rates, volumes)
@@ -180,11 +206,17 @@ def station_trading(
         | flags.off_history(columns["sell_price"], mid),
         volume_unknown=unknown,
     )
+    return Found(columns, rates)
+
+
+def rank(found: Found, filters: StationFilters) -> Scan:
+    """The trades `filters` keep, sorted, the first `limit` (rows made as they are read)."""
+    columns = found.columns
     keep = _filter(columns, filters)
     passed = columns["flags"][keep]
     hidden = flags.hidden_rows(columns["flags"], filters.hide)
     counts = flags.hidden_counts(passed, filters.hide)
-    known = int(np.count_nonzero(~unknown[keep]))
+    known = int(np.count_nonzero(~np.isnan(columns["daily_volume"][keep])))
     seen = int(np.count_nonzero(keep))
     keep &= ~hidden
     columns = {name: values[keep] for name, values in columns.items()}
@@ -198,8 +230,8 @@ def station_trading(
     if filters.limit is not None:
         order = order[: max(filters.limit, 0)]
     return Scan(
-        rows=_rows(columns, order),
-        rates=rates,
+        rows=LazyRows({name: values[order] for name, values in columns.items()}, _make_rows),
+        rates=found.rates,
         total=total,
         hidden=counts,
         volumes_known=known,
@@ -280,8 +312,7 @@ _DECIMALS = {
 }
 
 
-def _rows(columns: Columns, order: np.ndarray) -> list[dict[str, Any]]:
-    picked = {name: values[order] for name, values in columns.items()}
+def _make_rows(picked: Columns) -> list[dict[str, Any]]:
     if "type_name" not in picked:
         picked["type_name"] = type_names(picked["type_id"])
     rows = rows_from_columns(picked, FIELDS, _DECIMALS, ("type_name", "list_price_basis"))

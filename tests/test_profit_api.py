@@ -15,7 +15,7 @@ import csv
 import functools
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,8 @@ from market import publish
 from market.generator import generate_orders
 from market.snapshot import Snapshot, SnapshotMeta, columns_from_pages
 from profit import fees, selectors
+from profit import hauling as hauling_module
+from profit import station as station_module
 from profit.calculator import calculate
 from profit.fees import Skills
 from profit.hauling import HaulingParams, hauling
@@ -91,11 +93,12 @@ def all_rows(client, url: str, **params: Any) -> list[dict[str, Any]]:
     return list(body["results"])
 
 
-def jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Engine rows as the API's JSON has them (NaN and numpy scalars normalised)."""
+def jsonable(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Engine rows (made as they are read) as the API's JSON has them (NaN and numpy scalars
+    normalised)."""
     import json
 
-    return list(json.loads(json.dumps(rows, default=float)))
+    return list(json.loads(json.dumps(list(rows), default=float)))
 
 
 # --- Station trading -----------------------------------------------------------------------
@@ -900,6 +903,53 @@ def test_kept_answers_are_bounded_by_their_rows():
     assert calls == [1]  # the oldest was dropped
     huge = kept.get_or_compute("huge", lambda: answer(5_000))
     assert len(huge["rows"]) == 5_000 and kept.rows <= 1_000  # answered, not kept
+
+
+def test_another_sort_or_filter_of_a_kept_search_ranks_the_kept_trades_anew(
+    client, books, monkeypatch
+):
+    """The costly part of a search (every trade at a station, every route between places)
+    is kept apart from its filters, sort and limit: asking the same search sorted or
+    filtered otherwise computes it once, and each answer is still the engine's own."""
+    found = []
+    for engine in (station_module, hauling_module):
+        monkeypatch.setattr(engine, "find", counted(engine.find, engine.__name__, found))
+    station_asks = [
+        {"sort": "-margin"},
+        {"sort": "type_name", "min_margin": 0.05},
+        {"max_price": 1_000_000, "limit": 5},
+        {"hide": "none"},
+    ]
+    haul_asks = [
+        {"sort": "-roi"},
+        {"sort": "jumps", "min_profit": 1_000},
+        {"min_roi": 0.01, "limit": 3},
+        {"hide": "none", "sort": "type_name"},
+    ]
+    stations = [
+        get(client, STATION_URL, station_id=JITA, page_size=1000, **a) for a in station_asks
+    ]
+    hauls = [get(client, HAULING_URL, **{"from": FORGE, "to": DOMAIN}, page_size=1000, **a)
+             for a in haul_asks]  # fmt: skip
+    assert found == ["profit.station", "profit.hauling"]  # once each, whatever the ranking
+
+    monkeypatch.undo()
+    for ask, answer in zip(station_asks, stations, strict=True):
+        filters = StationFilters(**{**ask, "hide": frozenset()} if "hide" in ask else ask)
+        scan = station_trading(books[FORGE], JITA, Skills(), filters)
+        assert answer.json()["results"] == jsonable(scan.rows) and scan.total > 0
+    for ask, answer in zip(haul_asks, hauls, strict=True):
+        params = HaulingParams(**{**ask, "hide": frozenset()} if "hide" in ask else ask)
+        haul = hauling(places([FORGE], books), places([DOMAIN], books), Skills(), params)
+        assert answer.json()["results"] == jsonable(haul.rows[:1000]) and haul.total > 0
+
+
+def counted(function: Any, name: str, calls: list[str]) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return function(*args, **kwargs)
+
+    return call
 
 
 @pytest.mark.parametrize(
