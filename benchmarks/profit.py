@@ -633,9 +633,12 @@ def main() -> None:
     jita = HUB_STATIONS[FORGE]
 
     def engine_station() -> list[dict]:
-        return station_trading(
-            snapshots[FORGE], jita, skills, StationFilters(), volumes={}, rates=station_rates
-        ).rows
+        """Every row made into a dict, as before rows were made when read."""
+        return list(
+            station_trading(
+                snapshots[FORGE], jita, skills, StationFilters(), volumes={}, rates=station_rates
+            ).rows
+        )
 
     def engine_region() -> Any:
         """What one API request costs: the whole ranked answer, and its first page of rows
@@ -662,7 +665,7 @@ def main() -> None:
             scan = station_trading(
                 snapshot, HUB_STATIONS[region], skills, top, volumes={}, rates=station_rates
             )
-            boards.append(scan.rows)
+            boards.append(list(scan.rows))
         top_haul = HaulingParams(limit=BOARD_SIZE)
         for a in snapshots:
             for b in snapshots:
