@@ -16,9 +16,7 @@ the browser (static/js/market.js, from the history API): ESI answers it, not a s
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -37,33 +35,12 @@ from sde.selectors import installed_sde, per_installed_sde
 log = logging.getLogger(__name__)
 
 BOOK_LIMIT = 10  # orders shown per side of a book
-KEPT_MARKETS = 2048  # (region, generation, type) entries kept per process: about 8 kB each
+# (region, generation, type) readings kept per process, by the size of their books' HTML
+# (about 8 kB each: some 2,000 of them).
+KEPT_MARKET_BYTES = 16 * 1024 * 1024
 
 
-class Kept:
-    """The least recently used values, at most `size` of them (thread-safe)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._values: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            value = self._values.get(key)
-            if value is not None:
-                self._values.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-
-
-kept_markets = per_installed_sde(lambda: Kept(KEPT_MARKETS))
+kept_markets = per_installed_sde(lambda: page_cache.Kept(KEPT_MARKET_BYTES))
 
 
 DEMO_TEXT = "Demo market: generated prices, not live data"
@@ -159,7 +136,7 @@ def _market(hub: dict[str, Any], type_id: int, type_name: str) -> dict[str, Any]
             lambda: _readings(snapshot, hub, type_id, type_name),
         )
         readings["books_html"] = SafeString(readings["books_html"])
-        kept.put(key, readings)
+        kept.put(key, readings, len(readings["books_html"]))
     return {
         "hub": hub,
         "snapshot": publish.freshness(snapshot.meta),

@@ -376,7 +376,7 @@ def test_a_market_panel_is_read_once_per_deployment(client, books, monkeypatch):
     (key,) = list(page_cache.kept._values)
     page_cache.kept.clear()
     page_cache.get_store().delete(page_cache._shared_key(key))
-    monkeypatch.setattr(item_page, "kept_markets", lambda: item_page.Kept(8))
+    monkeypatch.setattr(item_page, "kept_markets", lambda: page_cache.Kept(1 << 20))
     again = client.get(ITEM)
     assert again.content == first.content
     assert sorted(read) == [FORGE, DOMAIN]  # both panels from the store
