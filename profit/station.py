@@ -167,8 +167,9 @@ def station_trading(
 
 @dataclass(frozen=True)
 class Found:
-    """Every trade at a station with its figures and flags, before any filter: the costly
-    part of a scan, one per station and snapshot whatever the filters, sort and page."""
+    """Every trade at a station that earns something, with its figures and flags, before
+    the filters: the costly part of a scan, one per station and snapshot whatever the
+    filters, sort and page."""
 
     columns: Columns
     rates: Rates
@@ -186,7 +187,7 @@ def find(
     rates: Rates | None = None,
     on: date | None = None,
 ) -> Found:
-    """Every type traded both ways at the station, with what a trade earns and its flags."""
+    """Every type traded both ways at the station with a profit, its figures and flags."""
     if rates is None:
         rates = fees.rates_for(station_id, skills, on)
     columns = _trades(snapshot, station_id, rates, volumes)
@@ -206,7 +207,10 @@ def find(
         | flags.off_history(columns["sell_price"], mid),
         volume_unknown=unknown,
     )
-    return Found(columns, rates)
+    # Only what earns something (every filter asks that much): a tenth of the types at Jita.
+    earns = np.nan_to_num(columns["profit_per_unit"], nan=-np.inf) > 0
+    earns &= columns["sell_price"] > 0
+    return Found({name: values[earns] for name, values in columns.items()}, rates)
 
 
 def rank(found: Found, filters: StationFilters) -> Scan:
