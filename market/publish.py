@@ -96,23 +96,34 @@ _loaded_at: dict[int, int] = {}  # region -> when (on the `_clock`) it was loade
 _confirmed: dict[int, float] = {}  # region -> when the pointer last named the loaded one
 _clock = itertools.count(1)  # orders pointer reads and loads within this process
 _region_locks: dict[int, threading.Lock] = {}
+_changes = 0  # how many times `_loaded` changed: what readers keeping a copy compare
 
 
 def _remember(snapshot: Snapshot, confirmed: float | None = None) -> None:
     """Keep a snapshot as the region's current one, which the pointer named at `confirmed`
     (monotonic time; default now, as when this process just published it)."""
+    global _changes
     region = snapshot.meta.region_id
     now = time.monotonic()
     with _lock:
+        _changes += 1
         _loaded[region] = snapshot
         _meta_read[region] = now
         _loaded_at[region] = next(_clock)
         _confirmed[region] = now if confirmed is None else confirmed
 
 
+def loaded_changes() -> int:
+    """A number that changes whenever this process keeps another snapshot (one it loaded or
+    published): a copy of what it serves taken at one value is still true at the same one."""
+    return _changes
+
+
 def forget_loaded() -> None:
     """Drop this process's loaded snapshots (tests)."""
+    global _changes
     with _lock:
+        _changes += 1
         _loaded.clear()
         _meta_read.clear()
         _loaded_at.clear()

@@ -73,27 +73,33 @@ def tracked_hubs() -> list[dict[str, Any]]:
 # `served_metas` is read again after this many seconds (`publish.load`'s own pointer TTL): a
 # cached page's key, its live ages and the banner then cost no read of the snapshots at all.
 SERVED_TTL = publish.POINTER_TTL
-_served: tuple[float, tuple[int, ...], list[SnapshotMeta | None]] | None = None
+_served: tuple[float, tuple[int, ...], int, list[SnapshotMeta | None]] | None = None
 
 
 def served_metas() -> list[SnapshotMeta | None]:
     """Each tracked region's snapshot meta as this process serves it (`publish.load`: the
     snapshot the item page's panels read too), None for a region without a snapshot yet;
-    kept SERVED_TTL seconds. Raises when the store cannot be read and this process has no
+    kept SERVED_TTL seconds, or until this process keeps another snapshot (one it published
+    itself is served at once). Raises when the store cannot be read and this process has no
     snapshot of a region (one that has one keeps serving it, as `publish.load` does)."""
     global _served
     regions = tuple(settings.MARKET_REGIONS)
     now = time.monotonic()
     kept = _served
-    if kept is not None and kept[1] == regions and now - kept[0] < SERVED_TTL:
-        return kept[2]
+    if (
+        kept is not None
+        and kept[1] == regions
+        and kept[2] == publish.loaded_changes()
+        and now - kept[0] < SERVED_TTL
+    ):
+        return kept[3]
     metas: list[SnapshotMeta | None] = []
     for region_id in regions:
         snapshot = books.view(region_id)
         if snapshot is None:
             publish.current_generation(region_id)  # raises if the store is unreachable
         metas.append(snapshot.meta if snapshot is not None else None)
-    _served = (now, regions, metas)
+    _served = (now, regions, publish.loaded_changes(), metas)
     return metas
 
 

@@ -105,7 +105,10 @@ def test_the_item_page_is_rendered_once_and_answers_304_to_its_etag(client, book
     assert renders == [TRITANIUM]
 
 
-def test_a_new_snapshot_makes_a_new_page_and_etag(client, books, renders):
+def test_a_new_snapshot_makes_a_new_page_and_etag(client, books, renders, monkeypatch):
+    # However long a process keeps what it serves, a snapshot it publishes is served at once
+    # (the refresh below may take less than SERVED_TTL).
+    monkeypatch.setattr(views, "SERVED_TTL", 3600.0)
     first = client.get(ITEM)
     old_forge = publish.current_generation(FORGE)
     assert old_forge in generations_shown(first.content.decode())
