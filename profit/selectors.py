@@ -32,10 +32,10 @@ from profit import station as scan
 from profit.calculator import CalculatorError
 from profit.calculator import calculate as price_trade
 from profit.fees import Skills, rates_used
-from profit.hauling import HaulingParams
+from profit.hauling import Haul, HaulingParams
 from profit.locations import place_mask, resolve_place
 from profit.params import snapshots_param
-from profit.station import StationFilters
+from profit.station import Scan, StationFilters
 from profit.volumes import DailyVolumes, daily_volume_table, volume_coverage
 from sde import routes
 from sde.places import Place, UnknownPlace, place_json
@@ -279,6 +279,11 @@ def rates_json(skills: Skills, location_ids: Sequence[int]) -> dict[str, Any]:
     return rates_used(skills, location_ids)
 
 
+def _ranked(result: Scan | Haul, **more: Any) -> dict[str, Any]:
+    """A kept answer of ranked rows (made into dicts as pages read them) and `more`."""
+    return {"rows": result.rows, "total": int(result.total), "hidden": result.hidden, **more}
+
+
 # --- Station trading -----------------------------------------------------------------------
 
 STATION_FILTER_FIELDS = (
@@ -323,42 +328,32 @@ def station_trading(
     snapshot, where = located(where, pinned)
     volumes = daily_volumes(snapshot.meta.region_id)
 
-    # Every trade at the station, kept apart from the filters, the sort and the limit: the
-    # people's few hundred station-trading questions are a few stations' scans ranked anew.
-    found = computed.get_or_compute(
-        _key(
-            "station trades",
+    def key(*parts: Any) -> str:
+        return _key(
+            *parts,
             station_id,
             skills,
             snapshot.meta.generation,
             volumes_seen(volumes),
             structures.fees_version(),
-        ),
+        )
+
+    # Every trade at the station, kept apart from the filters, the sort and the limit: the
+    # people's few hundred station-trading questions are a few stations' scans ranked anew.
+    found = computed.get_or_compute(
+        key("station trades"),
         heavy(lambda: scan.find(snapshot, station_id, skills, volumes=volumes)),
     )
 
     def compute() -> dict[str, Any]:
         result = scan.rank(found, filters)
-        return {
-            "rows": result.rows,  # made into dicts as pages read them
-            "total": int(result.total),
-            "hidden": result.hidden,
-            "volumes": {"known": result.volumes_known, "total": result.volumes_total},
-            "rates": rates_json(skills, [station_id]),
-        }
+        return _ranked(
+            result,
+            volumes={"known": result.volumes_known, "total": result.volumes_total},
+            rates=rates_json(skills, [station_id]),
+        )
 
-    answer = computed.get_or_compute(
-        _key(
-            "station",
-            station_id,
-            skills,
-            filters,
-            snapshot.meta.generation,
-            volumes_seen(volumes),
-            structures.fees_version(),
-        ),
-        compute,
-    )
+    answer = computed.get_or_compute(key("station", filters), compute)
     # Read apart from the cached answer: the fill can finish without changing the volumes.
     filling = volume_coverage(snapshot.meta.region_id, []).filling
     return {
@@ -447,12 +442,7 @@ def hauling(
 
     def compute() -> dict[str, Any]:
         result = haul.rank(found, params)
-        return {
-            "rows": result.rows,  # made into dicts as pages read them
-            "total": int(result.total),
-            "hidden": result.hidden,
-            "rates": dict(result.rates),
-        }
+        return _ranked(result, rates=dict(result.rates))
 
     answer = computed.get_or_compute(key("hauling", params), compute)
     return {
