@@ -332,21 +332,34 @@ def rows_from_columns(
 class LazyRows(Sequence[dict[str, Any]]):
     """Ranked result columns made into rows (`make(columns)`: a list of dicts) only for the
     positions read: a search ranks thousands of rows and an answer shows a page of them
-    (`rows[a:b]`; iterating makes them all, a thousand at a time)."""
+    (`rows[a:b]`; iterating makes them all, a thousand at a time).
+
+    `order`: the rows, as positions in `columns` (shared with the kept columns a ranking came
+    from: an index of 8 bytes a row instead of a copy of every column); None: all of them."""
 
     CHUNK = 1000
+    # What a row of columns costs against an index (about 184 bytes against 8): how much of
+    # a kept-rows budget (`weight`) an answer that only indexes shared columns takes.
+    INDEX_SHARE = 20
 
     def __init__(
         self,
         columns: Mapping[str, npt.NDArray[Any]],
         make: Callable[[dict[str, npt.NDArray[Any]]], list[dict[str, Any]]],
+        order: npt.NDArray[np.int64] | None = None,
     ) -> None:
         self._columns = columns
         self._make_part = make
-        self._n = len(columns["type_id"])
+        self._order = order
+        self._n = len(columns["type_id"]) if order is None else len(order)
 
     def __len__(self) -> int:
         return self._n
+
+    @property
+    def weight(self) -> int:
+        """Rows of columns this holds, for a budget of kept rows."""
+        return self._n if self._order is None else 1 + self._n // self.INDEX_SHARE
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -373,7 +386,12 @@ class LazyRows(Sequence[dict[str, Any]]):
     __hash__ = None  # type: ignore[assignment]
 
     def _make(self, start: int, stop: int) -> list[dict[str, Any]]:
-        return self._make_part({name: values[start:stop] for name, values in self._columns.items()})
+        if self._order is None:
+            part = {name: values[start:stop] for name, values in self._columns.items()}
+        else:
+            at = self._order[start:stop]
+            part = {name: values[at] for name, values in self._columns.items()}
+        return self._make_part(part)
 
 
 # --- Sorting result columns ----------------------------------------------------------------

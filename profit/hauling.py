@@ -276,22 +276,23 @@ def find(
 
 def rank(found: Found, params: HaulingParams) -> Haul:
     """The routes `params` keep (min_profit, min_roi, hide), sorted, the first `limit`."""
-    columns = found.columns
-    keep = _filter(columns, params)
-    counts = flags.hidden_counts(columns["flags"][keep], params.hide)
-    keep &= ~flags.hidden_rows(columns["flags"], params.hide)
-    columns = {name: values[keep] for name, values in columns.items()}
-    total = len(columns["type_id"])
+    keep = _filter(found.columns, params)
+    counts = flags.hidden_counts(found.columns["flags"][keep], params.hide)
+    keep &= ~flags.hidden_rows(found.columns["flags"], params.hide)
+    kept = np.flatnonzero(keep)
+    columns = {name: values[kept] for name, values in found.columns.items()}
+    total = len(kept)
     sort_name = params.sort.removeprefix("-")
     if sort_name in ("type_name", "from_name", "to_name"):
         _add_names(columns)
     order = sort_order(columns, params.sort, FIELDS, _TIES)
     if params.limit is not None:
         order = order[: max(params.limit, 0)]
-    picked = {name: values[order] for name, values in columns.items()}
-    listed = sorted(set(picked["to_location_id"].tolist())) if found.mode == "list" else []
+    ranked = kept[order]  # positions in the found columns, which the rows share
+    to = found.columns["to_location_id"][ranked]
+    listed = sorted(set(to.tolist())) if found.mode == "list" else []
     return Haul(
-        rows=LazyRows(picked, partial(_make_rows, sold=found.sold)),
+        rows=LazyRows(found.columns, partial(_make_rows, sold=found.sold), ranked),
         total=total,
         rates={"mode": found.mode, **found.rates.describe(listed)},
         snapshots=found.snapshots,

@@ -31,6 +31,7 @@ from profit import hauling as haul
 from profit import station as scan
 from profit.calculator import CalculatorError
 from profit.calculator import calculate as price_trade
+from profit.engine import LazyRows
 from profit.fees import Skills, rates_used
 from profit.hauling import Haul, HaulingParams
 from profit.locations import place_mask, resolve_place
@@ -202,6 +203,8 @@ class Computed:
     @staticmethod
     def _weight(value: Any) -> int:
         rows = value.get("rows") if isinstance(value, dict) else value
+        if isinstance(rows, LazyRows):  # a ranking of kept columns holds an index
+            return rows.weight
         return max(1, len(rows)) if isinstance(rows, Sized) else 1
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:

@@ -215,16 +215,15 @@ def find(
 
 def rank(found: Found, filters: StationFilters) -> Scan:
     """The trades `filters` keep, sorted, the first `limit` (rows made as they are read)."""
-    columns = found.columns
-    keep = _filter(columns, filters)
-    passed = columns["flags"][keep]
-    hidden = flags.hidden_rows(columns["flags"], filters.hide)
+    keep = _filter(found.columns, filters)
+    passed = found.columns["flags"][keep]
+    hidden = flags.hidden_rows(found.columns["flags"], filters.hide)
     counts = flags.hidden_counts(passed, filters.hide)
-    known = int(np.count_nonzero(~np.isnan(columns["daily_volume"][keep])))
+    known = int(np.count_nonzero(~np.isnan(found.columns["daily_volume"][keep])))
     seen = int(np.count_nonzero(keep))
-    keep &= ~hidden
-    columns = {name: values[keep] for name, values in columns.items()}
-    total = len(columns["type_id"])
+    kept = np.flatnonzero(keep & ~hidden)
+    columns = {name: values[kept] for name, values in found.columns.items()}
+    total = len(kept)
     if filters.sort.removeprefix("-") == "type_name":
         columns["type_name"] = type_names(columns["type_id"])
     # By the day, rows whose volume is not known yet follow by what a unit earns.
@@ -234,7 +233,7 @@ def rank(found: Found, filters: StationFilters) -> Scan:
     if filters.limit is not None:
         order = order[: max(filters.limit, 0)]
     return Scan(
-        rows=LazyRows({name: values[order] for name, values in columns.items()}, _make_rows),
+        rows=LazyRows(found.columns, _make_rows, kept[order]),  # shares the found columns
         rates=found.rates,
         total=total,
         hidden=counts,
