@@ -465,8 +465,8 @@ PROFIT_BOARD_POLL_MS = env.int("PROFIT_BOARD_POLL_MS", default=15_000)
 PAGE_SHARED_TTL = env.float("PAGE_SHARED_TTL", default=60.0)
 # Profit answers each web process keeps (least recently used first out), bounded by count and
 # by the rows they hold (a region-to-region haul is thousands of rows). A row is kept as
-# columns, about 200 bytes: 100,000 rows are some 20 MB a process. A search keeps two
-# entries, its trades or routes and their ranking (docs/profit-engine.md).
+# columns, about 200 bytes: 100,000 rows are some 20 MB a process. A search keeps what it
+# found (trades or routes), which each question ranks anew (docs/profit-engine.md).
 PROFIT_COMPUTED_KEEP = env.int("PROFIT_COMPUTED_KEEP", default=1024)
 PROFIT_COMPUTED_ROWS = env.int("PROFIT_COMPUTED_ROWS", default=100_000)
 # --- PROFIT_* limits: bounded work per request (docs/protection.md) -----------------------

@@ -334,13 +334,10 @@ class LazyRows(Sequence[dict[str, Any]]):
     positions read: a search ranks thousands of rows and an answer shows a page of them
     (`rows[a:b]`; iterating makes them all, a thousand at a time).
 
-    `order`: the rows, as positions in `columns` (shared with the kept columns a ranking came
-    from: an index of 8 bytes a row instead of a copy of every column); None: all of them."""
+    `order`: the rows, as positions in `columns` (the kept columns a ranking came from are
+    shared, not copied); None: all of them in their order."""
 
     CHUNK = 1000
-    # What a row of columns costs against an index (about 184 bytes against 8): how much of
-    # a kept-rows budget (`weight`) an answer that only indexes shared columns takes.
-    INDEX_SHARE = 20
 
     def __init__(
         self,
@@ -355,11 +352,6 @@ class LazyRows(Sequence[dict[str, Any]]):
 
     def __len__(self) -> int:
         return self._n
-
-    @property
-    def weight(self) -> int:
-        """Rows of columns this holds, for a budget of kept rows."""
-        return self._n if self._order is None else 1 + self._n // self.INDEX_SHARE
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
