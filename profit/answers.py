@@ -17,12 +17,13 @@ cannot be answered, a page past the last included.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from django.conf import settings
 
 from profit import flags, selectors
+from profit.engine import LazyRows
 from profit.fees import Skills
 from profit.params import SKILL_FIELDS, skills_json, snapshots_param
 
@@ -95,6 +96,7 @@ def list_answer(
     cover those, and `truncated` (present only then) says how many there were."""
     ranked = result["rows"]
     rows, truncated = capped(ranked)
+    page_rows: Sequence[dict[str, Any]]
     if every_row:
         page_rows, info = rows, {"count": len(rows), "page": 1, "page_size": max(len(rows), 1)}
         info["pages"] = 1
@@ -119,13 +121,13 @@ def list_answer(
     }
 
 
-def capped(rows: Sequence[Any]) -> tuple[Sequence[Any], dict[str, Any] | None]:
+def capped(rows: LazyRows) -> tuple[LazyRows, dict[str, Any] | None]:
     """The first `PROFIT_MAX_ROWS` rows (a lazy slice: nothing is made here) and what the
     cap cut, or None when it cut nothing."""
     cap = max(1, int(settings.PROFIT_MAX_ROWS))
     if len(rows) <= cap:
         return rows, None
-    return _Head(rows, cap), {
+    return rows.head(cap), {
         "rows": cap,
         "ranked": len(rows),
         "reason": "PROFIT_MAX_ROWS",
@@ -134,31 +136,6 @@ def capped(rows: Sequence[Any]) -> tuple[Sequence[Any], dict[str, Any] | None]:
             "(PROFIT_MAX_ROWS); narrow the search or raise the filters for the rest."
         ),
     }
-
-
-CHUNK = 1000  # rows made at a time when a capped answer is iterated
-
-
-class _Head(Sequence[Any]):
-    """The first `n` items of a sequence, read through to it (a HaulRows makes rows only
-    for the positions read, a thousand at a time when iterated)."""
-
-    def __init__(self, rows: Sequence[Any], n: int) -> None:
-        self._rows, self._n = rows, min(n, len(rows))
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return self._rows[slice(*index.indices(self._n))]
-        if not -self._n <= index < self._n:
-            raise IndexError("row index out of range")
-        return self._rows[index % self._n]
-
-    def __iter__(self) -> Iterator[Any]:
-        for start in range(0, self._n, CHUNK):
-            yield from self._rows[start : min(start + CHUNK, self._n)]
 
 
 def _parameters(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:

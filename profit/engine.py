@@ -335,7 +335,7 @@ class LazyRows(Sequence[dict[str, Any]]):
     (`rows[a:b]`; iterating makes them all, a thousand at a time).
 
     `order`: the rows, as positions in `columns` (the kept columns a ranking came from are
-    shared, not copied); None: all of them in their order."""
+    shared, not copied)."""
 
     CHUNK = 1000
 
@@ -343,12 +343,16 @@ class LazyRows(Sequence[dict[str, Any]]):
         self,
         columns: Mapping[str, npt.NDArray[Any]],
         make: Callable[[dict[str, npt.NDArray[Any]]], list[dict[str, Any]]],
-        order: npt.NDArray[np.int64] | None = None,
+        order: npt.NDArray[np.int64],
     ) -> None:
         self._columns = columns
         self._make_part = make
         self._order = order
-        self._n = len(columns["type_id"]) if order is None else len(order)
+        self._n = len(order)
+
+    def head(self, n: int) -> LazyRows:
+        """The first `n` rows, made as they are read too."""
+        return LazyRows(self._columns, self._make_part, self._order[: max(n, 0)])
 
     def __len__(self) -> int:
         return self._n
@@ -378,12 +382,8 @@ class LazyRows(Sequence[dict[str, Any]]):
     __hash__ = None  # type: ignore[assignment]
 
     def _make(self, start: int, stop: int) -> list[dict[str, Any]]:
-        if self._order is None:
-            part = {name: values[start:stop] for name, values in self._columns.items()}
-        else:
-            at = self._order[start:stop]
-            part = {name: values[at] for name, values in self._columns.items()}
-        return self._make_part(part)
+        at = self._order[start:stop]
+        return self._make_part({name: values[at] for name, values in self._columns.items()})
 
 
 # --- Sorting result columns ----------------------------------------------------------------
