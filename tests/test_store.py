@@ -99,6 +99,7 @@ def test_file_store_sweeps_expired_values(tmp_path):
 def test_a_set_sweeps_once_a_while(tmp_path, monkeypatch):
     """A set sweeps the expired files when _SWEEP_SECONDS have passed since the last sweep."""
     store = FileStore(tmp_path)
+    store._swept = time.monotonic()  # just swept (a new store starts at a random point)
     store.set("gone", b"x", ttl=0.01)
     time.sleep(0.05)
     store.set("another", b"y")  # within the interval: no sweep
